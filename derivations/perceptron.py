@@ -1,0 +1,373 @@
+"""Write-up §3(a): the kernel (dual) perceptron is the primal perceptron in disguise.
+
+Primal, one pass in file order, theta^(0) = 0, g(z) = 1 if z >= 0 else 0 (write-up §3(a)(i)):
+
+    theta^(i) = theta^(i-1) + alpha [y^(i) - g(theta^(i-1)T phi(x^(i)))] phi(x^(i)).
+
+Dual (write-up eq. 1), with K(x, z) = <phi(x), phi(z)>:
+
+    beta_i = alpha [y^(i) - g(sum_{k<i} beta_k K(x^(k), x^(i)))],   h(x) = g(sum_j beta_j K(x^(j), x)).
+
+Claim: theta^(i) = sum_{j<=i} beta_j phi(x^(j)) for every i. Induction: true at i = 0 (empty sum, theta = 0).
+If it holds at i - 1, then theta^(i-1)T phi(x^(i)) = sum_{k<i} beta_k <phi(x^(k)), phi(x^(i))>
+= sum_{k<i} beta_k K(x^(k), x^(i)), so the primal's scalar step alpha [y^(i) - g(.)] is exactly beta_i and
+theta^(i) = sum_{j<i} beta_j phi(x^(j)) + beta_i phi(x^(i)). Hence every margin and every prediction agree:
+theta^T phi(x) = sum_j beta_j K(x^(j), x).
+
+This file holds the explicit feature maps (dot: phi(x) = x; polynomial (1 + x^T z)^2:
+phi(x) = (1, sqrt(2) x, vec(x x^T))), the primal theta-form perceptron written out, and a check that runs both
+forms on the same data and compares margins, coefficients, theta and labels. "Equal up to rounding" is the
+claim: the two forms add the same numbers in a different order, so margins agree to ~1e-13 relative; a label
+could only differ if a margin sat within rounding of g's threshold 0.
+
+It also derives, from the update rule alone, what the course's non-PSD kernel does (write-up §3(c) says only
+"if the kernel function is not PSD, it cannot be a valid function"; the precise statements are in
+:func:`non_psd_beta_by_hand`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxml.models import (
+    dot_kernel,
+    non_psd_kernel,
+    perceptron_fit,
+    perceptron_margin,
+    polynomial_kernel,
+)
+from jaxml.verify import verification
+
+ALPHA = 0.5  # write-up §3 / course starter: learning rate 0.5
+RTOL = 1e-10  # float64: both forms sum the same terms in another order
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Explicit feature maps
+# ----------------------------------------------------------------------------------------------------------
+
+
+def phi_dot(x: jax.Array) -> jax.Array:
+    """Feature map of the dot kernel: phi(x) = x, so <phi(x), phi(z)> = x^T z. x: (d,) -> (d,)."""
+    return x
+
+
+def phi_poly2(x: jax.Array) -> jax.Array:
+    """Feature map of K(x, z) = (1 + x^T z)^2: phi(x) = (1, sqrt(2) x, vec(x x^T)), shape (1 + d + d^2,).
+
+    <phi(x), phi(z)> = 1 + 2 x^T z + sum_{a,b} x_a x_b z_a z_b = 1 + 2 x^T z + (x^T z)^2 = (1 + x^T z)^2.
+    (For d = 2 the compact 6-vector (1, sqrt2 x1, sqrt2 x2, x1^2, x2^2, sqrt2 x1 x2) is the same map with the
+    two equal cross terms merged.)
+    """
+    one = jnp.ones((1,), x.dtype)
+    return jnp.concatenate([one, jnp.sqrt(2.0) * x, jnp.outer(x, x).ravel()])
+
+
+def _g(z):
+    return jnp.where(z >= 0, 1.0, 0.0)  # g(z) = 1 if z >= 0 else 0
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The primal (theta) form
+# ----------------------------------------------------------------------------------------------------------
+
+
+def primal_perceptron(phi: Callable, x: jax.Array, y: jax.Array, alpha: float = ALPHA):
+    """One pass of the primal perceptron in the explicit feature space (write-up §3(a)(i)).
+
+    theta^(i) = theta^(i-1) + c_i phi(x^(i)),  c_i = alpha [y^(i) - g(theta^(i-1)T phi(x^(i)))],  theta^(0) = 0.
+
+    Args:
+      phi: explicit feature map, (d,) -> (p,).
+      x: (n, d) training points in order; y: (n,) labels in {0, 1}.
+      alpha: learning rate.
+
+    Returns:
+      (theta (p,), c (n,) the scalar steps, m (n,) the margins theta^(i-1)T phi(x^(i)) seen at each step).
+    """
+    features = jax.vmap(phi)(x)  # (n, p)
+
+    def step(theta, fy):
+        f, y_i = fy
+        m = jnp.dot(theta, f)  # theta^(i-1)T phi(x^(i))
+        c = alpha * (y_i - _g(m))  # alpha [y^(i) - g(theta^T phi(x^(i)))]
+        return theta + c * f, (c, m)  # theta^(i) = theta^(i-1) + c phi(x^(i))
+
+    theta0 = jnp.zeros(features.shape[1], features.dtype)
+    theta, (c, m) = jax.lax.scan(step, theta0, (features, y.astype(features.dtype)))
+    return theta, c, m
+
+
+_primal_jit = jax.jit(primal_perceptron, static_argnums=(0,))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Comparing the two forms
+# ----------------------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class DualPrimalReport:
+    """Dual (beta) vs primal (theta) perceptron on one data set.
+
+    max_abs_error / max_rel_error: the worst difference over (a) the margins seen at every training step,
+    (b) theta_primal vs sum_j beta_j phi(x_j), (c) the margins at the evaluation points; relative to the largest
+    magnitude of the quantity compared. ok: rel error <= rtol, identical coefficients and identical labels.
+    """
+
+    kernel: str
+    ok: bool
+    max_abs_error: float
+    max_rel_error: float
+    diagnosis: str | None
+    n_train: int
+    n_eval: int
+    coefficients_equal: bool
+    labels_agree: bool
+    rtol: float = RTOL
+
+    @property
+    def points(self) -> int:
+        """Evaluation points compared (for the verify table)."""
+        return self.n_eval
+
+    @property
+    def tolerance(self) -> str:
+        return f"rel {self.rtol:g}, beta and labels exact"
+
+    def __str__(self) -> str:
+        status = "OK" if self.ok else "FAILED"
+        text = (
+            f"dual == primal [{self.kernel}] {status}: max |margin/theta diff| = {self.max_abs_error:.3e} "
+            f"(rel {self.max_rel_error:.3e}, rtol {self.rtol:g}); n_train = {self.n_train}, n_eval = {self.n_eval}; "
+            f"beta == primal steps: {self.coefficients_equal}; labels agree: {self.labels_agree}"
+        )
+        return text if self.diagnosis is None else f"{text}\n  {self.diagnosis}"
+
+
+def _diff(a, b) -> tuple[float, float]:
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    abs_err = float(np.max(np.abs(a - b))) if a.size else 0.0
+    scale = float(max(np.max(np.abs(a)) if a.size else 0.0, np.max(np.abs(b)) if b.size else 0.0))
+    return abs_err, (abs_err / scale if scale > 0 else abs_err)
+
+
+def dual_equals_primal(
+    name: str,
+    kernel: Callable,
+    phi: Callable,
+    x_train,
+    y_train,
+    x_eval,
+    *,
+    alpha: float = ALPHA,
+    rtol: float = RTOL,
+) -> DualPrimalReport:
+    """Run the dual perceptron (jaxml.models.perceptron_fit, kernel K) and the primal one (explicit phi) on the
+    same data, and compare: the per-step margins, beta vs the primal steps c, theta vs sum_j beta_j phi(x_j),
+    and the margins and labels at ``x_eval``. K must equal <phi(x), phi(z)>.
+
+    Args:
+      name: label for the report ("dot", "polynomial").
+      kernel: K(x, z) on (d,) vectors; phi: its explicit map (d,) -> (p,).
+      x_train: (n, d); y_train: (n,) in {0, 1}; x_eval: (m, d).
+      alpha: learning rate; rtol: tolerance on the relative difference.
+
+    Returns:
+      A :class:`DualPrimalReport`.
+    """
+    x_train = jnp.asarray(x_train, jnp.float64)
+    y_train = jnp.asarray(y_train, jnp.float64)
+    x_eval = jnp.asarray(x_eval, jnp.float64)
+
+    model = perceptron_fit(x_train, y_train, kernel=kernel, alpha=alpha)  # dual: beta
+    theta, c, m_primal = _primal_jit(phi, x_train, y_train, alpha)  # primal: theta
+
+    theta_from_beta = model.beta @ jax.vmap(phi)(x_train)  # sum_j beta_j phi(x_j)
+    eval_dual = perceptron_margin(model, x_eval)  # sum_j beta_j K(x_j, x)
+    eval_primal = jax.vmap(phi)(x_eval) @ theta  # theta^T phi(x)
+
+    errs = [
+        _diff(model.online_margin, m_primal),
+        _diff(theta_from_beta, theta),
+        _diff(eval_dual, eval_primal),
+    ]
+    max_abs = max(e[0] for e in errs)
+    max_rel = max(e[1] for e in errs)
+
+    beta, c = np.asarray(model.beta), np.asarray(c)
+    coefficients_equal = bool(np.array_equal(beta, c))
+    labels_dual, labels_primal = np.asarray(_g(eval_dual)), np.asarray(_g(eval_primal))
+    labels_agree = bool(np.array_equal(labels_dual, labels_primal))
+
+    diagnosis = None
+    problems = []
+    if not coefficients_equal:
+        first = int(np.argmax(beta != c))
+        problems.append(
+            f"beta and the primal steps first differ at step {first} (beta={beta[first]}, c={c[first]}; "
+            f"margins there: dual {float(model.online_margin[first]):.3e}, primal {float(m_primal[first]):.3e}) "
+            "- a margin within rounding of g's threshold 0, or K != <phi, phi>"
+        )
+    if not labels_agree:
+        problems.append(f"labels differ at {int(np.sum(labels_dual != labels_primal))} of {len(labels_dual)} points")
+    if max_rel > rtol:
+        problems.append(f"relative difference {max_rel:.3e} > rtol {rtol:g}: is K(x, z) = <phi(x), phi(z)>?")
+    if problems:
+        diagnosis = "; ".join(problems)
+    ok = coefficients_equal and labels_agree and max_rel <= rtol
+    return DualPrimalReport(
+        kernel=name,
+        ok=ok,
+        max_abs_error=max_abs,
+        max_rel_error=max_rel,
+        diagnosis=diagnosis,
+        n_train=int(x_train.shape[0]),
+        n_eval=int(x_eval.shape[0]),
+        coefficients_equal=coefficients_equal,
+        labels_agree=labels_agree,
+        rtol=rtol,
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The non-PSD kernel, from the update rule (write-up §3(c))
+# ----------------------------------------------------------------------------------------------------------
+
+
+def non_psd_beta_by_hand(y: jax.Array, alpha: float = ALPHA) -> jax.Array:
+    """beta of the perceptron with the course's non-PSD kernel, derived by hand: beta_i = alpha (y_i - 1).
+
+    K(x, z) = -1 if ||x - z||^2 < eps else 0. On training points that are pairwise at squared distance >= eps
+    (true for the course's data: its Gram matrix is exactly -I), K(x_k, x_i) = 0 for every k < i, so each step
+    sees the margin sum_{k<i} beta_k K(x_k, x_i) = 0, g(0) = 1, and
+
+        beta_i = alpha (y_i - g(0)) = alpha (y_i - 1)   (-alpha for y_i = 0, 0 for y_i = 1), all <= 0.
+
+    Predictions follow: at a point x farther than sqrt(eps) from every training point the margin is 0, so
+    h(x) = g(0) = 1; at (or within sqrt(eps) of) a training point x_j the margin is beta_j K(x_j, x_j)
+    = -beta_j = alpha (1 - y_j) >= 0, so h = 1 again. The perceptron predicts class 1 everywhere: it never
+    learns, because K carries no similarity between distinct points, and the negative self-similarity turns
+    the only update it makes into a margin that is still >= 0.
+
+    Args:
+      y: (n,) labels in {0, 1}.
+
+    Returns:
+      (n,) beta.
+    """
+    return alpha * (y - 1.0)  # beta_i = alpha (y_i - g(0)),  g(0) = 1
+
+
+@dataclasses.dataclass
+class NonPsdReport:
+    """The scanned non-PSD perceptron against :func:`non_psd_beta_by_hand` and h == 1."""
+
+    ok: bool
+    max_abs_error: float
+    max_rel_error: float
+    diagnosis: str | None
+    predicted_positive_fraction: float
+    points: int = 0
+    tolerance: str = "exact"
+
+    def __str__(self) -> str:
+        status = "OK" if self.ok else "FAILED"
+        text = (
+            f"non-PSD perceptron {status}: max |beta - alpha (y - 1)| = {self.max_abs_error:.3e}; "
+            f"predicted-positive fraction {self.predicted_positive_fraction:.3f} (hand: 1)"
+        )
+        return text if self.diagnosis is None else f"{text}\n  {self.diagnosis}"
+
+
+def check_non_psd(x_train, y_train, x_eval, *, alpha: float = ALPHA) -> NonPsdReport:
+    """Compare the scanned non-PSD perceptron with the hand result (beta = alpha (y - 1), h == 1).
+
+    Requires the training points to be pairwise at squared distance >= eps (otherwise the hand result does not
+    apply, and the diagnosis says so).
+    """
+    x_train = jnp.asarray(x_train, jnp.float64)
+    y_train = jnp.asarray(y_train, jnp.float64)
+    model = perceptron_fit(x_train, y_train, kernel=non_psd_kernel, alpha=alpha)
+    by_hand = non_psd_beta_by_hand(y_train, alpha)
+    abs_err, rel_err = _diff(model.beta, by_hand)
+    pred = np.asarray(_g(perceptron_margin(model, jnp.concatenate([x_train, jnp.asarray(x_eval)]))))
+    fraction = float(pred.mean())
+    diagnosis = None
+    if abs_err != 0.0 or fraction != 1.0:
+        sq = np.sum((np.asarray(x_train)[:, None] - np.asarray(x_train)[None]) ** 2, axis=-1)
+        close = int((np.sum(sq < 1e-5) - len(sq)) // 2)
+        diagnosis = (
+            f"{close} pairs of training points are closer than sqrt(eps): the hand result assumes none"
+            if close
+            else "the scanned beta differs from alpha (y - 1) on distinct points: the scan is wrong"
+        )
+    return NonPsdReport(
+        ok=diagnosis is None,
+        max_abs_error=abs_err,
+        max_rel_error=rel_err,
+        diagnosis=diagnosis,
+        predicted_positive_fraction=fraction,
+        points=int(pred.shape[0]),
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Declarations for `jaxml verify` (random ring data drawn from the key)
+# ----------------------------------------------------------------------------------------------------------
+
+
+def rings(key: jax.Array, n: int):
+    """n points on the course's two rings (as the staff's gen_ds5.py): y ~ Bernoulli(1/2), radius |N(0,1)| for
+    y = 1 and N(4, 1) for y = 0, uniform angle. Returns (x (n, 2), y (n,)) float64."""
+    k_y, k_r, k_a = jax.random.split(key, 3)
+    y = jax.random.bernoulli(k_y, 0.5, (n,)).astype(jnp.float64)
+    z = jax.random.normal(k_r, (n,), jnp.float64)
+    radius = jnp.where(y == 1.0, jnp.abs(z), 4.0 + z)
+    angle = jax.random.uniform(k_a, (n,), jnp.float64, 0.0, 2.0 * jnp.pi)
+    return radius[:, None] * jnp.stack([jnp.cos(angle), jnp.sin(angle)], axis=1), y
+
+
+_N_TRAIN = 200  # the course's training-set size
+
+
+def _check(name, kernel, phi, points, key):
+    k_train, k_eval = jax.random.split(key)
+    x, y = rings(k_train, _N_TRAIN)
+    x_eval, _ = rings(k_eval, max(int(points), 1))
+    return dual_equals_primal(name, kernel, phi, x, y, jnp.concatenate([x, x_eval]))
+
+
+@verification(
+    name="perceptron: dual == primal, dot kernel",
+    compares="beta-form margins/labels vs theta-form with phi(x) = x, on 200 random ring points",
+    equation="write-up §3(a), eq. (1)",
+)
+def check_dual_equals_primal_dot(points: int, key) -> DualPrimalReport:
+    return _check("dot", dot_kernel, phi_dot, points, key)
+
+
+@verification(
+    name="perceptron: dual == primal, polynomial kernel (1 + x^T z)^2",
+    compares="beta-form margins/labels vs theta-form with phi(x) = (1, sqrt2 x, vec(x x^T)), 200 ring points",
+    equation="write-up §3(a), eq. (1)",
+)
+def check_dual_equals_primal_poly2(points: int, key) -> DualPrimalReport:
+    return _check("polynomial", polynomial_kernel, phi_poly2, points, key)
+
+
+@verification(
+    name="perceptron: non-PSD kernel, beta = alpha (y - 1), h == 1",
+    compares="scanned beta and predictions vs the hand result from the update rule, 200 ring points",
+    equation="write-up §3(c)",
+)
+def check_non_psd_by_hand(points: int, key) -> NonPsdReport:
+    k_train, k_eval = jax.random.split(key)
+    x, y = rings(k_train, _N_TRAIN)
+    x_eval, _ = rings(k_eval, max(int(points), 1))
+    return check_non_psd(x, y, x_eval)

@@ -1,0 +1,157 @@
+"""The ``jaxml`` command: ``jaxml reproduce`` and ``jaxml verify``.
+
+Exit status: 0 success; 1 a check failed (verify) or an experiment crashed (reproduce); 2 a usage, data or load
+error — reported as one message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import JaxmlError
+
+DESCRIPTION = """\
+jaxml - the CS229 PS2 models in JAX, and a verifier for hand-derived gradients and closed forms.
+
+commands:
+  reproduce   run every experiment of the write-up; write results.json, REPORT.md and figures
+  verify      check hand-derived gradients / closed forms against autodiff (built-in ones, or your files)
+  list        list the registered experiments
+"""
+
+VERIFY_EPILOG = """\
+A file declares derivations with decorators, e.g.
+
+    import jax, jax.numpy as jnp
+    from jaxml.verify import derivation
+
+    def loss(theta, x, y):
+        return jnp.mean((x @ theta - y) ** 2)
+
+    def example(key):
+        kx, ky, kt = jax.random.split(key, 3)
+        return jax.random.normal(kt, (3,)), jax.random.normal(kx, (20, 3)), jax.random.normal(ky, (20,))
+
+    @derivation(of=loss, example=example)
+    def my_grad(theta, x, y):
+        return 2 * x.T @ (x @ theta - y) / len(y)
+
+exit status: 0 all pass (errata marked expected_failure=True must fail), 1 a check failed, 2 usage/load error.
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="jaxml", description=DESCRIPTION,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", metavar="{reproduce,verify,list}")
+
+    r = sub.add_parser("reproduce", help="run the write-up's experiments",
+                       description="Run the registered experiments and write OUT/results.json, OUT/REPORT.md "
+                                   "and OUT/*.png. Without --data or $JAXML_DATA the built-in synthetic stand-ins "
+                                   "are used, and every output says so.")
+    r.add_argument("--data", metavar="DIR", help="the cs229-ps2 data directory (default: $JAXML_DATA)")
+    r.add_argument("--out", metavar="DIR", default="jaxml-results", help="output directory (default: %(default)s)")
+    r.add_argument("--only", metavar="NAME", nargs="+", help="run only these experiments (see `jaxml list`)")
+    r.add_argument("--seed", type=int, default=0, help="seed for every random choice (default: %(default)s)")
+    r.add_argument("--device", choices=("auto", "cpu", "gpu"), default=None,
+                   help="placement: auto (default; small sequential loops on the CPU, batched work on the "
+                        "accelerator), cpu, or gpu (everything there); also $JAXML_DEVICE")
+    r.add_argument("--quiet", action="store_true", help="no progress output")
+
+    v = sub.add_parser("verify", help="check derivations against autodiff",
+                       description="With no FILE, check every derivation in the built-in `derivations` package. "
+                                   "With FILEs, import them and check the derivations they declare.",
+                       epilog=VERIFY_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    v.add_argument("files", nargs="*", metavar="FILE", help="Python files declaring @derivation entries")
+    v.add_argument("--points", type=int, default=1000, help="points per derivation (default: %(default)s)")
+    v.add_argument("--seed", type=int, default=0, help="seed of the random points (default: %(default)s)")
+    v.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    sub.add_parser("list", help="list the registered experiments")
+    return p
+
+
+def _verify(args) -> int:
+    import jax
+
+    from . import verify
+
+    if args.points < 1:
+        raise JaxmlError(f"--points must be >= 1, got {args.points}")
+    if args.files:
+        entries = [e for f in args.files for e in verify.load_file(f)]
+    else:
+        entries = verify.builtin_entries()
+    key = jax.random.PRNGKey(args.seed)
+    outcomes = [verify.run_entry(e, points=args.points, key=jax.random.fold_in(key, i))
+                for i, e in enumerate(entries)]
+    failed = [o for o in outcomes if not o.ok]
+    expected = [o for o in outcomes if o.expected_failure and o.ok]
+    if args.json:
+        print(json.dumps({"ok": not failed, "outcomes": [o.as_dict() for o in outcomes]}, indent=2))
+    else:
+        print(verify.format_table(outcomes))
+        print()
+        summary = f"{len(outcomes) - len(failed)} of {len(outcomes)} as expected"
+        if expected:
+            summary += (f" ({len(expected)} expected failure{'s' if len(expected) != 1 else ''}: "
+                        "as-written formulas that the verifier correctly rejects)")
+        if failed:
+            summary += f"; {len(failed)} FAILED: " + ", ".join(o.name for o in failed)
+        print(summary)
+    return 1 if failed else 0
+
+
+def _reproduce(args) -> int:
+    from . import data as data_mod
+    from . import reproduce
+    from .experiments import Progress
+
+    source = data_mod.locate(args.data, seed=args.seed)
+    progress = Progress(quiet=args.quiet)
+    progress.log(f"jaxml reproduce: data = {source.describe()}; output = {args.out}")
+    results = reproduce.run(source, Path(args.out), only=args.only, seed=args.seed, progress=progress,
+                            device=args.device)
+    out = Path(args.out)
+    print(f"wrote {out / 'results.json'} and {out / 'REPORT.md'}")
+    if source.kind == "synthetic":
+        print("NOTE: these results come from SYNTHETIC stand-in data, not the course's files "
+              "(pass --data DIR or set JAXML_DATA).")
+    if results.get("errors"):
+        print("experiments that failed: " + ", ".join(results["errors"]), file=sys.stderr)
+        return 1
+    return 0
+
+
+def _list(_args) -> int:
+    from . import experiments
+
+    for name, exp in experiments.registered().items():
+        print(f"{name:20s} {exp.section:8s} {exp.title}")
+    return 0
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``jaxml`` console script."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        import jaxml  # noqa: F401  (float64 on before anything is traced)
+
+        return {"verify": _verify, "reproduce": _reproduce, "list": _list}[args.command](args)
+    except JaxmlError as exc:
+        print(f"jaxml {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

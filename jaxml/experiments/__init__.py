@@ -1,0 +1,20 @@
+"""The write-up's experiments, one module per problem, each registered with ``jaxml reproduce``.
+
+Importing this package registers them all, in the write-up's order.
+"""
+
+from ._registry import Context as Context
+from ._registry import Experiment as Experiment
+from ._registry import ExperimentOutput as ExperimentOutput
+from ._registry import Progress as Progress
+from ._registry import Row as Row
+from ._registry import register as register
+from ._registry import registered as registered
+
+# Registration order = report order. Each module calls @register once.
+from . import logreg_stability  # noqa: E402,F401  §1
+from . import spam  # noqa: E402,F401  §2
+from . import perceptron  # noqa: E402,F401  §3
+from . import map_regression  # noqa: E402,F401  §4
+from . import network  # noqa: E402,F401  §5, §6
+from . import derivations  # noqa: E402,F401  every hand derivation, checked by the verifier

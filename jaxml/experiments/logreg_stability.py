@@ -1,0 +1,1 @@
+"""Placeholder: this experiment module is being written (its register() call goes here)."""

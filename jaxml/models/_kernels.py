@@ -1,0 +1,200 @@
+"""Kernels as pairwise functions K(x, z) of two single examples, and blocked kernel–vector products.
+
+Every kernel here takes two vectors of shape (d,) and returns a scalar; batches come from ``jax.vmap``.
+A user's own kernel is any JAX-traceable function with the same contract (``(d,), (d,) -> ()``);
+parameters are bound with ``functools.partial`` (``partial(rbf_kernel, sigma=2.0)``).
+
+:func:`kernel_matvec` evaluates f_i = sum_j beta_j K(x_j, z_i) for many z_i in blocks of rows, so memory stays
+O(block_size * n) and never O(n * m). :func:`gram_matrix` builds the whole matrix and is meant for small sets only
+(an eigenvalue check on the course's 200 training points).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxml.errors import UsageError
+
+Kernel = Callable[[jax.Array, jax.Array], jax.Array]
+
+# The course starter's threshold for "x is the same point as z" in its non-PSD kernel (CS229 PS2 p03,
+# ``non_psd_kernel``): a squared distance below 1e-5.
+NON_PSD_EPS = 1e-5
+
+# Blocked products hold at most about this many kernel values at once (2^22 float64 = 32 MiB).
+_DEFAULT_BLOCK_ELEMENTS = 2**22
+
+
+def dot_kernel(x: jax.Array, z: jax.Array) -> jax.Array:
+    """Dot-product kernel, K(x, z) = x^T z (write-up §3(c)); feature map phi(x) = x.
+
+    Args:
+      x, z: vectors of shape (d,).
+
+    Returns:
+      A scalar.
+    """
+    return jnp.dot(x, z)  # K(x, z) = x^T z
+
+
+def rbf_kernel(x: jax.Array, z: jax.Array, sigma: float = 1.0) -> jax.Array:
+    """Radial basis function kernel, K(x, z) = exp(-||x - z||^2 / (2 sigma^2)) (write-up §3(c), sigma = 1).
+
+    The squared distance is summed from the differences (not ||x||^2 + ||z||^2 - 2 x^T z), so K(x, x) = 1
+    exactly and nearby points lose no digits to cancellation.
+
+    Args:
+      x, z: vectors of shape (d,).
+      sigma: the radius, > 0.
+
+    Returns:
+      A scalar in (0, 1].
+    """
+    sq_dist = jnp.sum((x - z) ** 2)  # ||x - z||^2
+    return jnp.exp(-sq_dist / (2.0 * sigma**2))  # exp(-||x - z||^2 / (2 sigma^2))
+
+
+def non_psd_kernel(x: jax.Array, z: jax.Array, eps: float = NON_PSD_EPS) -> jax.Array:
+    """The course's non-PSD "kernel": K(x, z) = -1 if ||x - z||^2 < eps, else 0.
+
+    As in the CS229 PS2 starter (p03 ``non_psd_kernel``, eps = 1e-5 on the *squared* distance). On n distinct
+    points (pairwise squared distances >= eps) its Gram matrix is -I: every eigenvalue is -1, so no feature map
+    phi with K(x, z) = <phi(x), phi(z)> exists (that would make every Gram matrix PSD).
+
+    Args:
+      x, z: vectors of shape (d,).
+      eps: squared-distance threshold for "the same point".
+
+    Returns:
+      A scalar, -1.0 or 0.0, in x's floating dtype.
+    """
+    sq_dist = jnp.sum((x - z) ** 2)  # ||x - z||^2
+    dtype = jnp.result_type(x, z, jnp.float32)
+    return jnp.where(sq_dist < eps, -1.0, 0.0).astype(dtype)  # -1 on (near-)coincident points, else 0
+
+
+def polynomial_kernel(x: jax.Array, z: jax.Array, degree: int = 2, c: float = 1.0) -> jax.Array:
+    """Inhomogeneous polynomial kernel, K(x, z) = (c + x^T z)^degree.
+
+    For degree 2 and c = 1 its explicit feature map is phi(x) = (1, sqrt(2) x, vec(x x^T)) (see
+    ``derivations/perceptron.py``).
+
+    Args:
+      x, z: vectors of shape (d,).
+      degree: a positive integer power.
+      c: the constant added to x^T z.
+
+    Returns:
+      A scalar.
+    """
+    return (c + jnp.dot(x, z)) ** degree  # (c + x^T z)^degree
+
+
+def check_kernel(kernel, d: int, dtype=jnp.float64) -> None:
+    """Raise UsageError unless ``kernel`` maps two (d,) vectors to a scalar (checked abstractly, no FLOPs)."""
+    if not callable(kernel):
+        raise UsageError(f"kernel must be a function K(x, z) of two (d,) vectors, got {type(kernel).__name__}")
+    spec = jax.ShapeDtypeStruct((d,), dtype)
+    try:
+        out = jax.eval_shape(kernel, spec, spec)
+    except Exception as exc:  # a user's kernel that cannot be traced on (d,) inputs
+        raise UsageError(
+            f"kernel {getattr(kernel, '__name__', kernel)!r} failed on two vectors of shape ({d},): {exc}"
+        ) from exc
+    if not hasattr(out, "shape") or out.shape != ():
+        shape = getattr(out, "shape", type(out).__name__)
+        raise UsageError(
+            f"kernel must return a scalar for two vectors of shape ({d},); it returned shape {shape}. "
+            "Write K for single examples (jaxml vmaps it), e.g. lambda x, z: jnp.dot(x, z)."
+        )
+
+
+def _as_matrix(name: str, a, d: int | None = None) -> jax.Array:
+    a = jnp.asarray(a)
+    if a.ndim != 2:
+        raise UsageError(f"{name} must have shape (n, d); got shape {a.shape}")
+    if d is not None and a.shape[1] != d:
+        raise UsageError(f"{name} must have {d} columns like the training points; got shape {a.shape}")
+    if not jnp.issubdtype(a.dtype, jnp.floating):
+        a = a.astype(jnp.float64)
+    return a
+
+
+def default_block_size(n: int, m: int) -> int:
+    """Rows of queries per block so one block holds about 2^22 kernel values: min(m, max(1, 2^22 // n))."""
+    return int(max(1, min(m, _DEFAULT_BLOCK_ELEMENTS // max(n, 1))))
+
+
+def kernel_row(kernel: Kernel, x: jax.Array, z: jax.Array) -> jax.Array:
+    """The kernel of one query against all points: (K(x_1, z), ..., K(x_n, z)), shape (n,). O(n) memory."""
+    return jax.vmap(kernel, in_axes=(0, None))(x, z)
+
+
+def gram_matrix(kernel: Kernel, x, z=None) -> jax.Array:
+    """The full kernel matrix G_ij = K(x_i, z_j) of shape (n, m) (z defaults to x).
+
+    Materialises n * m values: for small sets only (e.g. the eigenvalues of the 200 x 200 training Gram
+    matrix). For products with a vector use :func:`kernel_matvec`, which never forms it.
+
+    Args:
+      kernel: K(x, z) on (d,) vectors.
+      x: (n, d) points.
+      z: (m, d) points, or None for x.
+
+    Returns:
+      (n, m) array.
+    """
+    x = _as_matrix("x", x)
+    z = x if z is None else _as_matrix("z", z, x.shape[1])
+    check_kernel(kernel, x.shape[1], x.dtype)
+    return jax.vmap(jax.vmap(kernel, in_axes=(None, 0)), in_axes=(0, None))(x, z)
+
+
+def _matvec(kernel: Kernel, x, beta, z, block_size: int):
+    def one(z_i):  # f(z_i) = sum_j beta_j K(x_j, z_i)
+        return jnp.dot(beta, kernel_row(kernel, x, z_i))
+
+    # lax.map with batch_size vmaps `one` over blocks of block_size queries: one (block_size, n) kernel block
+    # at a time, never the (m, n) matrix.
+    return jax.lax.map(one, z, batch_size=block_size)
+
+
+_matvec_jit = jax.jit(_matvec, static_argnums=(0, 4))
+
+
+def kernel_matvec(kernel: Kernel, x, beta, z, *, block_size: int | None = None) -> jax.Array:
+    """Blocked kernel–vector product f_i = sum_j beta_j K(x_j, z_i), without forming the (m, n) kernel matrix.
+
+    Args:
+      kernel: K(x, z) on (d,) vectors.
+      x: (n, d) expansion points (e.g. the training set).
+      beta: (n,) coefficients.
+      z: (m, d) query points.
+      block_size: queries per block (memory ~ block_size * n values); default keeps a block near 2^22 values.
+
+    Returns:
+      (m,) array f.
+    """
+    x = _as_matrix("x", x)
+    z = _as_matrix("z", z, x.shape[1])
+    beta = jnp.asarray(beta)
+    if beta.shape != (x.shape[0],):
+        raise UsageError(f"beta must have shape ({x.shape[0]},) to match x {x.shape}; got {beta.shape}")
+    check_kernel(kernel, x.shape[1], x.dtype)
+    if block_size is None:
+        block_size = default_block_size(x.shape[0], z.shape[0])
+    if int(block_size) < 1:
+        raise UsageError(f"block_size must be a positive integer; got {block_size}")
+    if z.shape[0] == 0:
+        return jnp.zeros((0,), jnp.result_type(beta, x))
+    return _matvec_jit(kernel, x, beta, z, int(min(block_size, z.shape[0])))
+
+
+def min_eigenvalue(gram: jax.Array | np.ndarray) -> float:
+    """Smallest eigenvalue of a symmetric matrix (symmetrised first), as a Python float."""
+    g = np.asarray(gram, dtype=np.float64)
+    return float(np.linalg.eigvalsh(0.5 * (g + g.T))[0])

@@ -1,0 +1,150 @@
+"""Multinomial event-model naive Bayes with Laplace smoothing (write-up §2(b), §2(c)).
+
+Model (CS229 notes, multinomial event model): a message is a bag of tokens drawn i.i.d. from φ_{·|y},
+
+    p(y = 1) = φ_y,        p(x | y) = Π_k φ_{k|y}^{x_k}        (x_k = count of word k).
+
+Maximum likelihood with Laplace (add-α, α = 1) smoothing — derived in ``derivations/naive_bayes.py``:
+
+    φ_y     = (1/n) Σ_i 1{y_i = 1}
+    φ_{k|c} = (α + Σ_{i: y_i = c} x_ik) / (α V + Σ_{i: y_i = c} Σ_j x_ij)
+
+Prediction compares log-joints, never products of probabilities (underflow):
+
+    log p(x, y = c) = log p(y = c) + Σ_k x_k log φ_{k|c}.
+
+A word's indicativeness of spam (§2(c)) is log(φ_{k|y=1} / φ_{k|y=0}).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..errors import UsageError
+
+
+class NaiveBayes(NamedTuple):
+    """A fitted multinomial naive Bayes model (log space).
+
+    Attributes:
+      log_phi: (2, V) log φ_{k|y=c}; row c = class (0 ham, 1 spam). Each row's exp sums to 1.
+      log_prior: (2,) [log(1 − φ_y), log φ_y].
+    """
+
+    log_phi: jax.Array
+    log_prior: jax.Array
+
+
+def _is_concrete(a) -> bool:
+    return not isinstance(a, jax.core.Tracer)
+
+
+def _check_xy(x, y, where: str):
+    x = jnp.asarray(x)
+    if x.ndim != 2:
+        raise UsageError(f"{where}: x must be a (n, V) count matrix, got shape {x.shape}")
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        x = x.astype(jnp.float64)
+    if y is None:
+        return x, None
+    y = jnp.asarray(y)
+    if y.shape != (x.shape[0],):
+        raise UsageError(f"{where}: y must have shape ({x.shape[0]},) to match x {x.shape}, got {y.shape}")
+    if _is_concrete(y):
+        bad = ~np.isin(np.asarray(y), (0, 1))
+        if bad.any():
+            k = int(np.argmax(bad))
+            raise UsageError(f"{where}: labels must be 0 (ham) or 1 (spam); y[{k}] = {np.asarray(y)[k]!r}")
+    if _is_concrete(x):
+        xn = np.asarray(x)
+        if not np.all(np.isfinite(xn)) or (xn < 0).any():
+            raise UsageError(f"{where}: x must hold finite non-negative counts")
+    return x, y
+
+
+@jax.jit
+def _fit(x, y, alpha):
+    onehot = jnp.stack([1.0 - y, y], axis=1).astype(x.dtype)  # (n, 2): 1{y_i = c}
+    counts = onehot.T @ x  # (2, V): N_{kc} = Σ_{i: y_i=c} x_ik
+    v = x.shape[1]
+    # φ_{k|c} = (α + N_kc) / (αV + Σ_j N_jc), in log space
+    log_phi = jnp.log(alpha + counts) - jnp.log(alpha * v + counts.sum(axis=1, keepdims=True))
+    n_c = onehot.sum(axis=0)  # (2,)
+    log_prior = jnp.log(n_c) - jnp.log(x.shape[0])  # log φ_y, log(1 − φ_y)
+    return NaiveBayes(log_phi=log_phi, log_prior=log_prior)
+
+
+def fit_naive_bayes(x, y, *, alpha: float = 1.0) -> NaiveBayes:
+    """Maximum-likelihood multinomial naive Bayes with add-α (Laplace, α = 1) smoothing.
+
+    φ_{k|c} = (α + Σ_{i: y_i=c} x_ik) / (αV + Σ_{i: y_i=c} Σ_j x_ij),  φ_y = mean(y).
+
+    Args:
+      x: (n, V) word counts (non-negative).
+      y: (n,) labels in {0, 1} (1 = spam).
+      alpha: the pseudo-count (> 0); the assignment uses 1.
+
+    Returns:
+      :class:`NaiveBayes` with log φ (2, V) and the log prior (2,). A class absent from y gets log prior −inf.
+    """
+    x, y = _check_xy(x, y, "fit_naive_bayes")
+    if not (isinstance(alpha, (int, float)) and alpha > 0):
+        raise UsageError(f"fit_naive_bayes: alpha must be a positive number, got {alpha!r}")
+    return _fit(x, y, jnp.asarray(alpha, dtype=x.dtype))
+
+
+@jax.jit
+def _log_joint(model: NaiveBayes, x):
+    return model.log_prior + x @ model.log_phi.T  # log p(y=c) + Σ_k x_k log φ_{k|c}
+
+
+def log_joint(model: NaiveBayes, x) -> jax.Array:
+    """log p(x_i, y = c) for each message and class (up to the multinomial coefficient, equal across classes).
+
+    Args:
+      model: from :func:`fit_naive_bayes`.
+      x: (n, V) counts, V matching the model.
+
+    Returns:
+      (n, 2) log-joints, column c for class c.
+    """
+    x, _ = _check_xy(x, None, "log_joint")
+    if x.shape[1] != model.log_phi.shape[1]:
+        raise UsageError(f"log_joint: x has {x.shape[1]} columns but the model has V = {model.log_phi.shape[1]}")
+    return _log_joint(model, x)
+
+
+def predict_naive_bayes(model: NaiveBayes, x) -> jax.Array:
+    """Predicted labels: 1 (spam) iff log p(x, y=1) >= log p(x, y=0) (the starter's tie rule).
+
+    Returns:
+      (n,) int32 labels in {0, 1}.
+    """
+    lj = log_joint(model, x)
+    return (lj[:, 1] >= lj[:, 0]).astype(jnp.int32)
+
+
+def indicative_tokens(model: NaiveBayes, words, k: int = 5) -> list[tuple[str, float]]:
+    """The k words most indicative of spam, by log(φ_{j|y=1} / φ_{j|y=0}) (write-up §2(c)), largest first.
+
+    Args:
+      model: a fitted :class:`NaiveBayes`.
+      words: the vocabulary's words (sequence of V str, id order).
+      k: how many.
+
+    Returns:
+      list of (word, log-ratio) pairs; ties keep vocabulary order.
+    """
+    words = list(words)
+    v = model.log_phi.shape[1]
+    if len(words) != v:
+        raise UsageError(f"indicative_tokens: {len(words)} words for a model with V = {v}")
+    if not isinstance(k, int) or not 1 <= k <= v:
+        raise UsageError(f"indicative_tokens: k must be an int in [1, {v}], got {k!r}")
+    ratio = np.asarray(model.log_phi[1] - model.log_phi[0])  # log φ_{j|1} − log φ_{j|0}
+    order = np.argsort(-ratio, kind="stable")[:k]
+    return [(words[j], float(ratio[j])) for j in order]

@@ -1,0 +1,38 @@
+"""Assertion helpers for your own pytest suite: the failure message is the verifier's report.
+
+Example:
+  >>> from jaxml.testing import assert_gradient
+  >>> def test_my_gradient():
+  ...     assert_gradient(loss, my_grad, theta, x, y)
+"""
+
+from __future__ import annotations
+
+from .verify import check_closed_form, check_gradient
+
+
+def assert_gradient(f, grad_f, *args, **kwargs):
+    """Assert that ``grad_f`` is the gradient of ``f`` (see :func:`jaxml.verify.check_gradient`); returns the
+    report."""
+    report = check_gradient(f, grad_f, *args, **kwargs)
+    if not report.ok:
+        raise AssertionError("\n" + str(report))
+    return report
+
+
+def assert_closed_form(objective, solution, *args, **kwargs):
+    """Assert that ``solution(*args)`` minimises ``objective`` (see :func:`jaxml.verify.check_closed_form`)."""
+    report = check_closed_form(objective, solution, *args, **kwargs)
+    if not report.ok:
+        raise AssertionError("\n" + str(report))
+    return report
+
+
+def assert_gradient_fails(f, grad_f, *args, diagnosis_contains: str = "", **kwargs):
+    """Assert that ``grad_f`` is NOT the gradient of ``f`` and, optionally, that the diagnosis names the mistake."""
+    report = check_gradient(f, grad_f, *args, **kwargs)
+    if report.ok:
+        raise AssertionError("expected a wrong gradient, but it passed:\n" + str(report))
+    if diagnosis_contains and diagnosis_contains not in (report.diagnosis or ""):
+        raise AssertionError(f"diagnosis does not mention {diagnosis_contains!r}:\n{report}")
+    return report

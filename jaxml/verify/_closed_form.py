@@ -1,0 +1,207 @@
+"""check_closed_form: a hand-derived minimiser against the objective it claims to minimise.
+
+Two independent checks, both in float64:
+
+1. stationarity — the autodiff gradient of the objective vanishes at the candidate, relative to the problem's
+   scale: ``‖∇f(θ*)‖∞ / ‖∇f(θ₀)‖∞ <= stationarity_tol`` where θ₀ is the solver's (random) start;
+2. agreement — a jitted optax L-BFGS, started from θ₀, finds the same minimiser:
+   ``‖θ_solver − θ*‖∞ / ‖θ*‖∞ <= rtol``.
+
+A closed form that is a *maximiser* or a saddle passes (1) but fails (2); one off by a factor fails both and the
+diagnosis names the factor.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jax.flatten_util import ravel_pytree
+
+from ..errors import UsageError
+from ._diagnose import _factor_name
+
+DEFAULT_RTOL = 1e-6
+DEFAULT_STATIONARITY_TOL = 1e-8
+
+
+@dataclasses.dataclass
+class ClosedFormReport:
+    """The verdict of :func:`check_closed_form`.
+
+    Attributes:
+      ok: stationary and equal to the solver's minimiser.
+      stationarity: ‖∇f(θ*)‖∞ / ‖∇f(θ₀)‖∞.
+      solver_rel_diff: ‖θ_solver − θ*‖∞ / ‖θ*‖∞ (after ``transform``, if one was given).
+      objective_closed_form, objective_solver: f at the two answers.
+      solver_iterations, solver_converged: how the L-BFGS run went.
+      max_abs_error, max_rel_error: ‖θ_solver − θ*‖∞ and ``solver_rel_diff`` (for the verify table).
+      diagnosis: the likely mistake (None when ok).
+    """
+
+    ok: bool
+    stationarity: float
+    solver_rel_diff: float
+    objective_closed_form: float
+    objective_solver: float
+    solver_iterations: int
+    solver_converged: bool
+    max_abs_error: float
+    max_rel_error: float
+    rtol: float
+    stationarity_tol: float
+    diagnosis: str | None = None
+    name: str = "closed form"
+    compares: str = "closed form vs L-BFGS minimiser; ∇f = 0 there"
+    points: int = 1
+
+    @property
+    def tolerance(self) -> str:
+        return f"rtol {self.rtol:.0e}, ∇ {self.stationarity_tol:.0e}"
+
+    def __str__(self) -> str:
+        verdict = "PASS" if self.ok else "FAIL"
+        lines = [
+            f"{self.name}: {verdict} - relative gradient at the closed form {self.stationarity:.3g} "
+            f"(tol {self.stationarity_tol:.0e}); L-BFGS minimiser differs by {self.solver_rel_diff:.3g} relative "
+            f"(tol {self.rtol:.0e}); objective {self.objective_closed_form:.12g} (closed form) vs "
+            f"{self.objective_solver:.12g} (solver, {self.solver_iterations} iterations"
+            f"{'' if self.solver_converged else ', NOT converged'})"
+        ]
+        if self.diagnosis:
+            lines.append(f"  diagnosis: {self.diagnosis}")
+        return "\n".join(lines)
+
+
+def minimize_lbfgs(fun: Callable, theta0, *, max_iter: int = 5000, gtol: float = 1e-13):
+    """Minimise ``fun(theta)`` with optax L-BFGS (zoom line search) in one jitted ``lax.while_loop``.
+
+    Stops when ‖∇f‖∞ <= gtol · max(‖∇f(θ₀)‖∞, tiny) or after ``max_iter`` steps.
+
+    Returns:
+      (theta, iterations, gradient_inf_norm)
+    """
+    flat0, unravel = ravel_pytree(theta0)
+    flat_fun = lambda t: fun(unravel(t))  # noqa: E731
+    opt = optax.lbfgs()
+    value_and_grad = optax.value_and_grad_from_state(flat_fun)
+
+    @jax.jit
+    def run(flat0):
+        g0 = jnp.max(jnp.abs(jax.grad(flat_fun)(flat0)))
+        target = gtol * jnp.maximum(g0, jnp.finfo(flat0.dtype).tiny)
+
+        def cond(carry):
+            _, _, it, gnorm = carry
+            return (it < max_iter) & (gnorm > target)
+
+        def body(carry):
+            theta, state, it, _ = carry
+            value, grad = value_and_grad(theta, state=state)
+            updates, state = opt.update(grad, state, theta, value=value, grad=grad, value_fn=flat_fun)
+            theta = optax.apply_updates(theta, updates)
+            return theta, state, it + 1, jnp.max(jnp.abs(jax.grad(flat_fun)(theta)))
+
+        carry = (flat0, opt.init(flat0), jnp.asarray(0), jnp.asarray(jnp.inf, flat0.dtype))
+        theta, _, it, gnorm = jax.lax.while_loop(cond, body, carry)
+        return theta, it, gnorm
+
+    theta, it, gnorm = run(jnp.asarray(flat0, jnp.float64))
+    return unravel(theta), int(it), float(gnorm)
+
+
+def check_closed_form(
+    objective: Callable,
+    solution: Callable,
+    *args,
+    key: jax.Array | None = None,
+    rtol: float | None = None,
+    stationarity_tol: float | None = None,
+    start: Any = None,
+    transform: Callable | None = None,
+    max_iter: int = 5000,
+    name: str = "closed form",
+) -> ClosedFormReport:
+    """Check that ``solution(*args)`` minimises ``objective(theta, *args)``.
+
+    Args:
+      objective: scalar ``objective(theta, *args)`` written from its definition (not from the closed form).
+      solution: your closed form, ``solution(*args) -> theta`` (an array or a pytree).
+      *args: the problem's data.
+      key: PRNG key for the solver's random start (default ``PRNGKey(0)``).
+      rtol: tolerance on ‖θ_solver − θ*‖∞ / ‖θ*‖∞ (default 1e-6).
+      stationarity_tol: tolerance on ‖∇f(θ*)‖∞ / ‖∇f(θ₀)‖∞ (default 1e-8).
+      start: the solver's start θ₀ (default: θ* plus a unit-scale Gaussian perturbation).
+      transform: applied to both answers before comparing them, for objectives whose minimiser is unique only
+        up to a symmetry (e.g. ``jax.nn.softmax`` for logits defined up to a constant).
+      max_iter: L-BFGS iteration cap.
+
+    Returns:
+      A :class:`ClosedFormReport`.
+    """
+    if not callable(objective) or not callable(solution):
+        raise UsageError("check_closed_form(objective, solution, *args): both must be callables")
+    rtol = DEFAULT_RTOL if rtol is None else float(rtol)
+    stationarity_tol = DEFAULT_STATIONARITY_TOL if stationarity_tol is None else float(stationarity_tol)
+    key = jax.random.PRNGKey(0) if key is None else key
+
+    theta_star = jax.tree_util.tree_map(lambda t: jnp.asarray(t, jnp.float64), solution(*args))
+    f = lambda theta: objective(theta, *args)  # noqa: E731
+    value_shape = jax.eval_shape(f, theta_star)
+    if getattr(value_shape, "shape", None) != ():
+        raise UsageError(f"objective must return a scalar; it returns shape {value_shape.shape}")
+    flat_star, unravel = ravel_pytree(theta_star)
+    if start is None:
+        scale = jnp.maximum(jnp.std(flat_star), 1.0) if flat_star.size > 1 else 1.0
+        flat0 = flat_star + scale * jax.random.normal(key, flat_star.shape, jnp.float64)
+        start = unravel(flat0)
+    flat0, _ = ravel_pytree(start)
+
+    grad = jax.jit(jax.grad(f))
+    g_star = float(jnp.max(jnp.abs(ravel_pytree(grad(theta_star))[0])))
+    g_start = float(jnp.max(jnp.abs(ravel_pytree(grad(start))[0])))
+    stationarity = g_star / max(g_start, np.finfo(np.float64).tiny)
+
+    theta_solver, iterations, g_solver = minimize_lbfgs(f, start, max_iter=max_iter)
+    converged = g_solver <= 1e-9 * max(g_start, np.finfo(np.float64).tiny)
+    compare = (lambda t: t) if transform is None else transform
+    a = np.asarray(ravel_pytree(compare(theta_star))[0])
+    b = np.asarray(ravel_pytree(compare(theta_solver))[0])
+    abs_diff = float(np.max(np.abs(a - b))) if a.size else 0.0
+    rel_diff = abs_diff / max(float(np.max(np.abs(a))) if a.size else 0.0, np.finfo(np.float64).tiny)
+    f_star, f_solver = float(f(theta_star)), float(f(theta_solver))
+
+    ok = bool(np.isfinite(stationarity) and stationarity <= stationarity_tol and rel_diff <= rtol)
+    diagnosis = None
+    if not ok:
+        if not np.all(np.isfinite(a)):
+            diagnosis = "your closed form has non-finite entries"
+        elif not converged and stationarity <= stationarity_tol:
+            diagnosis = ("the closed form is stationary but the solver did not converge "
+                         f"(‖∇f‖ {g_solver:.2g} after {iterations} iterations): the problem may be ill-conditioned")
+        else:
+            parts = []
+            if stationarity > stationarity_tol:
+                parts.append(f"the gradient does not vanish at your closed form (relative size {stationarity:.3g})")
+            if f_solver < f_star - 1e-12 * max(abs(f_star), 1.0):
+                parts.append(f"the solver finds a lower objective ({f_solver:.10g} < {f_star:.10g}): "
+                             "yours is not the minimiser")
+            elif rel_diff > rtol and stationarity <= stationarity_tol:
+                parts.append("stationary but not the solver's minimiser: a maximiser or saddle, or the minimum "
+                             "is not unique (pass transform= to compare up to a symmetry)")
+            bb = float(b @ b)
+            if bb > 0:
+                c = float(a @ b) / bb
+                if np.max(np.abs(a - c * b)) <= 1e-6 * max(np.max(np.abs(a)), 1e-300):
+                    parts.append("your answer = c x the minimiser with " + _factor_name(c, ()))
+            diagnosis = "; ".join(parts) or "no simple pattern"
+    return ClosedFormReport(
+        ok=ok, stationarity=stationarity, solver_rel_diff=rel_diff, objective_closed_form=f_star,
+        objective_solver=f_solver, solver_iterations=iterations, solver_converged=bool(converged),
+        max_abs_error=abs_diff, max_rel_error=rel_diff, rtol=rtol, stationarity_tol=stationarity_tol,
+        diagnosis=diagnosis, name=name,
+    )
