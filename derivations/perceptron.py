@@ -243,17 +243,21 @@ def dual_equals_primal(
 def non_psd_beta_by_hand(y: jax.Array, alpha: float = ALPHA) -> jax.Array:
     """beta of the perceptron with the course's non-PSD kernel, derived by hand: beta_i = alpha (y_i - 1).
 
-    K(x, z) = -1 if ||x - z||^2 < eps else 0. On training points that are pairwise at squared distance >= eps
-    (true for the course's data: its Gram matrix is exactly -I), K(x_k, x_i) = 0 for every k < i, so each step
-    sees the margin sum_{k<i} beta_k K(x_k, x_i) = 0, g(0) = 1, and
+    K(x, z) = -1 if ||x - z||^2 < eps else 0, so K <= 0 everywhere. Induction on i: if beta_k <= 0 for all
+    k < i, every term beta_k K(x_k, x_i) is >= 0, so the margin s_i = sum_{k<i} beta_k K(x_k, x_i) >= 0,
+    g(s_i) = 1 and
 
-        beta_i = alpha (y_i - g(0)) = alpha (y_i - 1)   (-alpha for y_i = 0, 0 for y_i = 1), all <= 0.
+        beta_i = alpha (y_i - 1)   (-alpha for y_i = 0, 0 for y_i = 1),  again <= 0.
 
-    Predictions follow: at a point x farther than sqrt(eps) from every training point the margin is 0, so
-    h(x) = g(0) = 1; at (or within sqrt(eps) of) a training point x_j the margin is beta_j K(x_j, x_j)
-    = -beta_j = alpha (1 - y_j) >= 0, so h = 1 again. The perceptron predicts class 1 everywhere: it never
-    learns, because K carries no similarity between distinct points, and the negative self-similarity turns
-    the only update it makes into a margin that is still >= 0.
+    (It starts with s_1 = 0, the write-up's beta_1 = alpha (y^(1) - 1).) This holds for any training set, even
+    one with coincident points. On distinct points (pairwise squared distance >= eps, as in the course's data,
+    whose Gram matrix is exactly -I) the cross terms vanish and every margin is exactly 0 = the g(0) = 1 case.
+
+    Predictions follow the same way: for any x the margin sum_j beta_j K(x_j, x) is a sum of terms >= 0, so
+    h(x) = 1. Off the training points it is exactly 0 (no similarity between distinct points: nothing
+    generalises); at a training point x_j it is -beta_j = alpha (1 - y_j) >= 0 (the negative self-similarity
+    turns the update meant to push x_j towards 0 into a margin that still says 1). The perceptron predicts class 1
+    everywhere.
 
     Args:
       y: (n,) labels in {0, 1}.
@@ -261,7 +265,7 @@ def non_psd_beta_by_hand(y: jax.Array, alpha: float = ALPHA) -> jax.Array:
     Returns:
       (n,) beta.
     """
-    return alpha * (y - 1.0)  # beta_i = alpha (y_i - g(0)),  g(0) = 1
+    return alpha * (y - 1.0)  # beta_i = alpha (y_i - g(s_i)),  s_i >= 0 so g(s_i) = 1
 
 
 @dataclasses.dataclass
@@ -285,33 +289,38 @@ class NonPsdReport:
         return text if self.diagnosis is None else f"{text}\n  {self.diagnosis}"
 
 
-def check_non_psd(x_train, y_train, x_eval, *, alpha: float = ALPHA) -> NonPsdReport:
-    """Compare the scanned non-PSD perceptron with the hand result (beta = alpha (y - 1), h == 1).
+def check_non_psd(
+    x_train, y_train, x_eval, *, kernel: Callable = non_psd_kernel, alpha: float = ALPHA
+) -> NonPsdReport:
+    """Compare the scanned non-PSD perceptron with the hand result: beta = alpha (y - 1) exactly, and h == 1 at
+    the training points and at ``x_eval``.
 
-    Requires the training points to be pairwise at squared distance >= eps (otherwise the hand result does not
-    apply, and the diagnosis says so).
+    Args:
+      x_train: (n, d); y_train: (n,) in {0, 1}; x_eval: (m, d) extra points to predict.
+      kernel: the kernel to scan (the course's non-PSD kernel; another one shows the check can fail).
+      alpha: learning rate.
     """
     x_train = jnp.asarray(x_train, jnp.float64)
     y_train = jnp.asarray(y_train, jnp.float64)
-    model = perceptron_fit(x_train, y_train, kernel=non_psd_kernel, alpha=alpha)
+    model = perceptron_fit(x_train, y_train, kernel=kernel, alpha=alpha)
     by_hand = non_psd_beta_by_hand(y_train, alpha)
     abs_err, rel_err = _diff(model.beta, by_hand)
-    pred = np.asarray(_g(perceptron_margin(model, jnp.concatenate([x_train, jnp.asarray(x_eval)]))))
+    pred = np.asarray(_g(perceptron_margin(model, jnp.concatenate([x_train, jnp.asarray(x_eval, jnp.float64)]))))
     fraction = float(pred.mean())
-    diagnosis = None
-    if abs_err != 0.0 or fraction != 1.0:
-        sq = np.sum((np.asarray(x_train)[:, None] - np.asarray(x_train)[None]) ** 2, axis=-1)
-        close = int((np.sum(sq < 1e-5) - len(sq)) // 2)
-        diagnosis = (
-            f"{close} pairs of training points are closer than sqrt(eps): the hand result assumes none"
-            if close
-            else "the scanned beta differs from alpha (y - 1) on distinct points: the scan is wrong"
+    problems = []
+    if abs_err != 0.0:
+        first = int(np.argmax(np.asarray(model.beta) != np.asarray(by_hand)))
+        problems.append(
+            f"beta differs from alpha (y - 1) first at step {first} (margin there "
+            f"{float(model.online_margin[first]):.3e} < 0: is K <= 0 everywhere?)"
         )
+    if fraction != 1.0:
+        problems.append(f"{int(np.sum(pred == 0))} of {len(pred)} points predicted 0, the hand result says none")
     return NonPsdReport(
-        ok=diagnosis is None,
+        ok=not problems,
         max_abs_error=abs_err,
         max_rel_error=rel_err,
-        diagnosis=diagnosis,
+        diagnosis="; ".join(problems) or None,
         predicted_positive_fraction=fraction,
         points=int(pred.shape[0]),
     )

@@ -1,0 +1,82 @@
+"""check_closed_form: stationarity + agreement with a jitted L-BFGS solve."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import pytest
+
+from jaxml.verify import check_closed_form, minimize_lbfgs
+from jaxml.testing import assert_closed_form, assert_gradient, assert_gradient_fails
+
+
+def ridge_objective(theta, x, y, lam):
+    """‖y − Xθ‖² + λ‖θ‖², written from its definition."""
+    return jnp.sum((y - x @ theta) ** 2) + lam * jnp.sum(theta**2)
+
+
+def ridge_solution(x, y, lam):
+    """θ = (XᵀX + λI)⁻¹ Xᵀy."""
+    return jnp.linalg.solve(x.T @ x + lam * jnp.eye(x.shape[1]), x.T @ y)
+
+
+@pytest.fixture
+def problem(key):
+    k1, k2 = jax.random.split(key)
+    return jax.random.normal(k1, (40, 5)), jax.random.normal(k2, (40,)), 0.7
+
+
+def test_right_closed_form_passes(problem, key):
+    report = check_closed_form(ridge_objective, ridge_solution, *problem, key=key)
+    assert report.ok, str(report)
+    assert report.stationarity < 1e-10
+    assert report.solver_rel_diff < 1e-8
+    assert report.solver_converged
+
+
+def test_closed_form_with_wrong_regulariser_fails(problem):
+    wrong = lambda x, y, lam: ridge_solution(x, y, 2 * lam)  # noqa: E731
+    report = check_closed_form(ridge_objective, wrong, *problem)
+    assert not report.ok
+    assert "does not vanish" in report.diagnosis and "lower objective" in report.diagnosis
+
+
+def test_closed_form_off_by_a_sign_is_named(problem):
+    report = check_closed_form(ridge_objective, lambda *a: -ridge_solution(*a), *problem)
+    assert not report.ok and "sign flip" in report.diagnosis
+
+
+def test_a_maximiser_is_not_a_minimiser():
+    # f(θ) = θ⁴/4 − θ²/2 has a stationary maximum at 0 and minima at ±1
+    f = lambda theta: jnp.sum(theta**4 / 4 - theta**2 / 2)  # noqa: E731
+    report = check_closed_form(f, lambda: jnp.zeros(2), start=jnp.array([0.5, -2.0]))
+    assert report.stationarity == 0.0
+    assert not report.ok and "lower objective" in report.diagnosis
+
+
+def test_transform_compares_up_to_a_symmetry():
+    # softmax logits are defined up to an additive constant: compare probabilities
+    counts = jnp.array([3.0, 1.0, 6.0])
+    nll = lambda logits: -jnp.sum(counts * jax.nn.log_softmax(logits))  # noqa: E731
+    report = check_closed_form(nll, lambda: jnp.log(counts / counts.sum()) + 5.0, transform=jax.nn.softmax)
+    assert report.ok, str(report)
+
+
+def test_lbfgs_minimiser():
+    f = lambda t: jnp.sum((t - jnp.arange(3.0)) ** 2) + 0.1 * jnp.sum(t**4)  # noqa: E731
+    theta, iters, gnorm = minimize_lbfgs(f, jnp.zeros(3))
+    assert gnorm < 1e-10 and iters > 0
+    assert jnp.max(jnp.abs(jax.grad(f)(theta))) < 1e-10
+
+
+def test_testing_helpers_raise_with_the_report(problem):
+    x, y, lam = problem
+    theta = jnp.zeros(5)
+    g = lambda t, x, y, lam: jax.grad(ridge_objective)(t, x, y, lam)  # noqa: E731
+    assert_gradient(ridge_objective, g, theta, x, y, lam)
+    with pytest.raises(AssertionError, match="constant factor 2"):
+        assert_gradient(ridge_objective, lambda *a: 2 * g(*a), theta, x, y, lam)
+    assert_gradient_fails(ridge_objective, lambda *a: -g(*a), theta, x, y, lam, diagnosis_contains="sign flip")
+    with pytest.raises(AssertionError, match="expected a wrong gradient"):
+        assert_gradient_fails(ridge_objective, g, theta, x, y, lam)
+    assert_closed_form(ridge_objective, ridge_solution, x, y, lam)

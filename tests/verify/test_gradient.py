@@ -1,0 +1,193 @@
+"""check_gradient: passes right gradients at float64 precision, flags wrong ones with the right diagnosis."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxml.errors import UsageError
+from jaxml.verify import check_gradient, check_hessian
+
+N, D = 30, 4
+
+
+def mse(theta, x, y):
+    """L(θ) = (1/n) Σ (xᵢᵀθ − yᵢ)²."""
+    return jnp.mean((x @ theta - y) ** 2)
+
+
+def mse_grad(theta, x, y):
+    return 2.0 * x.T @ (x @ theta - y) / y.shape[0]
+
+
+@pytest.fixture
+def problem(key):
+    k1, k2, k3 = jax.random.split(key, 3)
+    return jax.random.normal(k1, (D,)), jax.random.normal(k2, (N, D)), jax.random.normal(k3, (N,))
+
+
+def test_right_gradient_passes_at_float64_precision(problem, key):
+    report = check_gradient(mse, mse_grad, *problem, points=50, key=key)
+    assert report.ok, str(report)
+    assert report.max_rel_error < 1e-13
+    assert report.points == 50
+    assert report.diagnosis is None
+
+
+@pytest.mark.parametrize(
+    "wrong, expected",
+    [
+        (lambda t, x, y: N * mse_grad(t, x, y), "missing 1/n"),
+        (lambda t, x, y: mse_grad(t, x, y) / N, "extra 1/n"),
+        (lambda t, x, y: 2.0 * mse_grad(t, x, y), "constant factor 2"),
+        (lambda t, x, y: 0.5 * mse_grad(t, x, y), "constant factor 1/2"),
+        (lambda t, x, y: -mse_grad(t, x, y), "sign flip"),
+        (lambda t, x, y: -N * mse_grad(t, x, y), "sign is flipped"),
+        (lambda t, x, y: 3.7 * mse_grad(t, x, y), "constant factor 3.7"),
+    ],
+    ids=["missing-1/n", "extra-1/n", "times-2", "half", "sign", "minus-n", "other-factor"],
+)
+def test_scale_and_sign_slips_are_named(problem, wrong, expected):
+    report = check_gradient(mse, wrong, *problem)
+    assert not report.ok
+    assert expected in report.diagnosis, report.diagnosis
+
+
+def test_per_example_gradient_where_mean_was_meant(problem):
+    per_example = lambda t, x, y: 2.0 * x * (x @ t - y)[:, None]  # noqa: E731  (n, d): one row per example
+    report = check_gradient(mse, per_example, *problem)
+    assert not report.ok
+    assert "per-example" in report.diagnosis and "mean" in report.diagnosis
+    assert f"expected ({D},), got ({N}, {D})" in report.diagnosis
+
+
+def test_per_example_gradient_where_sum_was_meant(problem):
+    total = lambda t, x, y: jnp.sum((x @ t - y) ** 2)  # noqa: E731
+    per_example = lambda t, x, y: 2.0 * x * (x @ t - y)[:, None]  # noqa: E731
+    report = check_gradient(total, per_example, *problem)
+    assert "per-example" in report.diagnosis and "sum was meant" in report.diagnosis
+
+
+def test_transpose_is_named_for_square_and_rectangular(key):
+    k1, k2 = jax.random.split(key)
+    x = jax.random.normal(k1, (N, 3))
+    f = lambda w, x: jnp.sum(jnp.tanh(x @ w))  # noqa: E731
+    grad = lambda w, x: x.T @ (1.0 - jnp.tanh(x @ w) ** 2)  # noqa: E731
+    square = jax.random.normal(k2, (3, 3))
+    rect = jax.random.normal(k2, (3, 5))
+    assert check_gradient(f, grad, square, x).ok
+    r1 = check_gradient(f, lambda w, x: grad(w, x).T, square, x)
+    assert not r1.ok and "transpose" in r1.diagnosis
+    r2 = check_gradient(f, lambda w, x: grad(w, x).T, rect, x)
+    assert not r2.ok and "wrong shape: expected (3, 5), got (5, 3)" in r2.diagnosis
+    assert "transpose" in r2.diagnosis
+
+
+def test_wrong_shape_is_reported(problem):
+    report = check_gradient(mse, lambda t, x, y: mse_grad(t, x, y)[:2], *problem)
+    assert not report.ok
+    assert f"wrong shape: expected ({D},), got (2,)" in report.diagnosis
+
+
+def test_non_finite_values_are_reported(problem):
+    report = check_gradient(mse, lambda t, x, y: mse_grad(t, x, y).at[1].set(jnp.nan), *problem)
+    assert not report.ok
+    assert "non-finite" in report.diagnosis
+
+
+def test_worst_entry_is_shown_with_both_values(problem):
+    wrong = lambda t, x, y: mse_grad(t, x, y).at[2].add(1.0)  # noqa: E731
+    report = check_gradient(mse, wrong, *problem, points=8)
+    assert not report.ok
+    point, leaf, entry = report.worst_index
+    assert entry == (2,) and leaf == ""
+    assert report.worst_yours == pytest.approx(report.worst_autodiff + 1.0)
+    text = str(report)
+    assert "worst entry" in text and "yours =" in text and "autodiff =" in text
+    assert "1 of 4 entries are wrong" in report.diagnosis
+
+
+def test_pytree_parameters_and_tuple_argnums(key):
+    k1, k2 = jax.random.split(key)
+    params = {"w": jax.random.normal(k1, (3,)), "b": jnp.array(0.3)}
+    x = jax.random.normal(k2, (N, 3))
+    f = lambda p, x: jnp.mean(jnp.tanh(x @ p["w"] + p["b"]))  # noqa: E731
+
+    def grad(p, x):
+        s = 1.0 - jnp.tanh(x @ p["w"] + p["b"]) ** 2
+        return {"w": x.T @ s / N, "b": jnp.mean(s)}
+
+    assert check_gradient(f, grad, params, x).ok
+    bad = lambda p, x: {"w": grad(p, x)["w"], "b": -grad(p, x)["b"]}  # noqa: E731
+    report = check_gradient(f, bad, params, x)
+    assert not report.ok and "['b']" in report.diagnosis and "sign flip" in report.diagnosis
+    # gradient with respect to two arguments at once
+    g2 = lambda w, x: jnp.sum(jnp.sin(x @ w))  # noqa: E731
+    both = lambda w, x: (x.T @ jnp.cos(x @ w), jnp.cos(x @ w)[:, None] * w[None, :])  # noqa: E731
+    assert check_gradient(g2, both, params["w"], x, argnums=(0, 1)).ok
+
+
+def test_tolerance_scales_with_the_gradient_not_the_array_size(key):
+    """A relative error of 1e-6 fails at rtol 1e-9 whatever the size, and passes at rtol 1e-5."""
+    for d in (3, 3000):
+        x = jax.random.normal(key, (d,))
+        f = lambda t: 1e6 * jnp.sum(t**3)  # noqa: E731  large gradient scale
+        grad = lambda t: 3e6 * t**2 * (1 + 1e-6)  # noqa: E731
+        assert not check_gradient(f, grad, x, points=4).ok
+        assert check_gradient(f, grad, x, points=4, rtol=1e-5).ok
+
+
+def test_user_points_and_python_control_flow(problem):
+    theta, x, y = problem
+    at = (jnp.stack([theta, 2 * theta, -theta]), None, None)
+    report = check_gradient(mse, mse_grad, theta, x, y, at=at)
+    assert report.ok and report.points == 3
+
+    def numpy_grad(t, x, y):  # not traceable: forces the point-by-point fallback
+        t, x, y = (np.asarray(a) for a in (t, x, y))
+        if t[0] > 1e9:
+            raise AssertionError
+        return 2.0 * x.T @ (x @ t - y) / len(y)
+
+    assert check_gradient(mse, numpy_grad, *problem, points=5).ok
+
+
+def test_jitted_user_gradient_behaves_the_same(problem):
+    plain = check_gradient(mse, mse_grad, *problem, points=10)
+    jitted = check_gradient(mse, jax.jit(mse_grad), *problem, points=10)
+    assert plain.ok and jitted.ok
+    assert jitted.max_rel_error < 1e-13
+
+
+def test_a_gradient_that_raises_is_a_failed_report_not_a_crash(problem):
+    def broken(t, x, y):
+        raise ValueError("oops")
+
+    report = check_gradient(mse, broken, *problem)
+    assert not report.ok and "raised ValueError: oops" in report.diagnosis
+
+
+def test_hessian_check(problem):
+    theta, x, y = problem
+    hess = lambda t, x, y: 2.0 * x.T @ x / y.shape[0]  # noqa: E731
+    assert check_hessian(mse, hess, theta, x, y).ok
+    report = check_hessian(mse, lambda t, x, y: x.T @ x / y.shape[0], theta, x, y)
+    assert not report.ok and "constant factor 1/2" in report.diagnosis
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda p: check_gradient(lambda t, x, y: x @ t, mse_grad, *p), "must return a scalar"),
+        (lambda p: check_gradient(mse, mse_grad, *p, argnums=5), "out of range"),
+        (lambda p: check_gradient(mse, mse_grad), "needs example arguments"),
+        (lambda p: check_gradient(mse, mse_grad, *p, points=0), "points must be >= 1"),
+        (lambda p: check_gradient(mse, mse_grad, *p, at=(p[0][None],)), "one entry per argument"),
+        (lambda p: check_gradient("f", mse_grad, *p), "must be callables"),
+    ],
+)
+def test_bad_usage_is_one_clear_error(problem, call, message):
+    with pytest.raises(UsageError, match=message):
+        call(problem)
