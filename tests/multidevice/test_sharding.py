@@ -1,0 +1,62 @@
+"""Sharded computations give the same numbers on 4 (fake CPU) devices as on one.
+
+JAX fixes its device count when it starts, so each check runs in a fresh Python process with
+``XLA_FLAGS=--xla_force_host_platform_device_count=4``, and compares with the same computation in this
+(single-device) process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import jax
+import numpy as np
+import pytest
+
+
+def run_on_devices(code: str, devices: int = 4) -> dict:
+    """Run ``code`` (which prints one JSON line last) in a fresh process with ``devices`` fake CPU devices."""
+    env = dict(os.environ)
+    env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
+    env["JAX_PLATFORMS"] = "cpu"
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+VERIFIER = """
+import json, jax, numpy as np
+import jaxml
+from jaxml.verify import builtin_entries, run_entry
+entry = [e for e in builtin_entries() if e.name == "log_likelihood_grad"][0]
+out = run_entry(entry, points=1001, key=jax.random.PRNGKey(3))
+rep = out.report
+print(json.dumps({"devices": len(jax.devices()), "max_abs": out.max_abs_error, "ok": out.ok,
+                  "worst": list(rep.worst_index[2]) + [rep.worst_index[0]], "yours": rep.worst_yours}))
+"""
+
+
+def test_verifier_points_shard_across_devices_with_identical_results():
+    if len(jax.devices()) != 1:
+        pytest.skip("this process must be the single-device reference")
+    multi = run_on_devices(VERIFIER)
+    assert multi["devices"] == 4
+    namespace: dict = {}
+    import contextlib
+    import io
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        exec(textwrap.dedent(VERIFIER), namespace)
+    single = json.loads(buf.getvalue().strip().splitlines()[-1])
+    assert single["devices"] == 1
+    assert multi["ok"] and single["ok"]
+    # the same points, the same worst entry, the same values (sharding changes placement, not arithmetic)
+    assert multi["worst"] == single["worst"]
+    np.testing.assert_allclose(multi["yours"], single["yours"], rtol=1e-14)
+    np.testing.assert_allclose(multi["max_abs"], single["max_abs"], rtol=1e-6, atol=1e-16)
