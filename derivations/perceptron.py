@@ -17,7 +17,7 @@ theta^T phi(x) = sum_j beta_j K(x^(j), x).
 This file holds the explicit feature maps (dot: phi(x) = x; polynomial (1 + x^T z)^2:
 phi(x) = (1, sqrt(2) x, vec(x x^T))), the primal theta-form perceptron written out, and a check that runs both
 forms on the same data and compares margins, coefficients, theta and labels. "Equal up to rounding" is the
-claim: the two forms add the same numbers in a different order, so margins agree to ~1e-13 relative; a label
+claim: the two forms add the same numbers in a different order, so margins agree to ~1e-15 relative; a label
 could only differ if a margin sat within rounding of g's threshold 0.
 
 It also derives, from the update rule alone, what the course's non-PSD kernel does (write-up §3(c) says only
@@ -28,7 +28,7 @@ It also derives, from the update rule alone, what the course's non-PSD kernel do
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -215,9 +215,13 @@ def dual_equals_primal(
             "- a margin within rounding of g's threshold 0, or K != <phi, phi>"
         )
     if not labels_agree:
-        problems.append(f"labels differ at {int(np.sum(labels_dual != labels_primal))} of {len(labels_dual)} points")
+        problems.append(
+            f"labels differ at {int(np.sum(labels_dual != labels_primal))} of {len(labels_dual)} points"
+        )
     if max_rel > rtol:
-        problems.append(f"relative difference {max_rel:.3e} > rtol {rtol:g}: is K(x, z) = <phi(x), phi(z)>?")
+        problems.append(
+            f"relative difference {max_rel:.3e} > rtol {rtol:g}: is K(x, z) = <phi(x), phi(z)>?"
+        )
     if problems:
         diagnosis = "; ".join(problems)
     ok = coefficients_equal and labels_agree and max_rel <= rtol
@@ -305,7 +309,9 @@ def check_non_psd(
     model = perceptron_fit(x_train, y_train, kernel=kernel, alpha=alpha)
     by_hand = non_psd_beta_by_hand(y_train, alpha)
     abs_err, rel_err = _diff(model.beta, by_hand)
-    pred = np.asarray(_g(perceptron_margin(model, jnp.concatenate([x_train, jnp.asarray(x_eval, jnp.float64)]))))
+    pred = np.asarray(
+        _g(perceptron_margin(model, jnp.concatenate([x_train, jnp.asarray(x_eval, jnp.float64)])))
+    )
     fraction = float(pred.mean())
     problems = []
     if abs_err != 0.0:
@@ -315,7 +321,9 @@ def check_non_psd(
             f"{float(model.online_margin[first]):.3e} < 0: is K <= 0 everywhere?)"
         )
     if fraction != 1.0:
-        problems.append(f"{int(np.sum(pred == 0))} of {len(pred)} points predicted 0, the hand result says none")
+        problems.append(
+            f"{int(np.sum(pred == 0))} of {len(pred)} points predicted 0, the hand result says none"
+        )
     return NonPsdReport(
         ok=not problems,
         max_abs_error=abs_err,

@@ -80,7 +80,9 @@ def _check_inputs(x, y) -> tuple[np.ndarray, np.ndarray]:
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if x.ndim != 2:
-        raise UsageError(f"x must be a 2-d array (n, d) of points without intercept column; got shape {x.shape}")
+        raise UsageError(
+            f"x must be a 2-d array (n, d) of points without intercept column; got shape {x.shape}"
+        )
     if y.shape != (x.shape[0],):
         raise UsageError(f"y must have shape ({x.shape[0]},) to match x {x.shape}; got {y.shape}")
     if not np.all((y == 0.0) | (y == 1.0)):
@@ -120,7 +122,9 @@ def _max_margin_lp(x: np.ndarray, y: np.ndarray):
     cost[-1] = -1.0
     bounds = [(-1.0, 1.0)] * d + [(None, None), (None, 1.0)]
     res = linprog(cost, A_ub=a_ub, b_ub=np.zeros(n), bounds=bounds, method="highs")
-    if res.status != 0:  # pragma: no cover - the LP is always feasible (w = 0, b = 0, t = 0) and bounded
+    if (
+        res.status != 0
+    ):  # pragma: no cover - the LP is always feasible (w = 0, b = 0, t = 0) and bounded
         raise RuntimeError(f"margin LP failed: {res.message}")
     return res.x[:d], float(res.x[d]), float(res.x[d + 1])
 
@@ -206,11 +210,12 @@ def max_margin(x, y) -> MaxMargin:
     d = x.shape[1]
     # Start from the LP witness scaled to functional margin 1 (feasible).
     start = np.concatenate([sep.w, [sep.b]]) / float(np.min(y_pm * (x @ sep.w + sep.b)))
-    s0 = float(start[:d] @ start[:d])  # objective scale, so SLSQP's ftol is relative
+    mask = np.concatenate([np.ones(d), [0.0]])  # the intercept b is not penalised
+    s0 = float(start @ (mask * start))  # objective scale, so SLSQP's ftol is relative
     res = minimize(
-        lambda z: 0.5 * z[:d] @ z[:d] / s0,  # ||w||^2 / 2, divided by a constant
+        lambda z: 0.5 * z @ (mask * z) / s0,  # ||w||^2 / 2, divided by a constant
         start,
-        jac=lambda z: np.concatenate([z[:d], [0.0]]) / s0,
+        jac=lambda z: mask * z / s0,
         constraints=[
             {
                 "type": "ineq",
@@ -222,6 +227,8 @@ def max_margin(x, y) -> MaxMargin:
         options={"ftol": 1e-14, "maxiter": 1000},
     )
     w, b = res.x[:d], float(res.x[d])
-    if not res.success or np.min(y_pm * (x @ w + b)) < 1.0 - 1e-9:  # pragma: no cover - a solver failure
+    if (
+        not res.success or np.min(y_pm * (x @ w + b)) < 1.0 - 1e-9
+    ):  # pragma: no cover - a solver failure
         raise RuntimeError(f"hard-margin QP did not converge: {res.message}")
-    return MaxMargin(w=w, b=b, margin=float(1.0 / np.linalg.norm(w)))
+    return MaxMargin(w=w, b=b, margin=float(np.min(y_pm * (x @ w + b)) / np.linalg.norm(w)))

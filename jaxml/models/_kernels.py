@@ -11,7 +11,7 @@ O(block_size * n) and never O(n * m). :func:`gram_matrix` builds the whole matri
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -74,7 +74,8 @@ def non_psd_kernel(x: jax.Array, z: jax.Array, eps: float = NON_PSD_EPS) -> jax.
     """
     sq_dist = jnp.sum((x - z) ** 2)  # ||x - z||^2
     dtype = jnp.result_type(x, z, jnp.float32)
-    return jnp.where(sq_dist < eps, -1.0, 0.0).astype(dtype)  # -1 on (near-)coincident points, else 0
+    # -1 on (near-)coincident points, else 0
+    return jnp.where(sq_dist < eps, -1.0, 0.0).astype(dtype)
 
 
 def polynomial_kernel(x: jax.Array, z: jax.Array, degree: int = 2, c: float = 1.0) -> jax.Array:
@@ -97,7 +98,9 @@ def polynomial_kernel(x: jax.Array, z: jax.Array, degree: int = 2, c: float = 1.
 def check_kernel(kernel, d: int, dtype=jnp.float64) -> None:
     """Raise UsageError unless ``kernel`` maps two (d,) vectors to a scalar (checked abstractly, no FLOPs)."""
     if not callable(kernel):
-        raise UsageError(f"kernel must be a function K(x, z) of two (d,) vectors, got {type(kernel).__name__}")
+        raise UsageError(
+            f"kernel must be a function K(x, z) of two (d,) vectors, got {type(kernel).__name__}"
+        )
     spec = jax.ShapeDtypeStruct((d,), dtype)
     try:
         out = jax.eval_shape(kernel, spec, spec)
@@ -118,7 +121,9 @@ def _as_matrix(name: str, a, d: int | None = None) -> jax.Array:
     if a.ndim != 2:
         raise UsageError(f"{name} must have shape (n, d); got shape {a.shape}")
     if d is not None and a.shape[1] != d:
-        raise UsageError(f"{name} must have {d} columns like the training points; got shape {a.shape}")
+        raise UsageError(
+            f"{name} must have {d} columns like the training points; got shape {a.shape}"
+        )
     if not jnp.issubdtype(a.dtype, jnp.floating):
         a = a.astype(jnp.float64)
     return a
@@ -183,7 +188,9 @@ def kernel_matvec(kernel: Kernel, x, beta, z, *, block_size: int | None = None) 
     z = _as_matrix("z", z, x.shape[1])
     beta = jnp.asarray(beta)
     if beta.shape != (x.shape[0],):
-        raise UsageError(f"beta must have shape ({x.shape[0]},) to match x {x.shape}; got {beta.shape}")
+        raise UsageError(
+            f"beta must have shape ({x.shape[0]},) to match x {x.shape}; got {beta.shape}"
+        )
     check_kernel(kernel, x.shape[1], x.dtype)
     if block_size is None:
         block_size = default_block_size(x.shape[0], z.shape[0])

@@ -4,12 +4,24 @@
 
 with x including the intercept entry x₀ = 1. log σ(z) is computed as ``jax.nn.log_sigmoid(z)`` and
 log(1 − σ(z)) = log σ(−z), so ℓ stays finite for |θᵀx| in the thousands.
+
+Fits:
+
+* :func:`gradient_ascent` — θ ← θ + α_t ∇ℓ(θ) from θ₀ = 0 with the course's stopping rule ‖Δθ‖ < 1e-15; an optax
+  step (constant rate, a schedule such as :func:`inverse_power_schedule`, or an L2-penalised chain from
+  :func:`l2_optimizer`) inside a jitted ``lax.while_loop`` run in chunks (progress, θ at chosen iterations).
+* :func:`newton` — θ ← θ − (∇²ℓ)⁻¹∇ℓ, jitted, with the hand-derived gradient and Hessian of
+  ``derivations/logistic.py``; for data that are not linearly separable.
+
+Both use the hand gradient ∇ℓ = (1/n) Xᵀ(y − σ(Xθ)) of ``derivations/logistic.py`` (verified against autodiff by
+``jaxml verify``), imported lazily because that module imports this one.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -31,7 +43,9 @@ def check_xy(theta, x, y) -> None:
     """Raise UsageError unless theta (d,), x (n, d), y (n,) fit together."""
     theta_shape, x_shape, y_shape = np.shape(theta), np.shape(x), np.shape(y)
     if len(x_shape) != 2 or len(theta_shape) != 1 or len(y_shape) != 1:
-        raise UsageError(f"expected theta (d,), x (n, d), y (n,); got {theta_shape}, {x_shape}, {y_shape}")
+        raise UsageError(
+            f"expected theta (d,), x (n, d), y (n,); got {theta_shape}, {x_shape}, {y_shape}"
+        )
     if x_shape[1] != theta_shape[0] or x_shape[0] != y_shape[0]:
         raise UsageError(f"shapes do not fit: theta {theta_shape}, x {x_shape}, y {y_shape}")
 
@@ -74,7 +88,9 @@ def check_labelled(x, y) -> tuple[jnp.ndarray, jnp.ndarray]:
     """
     x_shape, y_shape = np.shape(x), np.shape(y)
     if len(x_shape) != 2 or len(y_shape) != 1 or x_shape[0] != y_shape[0]:
-        raise UsageError(f"expected x (n, d) and y (n,) with the same n; got x {x_shape}, y {y_shape}")
+        raise UsageError(
+            f"expected x (n, d) and y (n,) with the same n; got x {x_shape}, y {y_shape}"
+        )
     if x_shape[0] == 0:
         raise UsageError("the training set is empty (n = 0)")
     x_np, y_np = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
@@ -82,7 +98,9 @@ def check_labelled(x, y) -> tuple[jnp.ndarray, jnp.ndarray]:
         raise UsageError("x or y contains NaN or inf")
     if not np.all((y_np == 0.0) | (y_np == 1.0)):
         raise UsageError(f"labels must be 0 or 1; got values {np.unique(y_np)[:5]}")
-    dtype = jnp.asarray(x).dtype if jnp.issubdtype(jnp.asarray(x).dtype, jnp.floating) else jnp.float64
+    dtype = (
+        jnp.asarray(x).dtype if jnp.issubdtype(jnp.asarray(x).dtype, jnp.floating) else jnp.float64
+    )
     return jnp.asarray(x, dtype), jnp.asarray(y, dtype)
 
 
@@ -100,7 +118,9 @@ def inverse_power_schedule(alpha0: float, power: float) -> optax.Schedule:
       A schedule usable as ``optax.sgd(learning_rate=...)``.
     """
     if not (alpha0 > 0 and power > 0):
-        raise UsageError(f"inverse_power_schedule needs alpha0 > 0 and power > 0; got {alpha0}, {power}")
+        raise UsageError(
+            f"inverse_power_schedule needs alpha0 > 0 and power > 0; got {alpha0}, {power}"
+        )
 
     def schedule(count):
         return alpha0 / (count + 1.0) ** power  # α_t = α₀ / t^p,  t = count + 1
@@ -140,10 +160,8 @@ def _default_gradient(theta, x, y):
     return log_likelihood_grad(theta, x, y)
 
 
-@functools.lru_cache(maxsize=64)
-def _sgd(learning_rate: float) -> optax.GradientTransformation:
-    """optax.sgd for a constant rate, cached so that repeated fits reuse one compiled loop."""
-    return optax.sgd(learning_rate)
+# optax.sgd with its rate held in the optimiser state, so every constant rate shares one compiled loop
+_CONSTANT_SGD = optax.inject_hyperparams(optax.sgd)(learning_rate=1.0)
 
 
 @functools.lru_cache(maxsize=64)
@@ -215,22 +233,35 @@ def gradient_ascent(
     theta = jnp.zeros(x.shape[1], x.dtype) if theta0 is None else jnp.asarray(theta0, x.dtype)
     check_xy(theta, x, y)
     if max_iterations < 0 or chunk_size < 1:
-        raise UsageError(f"need max_iterations >= 0 and chunk_size >= 1; got {max_iterations}, {chunk_size}")
+        raise UsageError(
+            f"need max_iterations >= 0 and chunk_size >= 1; got {max_iterations}, {chunk_size}"
+        )
     record_at = sorted({int(t) for t in record_at})
     if any(t < 1 for t in record_at):
         raise UsageError(f"record_at iterations must be >= 1; got {record_at}")
+    constant = optimizer is None and not callable(learning_rate)
     if optimizer is None:
-        optimizer = _sgd(float(learning_rate)) if not callable(learning_rate) else optax.sgd(learning_rate)
+        optimizer = _CONSTANT_SGD if constant else optax.sgd(learning_rate)
     run = _chunk_runner(_default_gradient if gradient is None else gradient, optimizer)
+    opt_state = optimizer.init(theta)
+    if constant:  # the rate lives in the state: no recompilation for a new rate
+        opt_state = opt_state._replace(
+            hyperparams={
+                **opt_state.hyperparams,
+                "learning_rate": jnp.asarray(learning_rate, x.dtype),
+            }
+        )
 
     state = _AscentState(
         theta=theta,
-        opt_state=optimizer.init(theta),
+        opt_state=opt_state,
         iteration=jnp.asarray(0, jnp.int64),
         step_norm=jnp.asarray(jnp.inf, x.dtype),
     )
     tol = jnp.asarray(tol, x.dtype)
-    stops = sorted({*range(chunk_size, max_iterations, chunk_size), max_iterations, *record_at} - {0})
+    stops = sorted(
+        {*range(chunk_size, max_iterations, chunk_size), max_iterations, *record_at} - {0}
+    )
     stops = [t for t in stops if t <= max_iterations]
     recorded = {}
     for stop_at in stops:
@@ -264,10 +295,11 @@ def l2_regularised_log_likelihood(theta, x, y, lam):
     return log_likelihood(theta, x, y) - 0.5 * lam * jnp.sum(theta**2)
 
 
+@functools.lru_cache(maxsize=64)
 def l2_optimizer(lam: float, learning_rate: float = 10.0) -> optax.GradientTransformation:
     """Gradient ascent on ℓ(θ) − (λ/2)‖θ‖²: optax weight decay λθ added to −∇ℓ, then sgd(α).
 
-    The step is θ ← θ + α (∇ℓ(θ) − λθ).
+    The step is θ ← θ + α (∇ℓ(θ) − λθ). Cached: the same (λ, α) reuses one compiled loop.
     """
     return optax.chain(optax.add_decayed_weights(lam), optax.sgd(learning_rate))
 

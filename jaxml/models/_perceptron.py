@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -71,9 +71,10 @@ def _fit_chunk(kernel, x, y, alpha, beta, margin, idx):
         valid = i < n
         j = jnp.minimum(i, n - 1)
         row = kernel_row(kernel, x, x[j])  # K(x_k, x_i) for every k, O(n) memory
-        # s_i = sum_{k<i} beta_k K(x_k, x_i); masked with where, so a non-finite K(x_k, x_i) for k >= i cannot leak
+        # s_i = sum_{k<i} beta_k K(x_k, x_i); `where` (not a 0/1 product) so a non-finite K for k >= i can't leak
         s = jnp.sum(jnp.where(k < j, beta * row, 0.0))
-        beta_i = alpha * (y[j] - perceptron_g(s))  # beta_i = alpha [y_i - g(s_i)]   (write-up eq. 1)
+        # beta_i = alpha [y_i - g(s_i)]   (write-up eq. 1)
+        beta_i = alpha * (y[j] - perceptron_g(s))
         beta = beta.at[j].set(jnp.where(valid, beta_i, beta[j]))
         margin = margin.at[j].set(jnp.where(valid, s, margin[j]))
         return (beta, margin), None
@@ -136,7 +137,9 @@ def perceptron_fit(
     if n == 0:
         raise UsageError("x must hold at least one training point; got shape (0, d)")
     y = _check_labels(y, n).astype(x.dtype)
-    if not isinstance(alpha, (int, float)) or not math.isfinite(alpha) or alpha <= 0:
+    if not isinstance(x, jax.core.Tracer) and not bool(jnp.all(jnp.isfinite(x))):
+        raise UsageError("x contains NaN or infinite values")
+    if not isinstance(alpha, (int, float, np.number)) or not math.isfinite(alpha) or alpha <= 0:
         raise UsageError(f"alpha must be a positive finite number; got {alpha!r}")
     check_kernel(kernel, d, x.dtype)
     if chunk_size is None:
@@ -149,7 +152,9 @@ def perceptron_fit(
     margin = jnp.zeros((n,), x.dtype)
     alpha_arr = jnp.asarray(alpha, x.dtype)
     n_chunks = -(-n // chunk_size)
-    for c in range(n_chunks):  # one jitted scan per chunk; the last chunk is padded with indices >= n
+    for c in range(
+        n_chunks
+    ):  # one jitted scan per chunk; the last chunk is padded with indices >= n
         idx = jnp.arange(c * chunk_size, (c + 1) * chunk_size)
         beta, margin = _fit_chunk_jit(kernel, x, y, alpha_arr, beta, margin, idx)
         if on_chunk is not None:
@@ -157,7 +162,9 @@ def perceptron_fit(
     return KernelPerceptron(beta=beta, x=x, online_margin=margin, kernel=kernel, alpha=float(alpha))
 
 
-def perceptron_margin(model: KernelPerceptron, x_new, *, block_size: int | None = None) -> jax.Array:
+def perceptron_margin(
+    model: KernelPerceptron, x_new, *, block_size: int | None = None
+) -> jax.Array:
     """The score sum_j beta_j K(x_j, x) for each row x of ``x_new``, computed in blocks of rows.
 
     Args:
@@ -169,11 +176,15 @@ def perceptron_margin(model: KernelPerceptron, x_new, *, block_size: int | None 
       (m,) margins; theta^T phi(x) for the implicit theta = sum_j beta_j phi(x_j).
     """
     if not isinstance(model, KernelPerceptron):
-        raise UsageError(f"model must be a KernelPerceptron from perceptron_fit; got {type(model).__name__}")
+        raise UsageError(
+            f"model must be a KernelPerceptron from perceptron_fit; got {type(model).__name__}"
+        )
     return kernel_matvec(model.kernel, model.x, model.beta, x_new, block_size=block_size)
 
 
-def perceptron_predict(model: KernelPerceptron, x_new, *, block_size: int | None = None) -> jax.Array:
+def perceptron_predict(
+    model: KernelPerceptron, x_new, *, block_size: int | None = None
+) -> jax.Array:
     """Predicted labels h(x) = g(sum_j beta_j K(x_j, x)) in {0, 1} (write-up §3(a)(ii)), in blocks of rows.
 
     Args:

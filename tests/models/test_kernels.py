@@ -37,7 +37,11 @@ def _avals(jaxpr):
 
 
 def _largest_array(fn, *args) -> int:
-    return max(int(np.prod(a.shape)) for a in _avals(jax.make_jaxpr(fn)(*args).jaxpr) if hasattr(a, "shape"))
+    return max(
+        int(np.prod(a.shape))
+        for a in _avals(jax.make_jaxpr(fn)(*args).jaxpr)
+        if hasattr(a, "shape")
+    )
 
 
 X = jnp.array([1.0, 2.0])
@@ -86,7 +90,8 @@ def test_gram_eigenvalues_psd_and_non_psd(key):
     x = jax.random.normal(key, (60, 2)) * 3.0
     assert min_eigenvalue(gram_matrix(rbf_kernel, x)) > -1e-10  # RBF is PSD (up to rounding)
     g = np.asarray(gram_matrix(non_psd_kernel, x))
-    np.testing.assert_array_equal(g, -np.eye(60))  # distinct random points: the non-PSD Gram matrix is -I
+    # distinct random points: the non-PSD Gram matrix is -I
+    np.testing.assert_array_equal(g, -np.eye(60))
     assert min_eigenvalue(g) == pytest.approx(-1.0, abs=1e-14)
 
 
@@ -111,8 +116,12 @@ def test_kernel_matvec_user_kernel(key):
     kx, kb = jax.random.split(key)
     x = jax.random.normal(kx, (20, 2))
     beta = jax.random.normal(kb, (20,))
-    expected = np.exp(-np.abs(np.asarray(x)[:, None] - np.asarray(x)[None]).sum(-1)) @ np.asarray(beta)
-    np.testing.assert_allclose(kernel_matvec(laplace, x, beta, x, block_size=3), expected, rtol=1e-12)
+    expected = np.exp(-np.abs(np.asarray(x)[:, None] - np.asarray(x)[None]).sum(-1)) @ np.asarray(
+        beta
+    )
+    np.testing.assert_allclose(
+        kernel_matvec(laplace, x, beta, x, block_size=3), expected, rtol=1e-12
+    )
 
 
 def test_kernel_matvec_never_forms_the_full_matrix(key):
@@ -121,7 +130,9 @@ def test_kernel_matvec_never_forms_the_full_matrix(key):
     beta = jnp.ones(n)
     largest = _largest_array(lambda b: kernel_matvec(rbf_kernel, x, b, x, block_size=25), beta)
     # a block holds the (25, n, d) differences x_j - z_i before the squared distance: 25 * n * 2 values
-    assert largest <= 25 * n * 2, f"an intermediate of {largest} values exists; blocks hold 25 x {n} x 2"
+    assert largest <= 25 * n * 2, (
+        f"an intermediate of {largest} values exists; blocks hold 25 x {n} x 2"
+    )
     assert largest < n * m
     # and the helper really does hold (block, n) blocks: the check above is not vacuous
     assert _largest_array(lambda b: gram_matrix(rbf_kernel, x) @ b, beta) >= n * m
@@ -136,13 +147,35 @@ def test_default_block_size():
 @pytest.mark.parametrize(
     "call, match",
     [
-        (lambda: kernel_matvec(dot_kernel, jnp.ones(3), jnp.ones(3), jnp.ones((2, 3))), r"x must have shape \(n, d\)"),
-        (lambda: kernel_matvec(dot_kernel, jnp.ones((4, 2)), jnp.ones(4), jnp.ones((2, 3))), "2 columns"),
-        (lambda: kernel_matvec(dot_kernel, jnp.ones((4, 2)), jnp.ones(5), jnp.ones((2, 2))), r"beta must have shape \(4,\)"),
-        (lambda: kernel_matvec(dot_kernel, jnp.ones((4, 2)), jnp.ones(4), jnp.ones((2, 2)), block_size=0), "block_size"),
-        (lambda: kernel_matvec(lambda a, b: a * b, jnp.ones((4, 2)), jnp.ones(4), jnp.ones((2, 2))), "scalar"),
+        (
+            lambda: kernel_matvec(dot_kernel, jnp.ones(3), jnp.ones(3), jnp.ones((2, 3))),
+            r"x must have shape \(n, d\)",
+        ),
+        (
+            lambda: kernel_matvec(dot_kernel, jnp.ones((4, 2)), jnp.ones(4), jnp.ones((2, 3))),
+            "2 columns",
+        ),
+        (
+            lambda: kernel_matvec(dot_kernel, jnp.ones((4, 2)), jnp.ones(5), jnp.ones((2, 2))),
+            r"beta must have shape \(4,\)",
+        ),
+        (
+            lambda: kernel_matvec(
+                dot_kernel, jnp.ones((4, 2)), jnp.ones(4), jnp.ones((2, 2)), block_size=0
+            ),
+            "block_size",
+        ),
+        (
+            lambda: kernel_matvec(
+                lambda a, b: a * b, jnp.ones((4, 2)), jnp.ones(4), jnp.ones((2, 2))
+            ),
+            "scalar",
+        ),
         (lambda: kernel_matvec("rbf", jnp.ones((4, 2)), jnp.ones(4), jnp.ones((2, 2))), "function"),
-        (lambda: gram_matrix(lambda a, b: a @ jnp.ones(3), jnp.ones((4, 2))), "failed on two vectors"),
+        (
+            lambda: gram_matrix(lambda a, b: a @ jnp.ones(3), jnp.ones((4, 2))),
+            "failed on two vectors",
+        ),
     ],
 )
 def test_bad_input_is_a_usage_error(call, match):

@@ -1,0 +1,120 @@
+"""jaxml.separability: exact linear separability by LP, its witnesses, and the hard-margin SVM."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from jaxml.errors import UsageError
+from jaxml.separability import linearly_separable, max_margin, separability
+
+
+def _two_blobs(rng, n=60, gap=0.5):
+    """Label 1 above the line x0 + x1 = 1 + gap/2, label 0 below 1 - gap/2 (separable by construction)."""
+    x = rng.uniform(-1.0, 3.0, size=(4 * n, 2))
+    s = x.sum(1) - 1.0
+    keep = np.abs(s) >= gap / 2
+    x, s = x[keep][:n], s[keep][:n]
+    return x, (s > 0).astype(float)
+
+
+def test_separable_by_construction_with_checked_witness():
+    x, y = _two_blobs(np.random.default_rng(0))
+    sep = separability(x, y)
+    assert sep.separable and linearly_separable(x, y)
+    y_pm = 2 * y - 1
+    assert np.all(y_pm * (x @ sep.w + sep.b) > 0)  # the witness really separates
+    # the points sit at least gap/2 / sqrt(2) from x0 + x1 = 1, so the max margin is at least that
+    assert sep.margin_l2 > 0
+    assert max_margin(x, y).margin >= 0.25 / np.sqrt(2) - 1e-9
+
+
+@pytest.mark.parametrize(
+    "x, y",
+    [
+        (
+            np.array([[0.0, 0.0], [1.0, 1.0], [1.0, 0.0], [0.0, 1.0]]),
+            np.array([1.0, 1.0, 0.0, 0.0]),
+        ),  # XOR
+        (
+            np.array([[0.0, 0.0], [2.0, 0.0], [1.0, -1.0], [1.0, 1.0]]),
+            np.array([1.0, 1.0, 0.0, 0.0]),
+        ),  # crossing
+        (
+            np.array([[0.5, 0.5], [0.5, 0.5], [0.0, 0.0]]),
+            np.array([1.0, 0.0, 0.0]),
+        ),  # one point in both classes
+    ],
+)
+def test_not_separable_with_a_point_in_both_hulls(x, y):
+    sep = separability(x, y)
+    assert not sep.separable and not linearly_separable(x, y)
+    lam = sep.hull_weights * (y == 1)
+    mu = sep.hull_weights * (y == 0)
+    assert np.all(sep.hull_weights >= 0)
+    assert lam.sum() == pytest.approx(1.0) and mu.sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(lam @ x, mu @ x, atol=1e-12)
+    np.testing.assert_allclose(sep.hull_point, lam @ x, atol=1e-12)
+
+
+def test_touching_classes_are_not_strictly_separable():
+    # two classes on either side of x0 = 0 plus one label-1 point ON a label-0 point's position: not separable
+    x = np.array([[1.0, 0.0], [2.0, 1.0], [-1.0, 0.0], [-2.0, 1.0], [-1.0, 0.0]])
+    y = np.array([1.0, 1.0, 0.0, 0.0, 1.0])
+    assert not linearly_separable(x, y)
+    # ... and separable once the duplicate goes
+    assert linearly_separable(x[:4], y[:4])
+
+
+def test_max_margin_known_answer():
+    # 1-D: label 1 at x = 1 and 3, label 0 at x = -1 and -4: the best boundary is x = 0, margin 1
+    x = np.array([[1.0], [3.0], [-1.0], [-4.0]])
+    y = np.array([1.0, 1.0, 0.0, 0.0])
+    mm = max_margin(x, y)
+    assert mm.margin == pytest.approx(1.0, rel=1e-9)
+    np.testing.assert_allclose(mm.w, [1.0], rtol=1e-7)
+    assert abs(mm.b) < 1e-7
+
+
+def test_max_margin_matches_scikit_learn_hard_margin(key):
+    from sklearn.svm import SVC
+
+    x, y = _two_blobs(np.random.default_rng(1), gap=0.3)
+    mm = max_margin(x, y)
+    svc = SVC(kernel="linear", C=1e8, tol=1e-10).fit(x, y)  # C -> infinity: the hard margin
+    np.testing.assert_allclose(mm.w, svc.coef_[0], rtol=1e-4)
+    assert mm.b == pytest.approx(svc.intercept_[0], rel=1e-4)
+    assert mm.margin >= separability(x, y).margin_l2 - 1e-12  # the LP's line is a lower bound
+
+
+def test_max_margin_refuses_inseparable_data():
+    x = np.array([[0.0, 0.0], [1.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
+    with pytest.raises(UsageError, match="not separable|separable data"):
+        max_margin(x, np.array([1.0, 1.0, 0.0, 0.0]))
+
+
+@pytest.mark.parametrize(
+    "x, y, match",
+    [
+        (np.zeros(4), np.zeros(4), "2-d"),
+        (np.zeros((4, 2)), np.zeros(3), "shape"),
+        (np.zeros((3, 2)), np.array([1.0, -1.0, 1.0]), "0 or 1"),
+        (np.zeros((3, 2)), np.ones(3), "both labels"),
+        (np.array([[np.nan, 0.0], [1.0, 1.0]]), np.array([0.0, 1.0]), "NaN"),
+    ],
+)
+def test_bad_input_is_a_usage_error(x, y, match):
+    with pytest.raises(UsageError, match=match):
+        separability(x, y)
+
+
+@pytest.mark.real_data
+def test_course_data_b_separable_a_not(data_dir):
+    from jaxml.data import locate
+
+    data = locate(data_dir).logreg_stability()
+    assert not linearly_separable(data["a"].x, data["a"].y)  # write-up §1(b): A is not separable
+    sep_b = separability(data["b"].x, data["b"].y)
+    assert sep_b.separable  # write-up §1(b): B is (the write-up says "almost perfectly") separable
+    # B's max margin is small (measured 0.0051): separable, but only just
+    assert 0.0 < max_margin(data["b"].x, data["b"].y).margin < 0.01
