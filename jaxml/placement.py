@@ -42,21 +42,50 @@ def _platform_devices(platform: str):
         return []
 
 
-def device_for(kind: str, override: str | None = None) -> jax.Device:
-    """The device for ``kind`` ("sequential" or "batched") under the policy and the override."""
+def select_device(kind: str, choice: str, devices):
+    """The policy itself, a pure function of the visible ``devices`` (testable with fake device lists).
+
+    Args:
+      kind: "sequential" (long chains of tiny dependent steps) or "batched" (wide array work).
+      choice: "auto", "cpu" or "gpu".
+      devices: every visible device, CPUs included (objects with a ``.platform`` attribute).
+
+    Returns:
+      auto: the first CPU for sequential work, the first accelerator (else CPU) for batched work;
+      cpu / gpu: the first device of that platform for both kinds.
+    """
     if kind not in ("sequential", "batched"):
         raise UsageError(f"kind must be 'sequential' or 'batched', got {kind!r}")
-    choice = _choice(override)
-    if choice == "cpu" or (choice == "auto" and kind == "sequential"):
-        cpus = _platform_devices("cpu")
-        if cpus:
-            return cpus[0]
+    if choice not in CHOICES:
+        raise UsageError(f"device must be one of {', '.join(CHOICES)}; got {choice!r}")
+    cpus = [d for d in devices if d.platform == "cpu"]
+    accelerators = [d for d in devices if d.platform != "cpu"]
     if choice == "gpu":
-        gpus = _platform_devices("gpu")
+        gpus = [d for d in accelerators if d.platform in ("gpu", "cuda", "rocm")]
         if not gpus:
             raise UsageError("--device gpu asked for, but JAX sees no GPU (install with pip install '.[cuda]')")
         return gpus[0]
-    return jax.devices()[0]
+    if choice == "cpu" or kind == "sequential":
+        if cpus:
+            return cpus[0]
+        if choice == "cpu":
+            raise UsageError("--device cpu asked for, but JAX sees no CPU device (JAX_PLATFORMS excludes it?)")
+    return (accelerators or cpus)[0]
+
+
+def visible_devices() -> list:
+    """Every device JAX can use: the default backend's and the CPUs (even when the default is a GPU)."""
+    seen = list(jax.devices())
+    for platform in ("cpu",):
+        for d in _platform_devices(platform):
+            if d not in seen:
+                seen.append(d)
+    return seen
+
+
+def device_for(kind: str, override: str | None = None) -> jax.Device:
+    """The device for ``kind`` ("sequential" or "batched") under the policy and the override."""
+    return select_device(kind, _choice(override), visible_devices())
 
 
 @contextlib.contextmanager
