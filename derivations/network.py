@@ -74,7 +74,8 @@ def _forward(W1, W2, x):
 # ----------------------------------------------------------------------------------------------------------
 
 
-@derivation(of=network_loss, argnums=1, example=_example, equation="§5(a) eq. 9, corrected: ∂L/∂W2")
+@derivation(of=network_loss, argnums=1, example=_example, name="network dL_dW2",
+            equation="§5(a) eq. 9, corrected: ∂L/∂W2")
 def dL_dW2(W1, W2, x, y):
     """∂L/∂W2 = (2/n) Σᵢ (o⁽ⁱ⁾ − y⁽ⁱ⁾) h̃⁽ⁱ⁾.  W1 (h, d+1), W2 (h+1,), x (n, d), y (n,) -> (h+1,)."""
     _, _, h_tilde, o = _forward(W1, W2, x)
@@ -82,7 +83,8 @@ def dL_dW2(W1, W2, x, y):
     return h_tilde.T @ delta  # Σᵢ δ⁽ⁱ⁾ ∂o⁽ⁱ⁾/∂W2 = Σᵢ δ⁽ⁱ⁾ h̃⁽ⁱ⁾
 
 
-@derivation(of=network_loss, argnums=0, example=_example, equation="§5(a) eq. 10, corrected: ∂L/∂W1")
+@derivation(of=network_loss, argnums=0, example=_example, name="network dL_dW1",
+            equation="§5(a) eq. 10, corrected: ∂L/∂W1")
 def dL_dW1(W1, W2, x, y):
     """∂L/∂W1 = (2/n) Σᵢ (o⁽ⁱ⁾ − y⁽ⁱ⁾) (W2[1:] ⊙ σ′(z⁽ⁱ⁾)) x̃⁽ⁱ⁾ᵀ.  -> (h, d+1)."""
     x_tilde, z, _, o = _forward(W1, W2, x)
@@ -101,7 +103,7 @@ def _example_w12(key, n: int = N_EXAMPLES):
     return W1[W12_INDEX], W1, W2, x, y
 
 
-@derivation(of=loss_of_w12, argnums=0, example=_example_w12,
+@derivation(of=loss_of_w12, argnums=0, example=_example_w12, name="network dL_dW12",
             equation="§5(a) update of W¹₁,₂, corrected (W¹₁,₂ = W1[1, 1]: input x₁ -> hidden unit 2)")
 def dL_dW12(w12, W1, W2, x, y):
     """∂L/∂W¹₁,₂ = (1/n) Σᵢ 2(o⁽ⁱ⁾ − y⁽ⁱ⁾) W²₂ σ′(z₂⁽ⁱ⁾) x₁⁽ⁱ⁾ with z₂⁽ⁱ⁾ the WHOLE pre-activation of hidden unit 2.
@@ -272,7 +274,8 @@ def writeup_w12_sigma_argument(points: int, key) -> W12Report:
             f"verifier says: {b.diagnosis}"
         )
     else:
-        diagnosis = (f"the σ′-argument pattern was NOT found: one example with z₂ = W¹₁,₂x₁ -> {r.diagnosis or 'pass'}; "
+        diagnosis = (f"the σ′-argument pattern was NOT found: one example with z₂ = W¹₁,₂x₁ -> "
+                     f"{r.diagnosis or 'pass'}; "
                      f"general -> {g.diagnosis or 'pass'}")
     return W12Report(ok=not named, points=points, max_abs_error=g.max_abs_error, max_rel_error=g.max_rel_error,
                      diagnosis=diagnosis, restricted=r, general=g, batch=b)

@@ -73,16 +73,24 @@ def batchnorm_reference(x: jax.Array, gamma: jax.Array, beta: jax.Array, *, eps:
     return gamma * x_hat + beta  # y = γ ⊙ x̂ + β                  (eq. 14)
 
 
+def _normalise(x, eps):
+    """x̂ and 1/√(v + ε) in one pass each: the custom layer's forward (one rsqrt per feature, then a multiply)."""
+    mu = jnp.mean(x, axis=0)  # μ                                 (eq. 11)
+    centred = x - mu
+    v = jnp.mean(centred**2, axis=0)  # v                       (eq. 12)
+    inv_std = jax.lax.rsqrt(v + eps)  # 1 / √(v + ε)
+    return centred * inv_std, inv_std  # x̂ = (x − μ) / √(v + ε)  (eq. 13)
+
+
 @functools.partial(jax.custom_vjp, nondiff_argnums=(3,))
 def _batchnorm(x, gamma, beta, eps):
-    _, _, x_hat = batchnorm_stats(x, eps)
-    return gamma * x_hat + beta  # y = γ ⊙ x̂ + β
+    x_hat, _ = _normalise(x, eps)
+    return gamma * x_hat + beta  # y = γ ⊙ x̂ + β                  (eq. 14)
 
 
 def _batchnorm_fwd(x, gamma, beta, eps):
-    _, v, x_hat = batchnorm_stats(x, eps)
-    inv_std = jax.lax.rsqrt(v + eps)  # 1 / sqrt(v + ε), kept for the backward pass
-    return gamma * x_hat + beta, (x_hat, inv_std, gamma)
+    x_hat, inv_std = _normalise(x, eps)
+    return gamma * x_hat + beta, (x_hat, inv_std, gamma)  # residuals for the backward pass
 
 
 def batchnorm_backward(x_hat, inv_std, gamma, dy):

@@ -53,12 +53,16 @@ def _check_xy(x, y, where: str):
         return x, None
     y = jnp.asarray(y)
     if y.shape != (x.shape[0],):
-        raise UsageError(f"{where}: y must have shape ({x.shape[0]},) to match x {x.shape}, got {y.shape}")
+        raise UsageError(
+            f"{where}: y must have shape ({x.shape[0]},) to match x {x.shape}, got {y.shape}"
+        )
     if _is_concrete(y):
         bad = ~np.isin(np.asarray(y), (0, 1))
         if bad.any():
             k = int(np.argmax(bad))
-            raise UsageError(f"{where}: labels must be 0 (ham) or 1 (spam); y[{k}] = {np.asarray(y)[k]!r}")
+            raise UsageError(
+                f"{where}: labels must be 0 (ham) or 1 (spam); y[{k}] = {np.asarray(y)[k]!r}"
+            )
     if _is_concrete(x):
         xn = np.asarray(x)
         if not np.all(np.isfinite(xn)) or (xn < 0).any():
@@ -102,7 +106,7 @@ def _log_joint(model: NaiveBayes, x):
     return model.log_prior + x @ model.log_phi.T  # log p(y=c) + Σ_k x_k log φ_{k|c}
 
 
-def log_joint(model: NaiveBayes, x) -> jax.Array:
+def naive_bayes_log_joint(model: NaiveBayes, x) -> jax.Array:
     """log p(x_i, y = c) for each message and class (up to the multinomial coefficient, equal across classes).
 
     Args:
@@ -112,9 +116,11 @@ def log_joint(model: NaiveBayes, x) -> jax.Array:
     Returns:
       (n, 2) log-joints, column c for class c.
     """
-    x, _ = _check_xy(x, None, "log_joint")
+    x, _ = _check_xy(x, None, "naive_bayes_log_joint")
     if x.shape[1] != model.log_phi.shape[1]:
-        raise UsageError(f"log_joint: x has {x.shape[1]} columns but the model has V = {model.log_phi.shape[1]}")
+        raise UsageError(
+            f"naive_bayes_log_joint: x has {x.shape[1]} columns but the model has V = {model.log_phi.shape[1]}"
+        )
     return _log_joint(model, x)
 
 
@@ -124,7 +130,7 @@ def predict_naive_bayes(model: NaiveBayes, x) -> jax.Array:
     Returns:
       (n,) int32 labels in {0, 1}.
     """
-    lj = log_joint(model, x)
+    lj = naive_bayes_log_joint(model, x)
     return (lj[:, 1] >= lj[:, 0]).astype(jnp.int32)
 
 

@@ -19,7 +19,8 @@ Every function takes an explicit leading batch axis: ``x`` is (n, d), outputs ar
 from __future__ import annotations
 
 import functools
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -113,23 +114,38 @@ def network_forward(
     return add_intercept(h) @ W2  # o = W2 h̃
 
 
-def network_loss(W1: jax.Array, W2: jax.Array, x: jax.Array, y: jax.Array) -> jax.Array:
-    """The write-up's loss L = (1/n) Σ_i (o^(i) - y^(i))^2 of the sigmoid network.
+def network_loss(
+    W1: jax.Array,
+    W2: jax.Array,
+    x: jax.Array,
+    y: jax.Array,
+    *,
+    activation: Callable[[jax.Array], jax.Array] = jax.nn.sigmoid,
+) -> jax.Array:
+    """The write-up's loss L = (1/n) Σ_i (o^(i) - y^(i))^2 (the sigmoid network unless ``activation`` says).
 
     Args:
       W1: (h, d+1); W2: (h+1,); x: (n, d); y: (n,) targets in {0, 1}.
+      activation: the hidden activation (see :func:`network_forward`).
 
     Returns:
       L, a scalar.
     """
+    _check_weights(W1, W2)
     _check_inputs(W1, x, y)
-    o = network_forward(W1, W2, x)
+    o = network_forward(W1, W2, x, activation=activation)
     return jnp.mean((o - y) ** 2)  # L = (1/n) Σ J^(i), J = (o - y)^2
 
 
-def network_predict(W1: jax.Array, W2: jax.Array, x: jax.Array) -> jax.Array:
-    """Class labels of the sigmoid network trained on squared loss to {0, 1}: 1 where o >= 1/2. (n,) float."""
-    o = network_forward(W1, W2, x)
+def network_predict(
+    W1: jax.Array,
+    W2: jax.Array,
+    x: jax.Array,
+    *,
+    activation: Callable[[jax.Array], jax.Array] = jax.nn.sigmoid,
+) -> jax.Array:
+    """Class labels of a network trained on squared loss to {0, 1}: 1 where o >= 1/2. (n,) float."""
+    o = network_forward(W1, W2, x, activation=activation)
     return (o >= 0.5).astype(o.dtype)
 
 
@@ -160,12 +176,14 @@ def linear_network_collapse(W1: jax.Array, W2: jax.Array) -> jax.Array:
 # ----------------------------------------------------------------------------------------------------------
 
 
-def network_init(key: jax.Array, d: int, hidden: int, *, scale: float = 1.0, dtype=jnp.float64) -> NetworkParams:
+def network_init(
+    d: int, hidden: int, *, key: jax.Array, scale: float = 1.0, dtype=jnp.float64
+) -> NetworkParams:
     """Random initial weights, every entry N(0, scale^2).
 
     Args:
-      key: PRNG key (split here, never reused).
       d: number of inputs (without the intercept); hidden: number of hidden units.
+      key: PRNG key (split here, never reused).
       scale: standard deviation of the entries.
 
     Returns:
@@ -179,11 +197,17 @@ def network_init(key: jax.Array, d: int, hidden: int, *, scale: float = 1.0, dty
     return NetworkParams(W1, W2)
 
 
-@functools.partial(jax.jit, static_argnames=("steps",))
+@functools.partial(jax.jit, static_argnames=("steps", "activation"))
 def network_train(
-    params: NetworkParams, x: jax.Array, y: jax.Array, *, learning_rate: float, steps: int
+    params: NetworkParams,
+    x: jax.Array,
+    y: jax.Array,
+    *,
+    learning_rate: float,
+    steps: int,
+    activation: Callable[[jax.Array], jax.Array] = jax.nn.sigmoid,
 ) -> tuple[NetworkParams, jax.Array]:
-    """``steps`` steps of full-batch gradient descent on the sigmoid network's loss (write-up §5(a)).
+    """``steps`` steps of full-batch gradient descent on the network's loss (write-up §5(a)).
 
     W1 := W1 - α ∂L/∂W1,  W2 := W2 - α ∂L/∂W2, with L the mean squared error (gradients by autodiff; the hand
     backprop is verified against it in ``derivations/network.py``). Jitted; one ``lax.scan`` over the steps, so
@@ -194,13 +218,14 @@ def network_train(
       x: (n, d) inputs; y: (n,) targets in {0, 1}.
       learning_rate: α.
       steps: number of steps (static).
+      activation: the hidden activation (static; default sigmoid, as §5(a)).
 
     Returns:
       (params after the steps, losses (steps,) -- L before each step).
     """
     _check_weights(*params)
     _check_inputs(params.W1, x, y)
-    value_and_grad = jax.value_and_grad(lambda p: network_loss(p.W1, p.W2, x, y))
+    value_and_grad = jax.value_and_grad(lambda p: network_loss(p.W1, p.W2, x, y, activation=activation))
 
     def gd_step(p, _):
         loss, g = value_and_grad(p)

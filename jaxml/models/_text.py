@@ -18,6 +18,7 @@ dense matrix; the flat (row, id) pairs of :func:`encode` are also what the spars
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
@@ -58,7 +59,8 @@ def tokenize(message: str, *, sep: str | None = SEP) -> list[str]:
     return message.lower().split(sep)
 
 
-class Vocabulary(NamedTuple):
+@dataclasses.dataclass(frozen=True)
+class Vocabulary:
     """The kept words, sorted, and their ids.
 
     Attributes:
@@ -69,7 +71,7 @@ class Vocabulary(NamedTuple):
     """
 
     words: tuple
-    index: dict
+    index: dict = dataclasses.field(repr=False)
     sep: str | None = SEP
     min_count: int = 5
 
@@ -77,7 +79,9 @@ class Vocabulary(NamedTuple):
         return len(self.words)
 
 
-def build_vocabulary(messages: Sequence[str], *, min_count: int = 5, sep: str | None = SEP) -> Vocabulary:
+def build_vocabulary(
+    messages: Sequence[str], *, min_count: int = 5, sep: str | None = SEP
+) -> Vocabulary:
     """The vocabulary: tokens that occur in at least ``min_count`` of ``messages`` (write-up §2(a)).
 
     Document frequency: df(w) = #{i : w ∈ tokens(message_i)}; keep w iff df(w) >= min_count.
@@ -98,7 +102,9 @@ def build_vocabulary(messages: Sequence[str], *, min_count: int = 5, sep: str | 
     for m in messages:
         df.update(set(tokenize(m, sep=sep)))  # each message counts once per word
     words = tuple(sorted(w for w, c in df.items() if c >= min_count))
-    return Vocabulary(words=words, index={w: k for k, w in enumerate(words)}, sep=sep, min_count=int(min_count))
+    return Vocabulary(
+        words=words, index={w: k for k, w in enumerate(words)}, sep=sep, min_count=int(min_count)
+    )
 
 
 class Encoded(NamedTuple):
@@ -129,7 +135,9 @@ def encode(messages: Sequence[str], vocab: Vocabulary) -> Encoded:
     """
     messages = _check_messages(messages)
     if not isinstance(vocab, Vocabulary):
-        raise UsageError(f"vocab must be a Vocabulary (from build_vocabulary), got {type(vocab).__name__}")
+        raise UsageError(
+            f"vocab must be a Vocabulary (from build_vocabulary), got {type(vocab).__name__}"
+        )
     index = vocab.index
     row: list[int] = []
     ids: list[int] = []
@@ -163,7 +171,8 @@ def count_features(encoded: Encoded, *, dtype=jnp.float64) -> jnp.ndarray:
     x = jnp.zeros((encoded.n, encoded.vocab_size), dtype=dtype)
     if encoded.ids.size == 0:
         return x
-    return x.at[jnp.asarray(encoded.row), jnp.asarray(encoded.ids)].add(1)  # x_ik = Σ_t 1[row_t = i, id_t = k]
+    # x_ik = Σ_t 1[row_t = i, id_t = k]
+    return x.at[jnp.asarray(encoded.row), jnp.asarray(encoded.ids)].add(1)
 
 
 def featurize(messages: Sequence[str], vocab: Vocabulary, *, dtype=jnp.float64) -> jnp.ndarray:

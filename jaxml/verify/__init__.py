@@ -3,6 +3,7 @@
 Public API:
   check_gradient(f, grad_f, *args, argnums=0, points=16, key=None, rtol=None, atol=None, at=None) -> GradientReport
   check_closed_form(objective, solution, *args, key=None, rtol=None, ...) -> ClosedFormReport
+  check_lasso_kkt(theta, x, y, gamma) / check_l1_optimality(smooth, theta, *args, gamma=)  non-smooth optimality
   derivation / closed_form / verification     decorators declaring entries for ``jaxml verify``
   builtin_entries(), load_file(path), run_entry(entry, points=, key=) -> Outcome
   format_table(outcomes)                      the verify table as text
@@ -10,15 +11,18 @@ Public API:
 
 from ._closed_form import ClosedFormReport as ClosedFormReport
 from ._closed_form import check_closed_form as check_closed_form
-from ._closed_form import minimize_lbfgs as minimize_lbfgs
 from ._gradient import GradientReport as GradientReport
 from ._gradient import check_gradient as check_gradient
 from ._gradient import check_hessian as check_hessian
+from ._nonsmooth import SubgradientReport as SubgradientReport
+from ._nonsmooth import check_l1_optimality as check_l1_optimality
+from ._nonsmooth import check_lasso_kkt as check_lasso_kkt
 from ._registry import Entry as Entry
 from ._registry import Outcome as Outcome
 from ._registry import builtin_entries as builtin_entries
 from ._registry import closed_form as closed_form
 from ._registry import derivation as derivation
+from ._registry import entries as entries
 from ._registry import hessian as hessian
 from ._registry import load_file as load_file
 from ._registry import run_entry as run_entry

@@ -6,7 +6,8 @@ import jax
 import jax.numpy as jnp
 import pytest
 
-from jaxml.verify import check_closed_form, minimize_lbfgs
+from jaxml.lbfgs import minimize_lbfgs
+from jaxml.verify import check_closed_form
 from jaxml.testing import assert_closed_form, assert_gradient, assert_gradient_fails
 
 
@@ -63,10 +64,10 @@ def test_transform_compares_up_to_a_symmetry():
 
 
 def test_lbfgs_minimiser():
-    f = lambda t: jnp.sum((t - jnp.arange(3.0)) ** 2) + 0.1 * jnp.sum(t**4)  # noqa: E731
-    theta, iters, gnorm = minimize_lbfgs(f, jnp.zeros(3))
-    assert gnorm < 1e-10 and iters > 0
-    assert jnp.max(jnp.abs(jax.grad(f)(theta))) < 1e-10
+    f = lambda t, c: jnp.sum((t - c) ** 2) + 0.1 * jnp.sum(t**4)  # noqa: E731
+    fit = minimize_lbfgs(f, jnp.zeros(3), jnp.arange(3.0))
+    assert fit.converged and fit.grad_norm < 1e-10 and fit.iterations > 0
+    assert jnp.max(jnp.abs(jax.grad(f)(fit.theta, jnp.arange(3.0)))) < 1e-10
 
 
 def test_testing_helpers_raise_with_the_report(problem):

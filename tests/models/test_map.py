@@ -1,0 +1,226 @@
+"""MAP linear regression (write-up §4): densities, closed forms, L-BFGS, FISTA, the ridge path and the sweep."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxml import models
+from jaxml.errors import UsageError
+
+
+def _problem(key, n=40, d=10, sigma=0.5):
+    k_x, k_t, k_e = jax.random.split(key, 3)
+    x = jax.random.normal(k_x, (n, d), jnp.float64)
+    theta = jax.random.normal(k_t, (d,), jnp.float64)
+    y = x @ theta + sigma * jax.random.normal(k_e, (n,), jnp.float64)
+    return np.asarray(x), np.asarray(y)
+
+
+def _rel(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    return float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
+
+
+# --- densities ------------------------------------------------------------------------------------------------
+
+
+def test_neg_log_likelihood_is_the_gaussian_density(key):
+    x, y = _problem(key)
+    theta, sigma = np.linspace(-1, 1, x.shape[1]), 0.7
+    r = y - x @ theta
+    by_hand = np.sum(r**2) / (2 * sigma**2) + len(y) * np.log(np.sqrt(2 * np.pi) * sigma)
+    assert float(models.neg_log_likelihood(theta, x, y, sigma)) == pytest.approx(by_hand, rel=1e-13)
+
+
+def test_priors_are_the_densities():
+    theta, eta, b = np.array([0.5, -2.0, 0.0, 1.5]), 0.8, 0.3
+    gauss = np.sum(theta**2) / (2 * eta**2) + 4 * np.log(np.sqrt(2 * np.pi) * eta)
+    laplace = np.sum(np.abs(theta)) / b + 4 * np.log(2 * b)
+    assert float(models.neg_log_prior_gaussian(theta, eta)) == pytest.approx(gauss, rel=1e-13)
+    assert float(models.neg_log_prior_laplace(theta, b)) == pytest.approx(laplace, rel=1e-13)
+
+
+def test_weights_of_the_priors():
+    # write-up §4(c): λ_opt = σ²/η²; §4(e): γ = 2σ²/b
+    assert models.ridge_lambda_opt(0.5, 1 / np.sqrt(500)) == pytest.approx(125.0)
+    assert models.lasso_gamma(0.5, 0.25) == pytest.approx(2.0)
+
+
+# --- closed forms and L-BFGS ------------------------------------------------------------------------------------
+
+
+def test_ridge_closed_form_matches_numpy(key):
+    x, y = _problem(key)
+    expected = np.linalg.solve(x.T @ x + 3.0 * np.eye(x.shape[1]), x.T @ y)
+    assert _rel(models.ridge_closed_form(x, y, 3.0), expected) < 1e-12
+    assert _rel(jax.jit(models.ridge_closed_form)(x, y, 3.0), expected) < 1e-12
+
+
+def test_min_norm_least_squares_matches_lstsq(key):
+    x, y = _problem(key, n=8, d=30)
+    expected = np.linalg.lstsq(x, y, rcond=None)[0]
+    assert _rel(models.min_norm_least_squares(x, y), expected) < 1e-12
+
+
+@pytest.mark.parametrize("n", [25, 10, 40])  # n > d, n = d, n < d: the posterior is strongly convex in each case
+def test_lbfgs_on_the_posterior_finds_theta_map(key, n):
+    x, y = _problem(key, n=n, d=10)
+    sigma, eta = 0.5, 0.3
+    fit = models.fit_map_gaussian(x, y, sigma, eta)
+    assert bool(fit.converged)
+    assert _rel(fit.theta, models.theta_map_gaussian(x, y, sigma, eta)) < 1e-9
+
+
+def test_lbfgs_from_zero_gives_the_minimum_norm_solution(key):
+    x, y = _problem(key, n=8, d=30)
+    fit = models.fit_least_squares_lbfgs(x, y)
+    assert bool(fit.converged)
+    assert _rel(fit.theta, np.linalg.lstsq(x, y, rcond=None)[0]) < 1e-8
+
+
+def test_minimize_lbfgs_reports_non_convergence(key):
+    x, y = _problem(key)
+    fit = models.minimize_lbfgs(models.ridge_objective, jnp.zeros(x.shape[1]), x, y, 1.0, max_iter=2)
+    assert int(fit.iterations) == 2 and not bool(fit.converged)
+
+
+# --- FISTA ---------------------------------------------------------------------------------------------------------
+
+
+def test_soft_threshold():
+    v = jnp.array([-3.0, -0.5, 0.0, 0.2, 2.0])
+    assert np.allclose(models.soft_threshold(v, 1.0), [-2.0, 0.0, 0.0, 0.0, 1.0])
+
+
+def test_lasso_matches_scikit_learn(key):
+    from sklearn.linear_model import Lasso
+
+    x, y = _problem(key, n=40, d=12)
+    gamma = 20.0
+    fit = models.fit_lasso(x, y, gamma)
+    # scikit-learn minimises (1/(2n))‖y − Xw‖² + α‖w‖₁ = (‖y − Xw‖² + 2nα‖w‖₁)/(2n): α = γ/(2n)
+    sk = Lasso(alpha=gamma / (2 * len(y)), fit_intercept=False, tol=1e-14, max_iter=1_000_000).fit(x, y).coef_
+    assert bool(fit.converged)
+    assert np.max(np.abs(np.asarray(fit.theta) - sk)) < 1e-8 * np.max(np.abs(sk))
+    assert np.array_equal(np.asarray(fit.theta) == 0, sk == 0)  # the same exact zeros
+
+
+def test_lasso_on_an_orthogonal_design_is_soft_thresholding():
+    # X with orthonormal columns: ‖y − Xθ‖² + γ‖θ‖₁ is separable, θ = soft(Xᵀy, γ/2)
+    q, _ = np.linalg.qr(np.random.default_rng(0).standard_normal((30, 6)))
+    y = q @ np.array([3.0, -2.0, 0.4, -0.1, 1.0, 0.0]) + 0.01 * np.arange(30) / 30
+    fit = models.fit_lasso(q, y, 1.0)
+    expected = np.sign(q.T @ y) * np.maximum(np.abs(q.T @ y) - 0.5, 0.0)
+    assert np.max(np.abs(np.asarray(fit.theta) - expected)) < 1e-9
+
+
+def test_lasso_path_equals_individual_fits(key):
+    x, y = _problem(key, n=30, d=15)
+    gammas = jnp.array([0.5, 5.0, 40.0, 1e4])
+    path = models.lasso_path(x, y, gammas)
+    assert path.theta.shape == (4, 15) and bool(jnp.all(path.converged))
+    for i, gamma in enumerate(gammas):
+        assert np.max(np.abs(np.asarray(path.theta[i] - models.fit_lasso(x, y, gamma).theta))) < 1e-8
+    assert int(jnp.sum(path.theta[-1] != 0)) == 0  # γ above ‖2Xᵀy‖∞: θ = 0
+    nnz = np.asarray(jnp.sum(path.theta != 0, axis=1))
+    assert nnz[0] > nnz[2]  # larger γ, sparser
+
+
+def test_laplace_map_equals_lasso_at_gamma_two_sigma2_over_b(key):
+    x, y = _problem(key, n=30, d=12)
+    sigma, b = 0.5, 0.05
+    laplace = models.fit_laplace_map(x, y, sigma, b)
+    lasso = models.fit_lasso(x, y, 2 * sigma**2 / b)
+    assert bool(laplace.converged)
+    assert np.max(np.abs(np.asarray(laplace.theta - lasso.theta))) < 1e-8 * np.max(np.abs(np.asarray(lasso.theta)))
+
+
+def test_fista_without_restart_and_a_generic_prox(key):
+    # FISTA on a smooth problem (prox = identity) is accelerated gradient descent: it must find the ridge answer
+    x, y = _problem(key)
+    lam = 2.0
+    step = 1.0 / (2 * (np.linalg.eigvalsh(x.T @ x)[-1] + lam))
+    fit = models.fista(models.ridge_objective, lambda v, t: v, jnp.zeros(x.shape[1]), step=step, tol=1e-9,
+                       smooth_args=(x, y, lam), restart=False)
+    assert bool(fit.converged)
+    assert _rel(fit.theta, models.ridge_closed_form(x, y, lam)) < 1e-9
+
+
+# --- ridge path and the double-descent sweep ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["eigh", "svd"])
+@pytest.mark.parametrize("n", [12, 30, 60])  # n < d, n = d, n > d
+def test_ridge_path_matches_direct_solves(key, method, n):
+    x, y = _problem(key, n=n, d=30)
+    lams = np.array([0.0, 1e-3, 0.5, 7.0])
+    path = models.ridge_path(x, y, lams, method=method)
+    direct = [np.linalg.lstsq(x, y, rcond=None)[0]] + [
+        np.linalg.solve(x.T @ x + lam * np.eye(30), x.T @ y) for lam in lams[1:]
+    ]
+    for got, expected in zip(np.asarray(path), direct):
+        assert _rel(got, expected) < 1e-7
+
+
+def test_zero_rows_change_nothing(key):
+    x, y = _problem(key, n=20, d=30)
+    lams = np.array([0.0, 1.0])
+    padded = models.ridge_path(np.vstack([x, np.zeros((15, 30))]), np.concatenate([y, np.zeros(15)]), lams)
+    assert np.max(np.abs(np.asarray(padded - models.ridge_path(x, y, lams)))) < 1e-10
+
+
+def _direct_grid(xs, ys, lams, x_val, y_val):
+    out = np.empty((len(lams), len(xs)))
+    for j, (x, y) in enumerate(zip(xs, ys)):
+        for i, lam in enumerate(lams):
+            theta = (np.linalg.lstsq(x, y, rcond=None)[0] if lam == 0
+                     else np.linalg.solve(x.T @ x + lam * np.eye(x.shape[1]), x.T @ y))
+            out[i, j] = np.mean((y_val - x_val @ theta) ** 2)
+    return out
+
+
+@pytest.mark.parametrize("method", ["eigh", "svd"])
+def test_sweep_matches_a_direct_solve_per_n_and_lambda(key, method):
+    # nested training sets of a d = 40 problem, n = 20 … 80 (through n = d), and a validation set
+    x_all, y_all = _problem(key, n=110, d=40)
+    ns = list(range(20, 81, 10))
+    xs, ys = [x_all[:n] for n in ns], [y_all[:n] for n in ns]
+    x_val, y_val = x_all[80:], y_all[80:]
+    lams = np.array([0.0, 1 / 32, 1 / 4, 1.0, 4.0]) * 0.25 * 40  # scale · σ²/η² with σ = 0.5, η = 1/√d
+    grid = np.asarray(models.double_descent_sweep(xs, ys, lams, x_val, y_val, method=method))
+    expected = _direct_grid(xs, ys, lams, x_val, y_val)
+    assert grid.shape == (5, len(ns))
+    assert np.max(np.abs(grid - expected) / expected) < 1e-7
+
+
+def test_sweep_is_one_compilation_for_every_size(key):
+    x_all, y_all = _problem(key, n=60, d=10)
+    lams, x_val, y_val = np.array([0.0, 1.0]), x_all[50:], y_all[50:]
+    models.double_descent_sweep([x_all[:20], x_all[:30]], [y_all[:20], y_all[:30]], lams, x_val, y_val)
+    before = models._map._sweep._cache_size()
+    models.double_descent_sweep([x_all[:25], x_all[:30]], [y_all[:25], y_all[:30]], lams, x_val, y_val)
+    assert models._map._sweep._cache_size() == before  # same padded shape: no new compilation
+
+
+# --- usage errors --------------------------------------------------------------------------------------------------
+
+
+def test_bad_shapes_raise_usage_errors(key):
+    x, y = _problem(key)
+    with pytest.raises(UsageError, match=r"x \(n, d\) and y \(n,\)"):
+        models.ridge_path(x, y[:-1], [0.0])
+    with pytest.raises(UsageError, match="lams"):
+        models.ridge_path(x, y, [[0.0]])
+    with pytest.raises(UsageError, match="method"):
+        models.ridge_path(x, y, [0.0], method="qr")
+    with pytest.raises(UsageError, match="columns"):
+        models.double_descent_sweep([x], [y], [0.0], x[:, :3], y)
+    with pytest.raises(UsageError, match="same number of columns"):
+        models.pad_rows([x, x[:, :3]], [y, y])
+    with pytest.raises(UsageError):
+        models.fit_lasso(x, y[:5], 1.0)
+    with pytest.raises(UsageError, match="1-d"):
+        models.minimize_lbfgs(models.ridge_objective, jnp.zeros((2, 2)), x, y, 1.0)

@@ -1,0 +1,186 @@
+"""Tokens, vocabulary and count features (write-up §2(a)) on hand cases, the synthetic corpus and the real data."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from jaxml.data import DataSource, locate
+from jaxml.errors import UsageError
+from jaxml.models import (
+    build_vocabulary,
+    count_features,
+    encode,
+    featurize,
+    tfidf_features,
+    tokenize,
+)
+
+
+def _reference_counts(messages, words, sep=" "):
+    """A plain-Python count matrix, for comparison only."""
+    index = {w: k for k, w in enumerate(words)}
+    x = np.zeros((len(messages), len(words)))
+    for i, m in enumerate(messages):
+        for t in m.lower().split(sep):
+            if t in index:
+                x[i, index[t]] += 1
+    return x
+
+
+# ------------------------------------------------------------------ tokens
+
+
+def test_tokenize_lowercases_and_splits_on_single_spaces():
+    # two spaces -> an empty token
+    assert tokenize("Free  PRIZE! call") == ["free", "", "prize!", "call"]
+    assert tokenize(" lead and trail ") == ["", "lead", "and", "trail", ""]
+    assert tokenize("") == [""]  # the empty message is one empty token, as str.split(' ') gives
+
+
+def test_tokenize_split_whitespace_makes_no_empty_tokens():
+    assert tokenize("Free  PRIZE!\tcall ", sep=None) == ["free", "prize!", "call"]
+    assert tokenize("", sep=None) == []
+
+
+def test_tokenize_keeps_quotes_and_odd_characters():
+    assert tokenize('"Hi" café 😀 £1000 &lt;#&gt;') == ['"hi"', "café", "😀", "£1000", "&lt;#&gt;"]
+
+
+@pytest.mark.parametrize("bad", [None, 3, b"bytes", ["a"]])
+def test_tokenize_rejects_non_strings(bad):
+    with pytest.raises(UsageError, match="must be str"):
+        tokenize(bad)
+
+
+def test_tokenize_rejects_empty_separator():
+    with pytest.raises(UsageError, match="sep"):
+        tokenize("a b", sep="")
+
+
+# ------------------------------------------------------------------ vocabulary
+
+
+def test_vocabulary_counts_messages_not_occurrences():
+    # "spam" occurs 6 times but in 2 messages; "ok" once in each of 3 messages
+    msgs = ["spam spam spam ok", "spam spam spam ok", "ok", "x"]
+    vocab = build_vocabulary(msgs, min_count=3)
+    assert vocab.words == ("ok",)
+    assert build_vocabulary(msgs, min_count=2).words == ("ok", "spam")
+    assert build_vocabulary(msgs, min_count=1).index == {"ok": 0, "spam": 1, "x": 2}  # sorted ids
+
+
+def test_vocabulary_with_double_spaces_keeps_the_empty_token():
+    msgs = ["a  b"] * 5 + ["a b"]
+    assert build_vocabulary(msgs).words == ("", "a", "b")
+    assert build_vocabulary(msgs, sep=None).words == ("a", "b")
+
+
+@pytest.mark.parametrize("bad", ["one string", None, [1, 2], ["ok", None]])
+def test_vocabulary_rejects_non_string_messages(bad):
+    with pytest.raises(UsageError):
+        build_vocabulary(bad)
+
+
+@pytest.mark.parametrize("min_count", [0, -1, 2.5, True])
+def test_vocabulary_rejects_bad_min_count(min_count):
+    with pytest.raises(UsageError, match="min_count"):
+        build_vocabulary(["a"], min_count=min_count)
+
+
+# ------------------------------------------------------------------ features
+
+
+def test_count_features_by_hand():
+    vocab = build_vocabulary(["win a prize", "win now", "a prize"], min_count=2)  # a, prize, win
+    x = np.asarray(featurize(["Win WIN prize!", "", "a a a unknown prize"], vocab))
+    np.testing.assert_array_equal(x, [[0, 0, 2], [0, 0, 0], [3, 1, 0]])  # "prize!" is not "prize"
+    enc = encode(["Win WIN prize!"], vocab)
+    np.testing.assert_array_equal(enc.row, [0, 0])
+    np.testing.assert_array_equal(enc.ids, [2, 2])
+
+
+def test_count_features_match_a_python_reference_on_synthetic_messages():
+    data = DataSource(None).spam()
+    msgs = data["train"].messages
+    vocab = build_vocabulary(msgs)
+    x = np.asarray(featurize(data["val"].messages, vocab))
+    np.testing.assert_array_equal(x, _reference_counts(data["val"].messages, vocab.words))
+    assert x.dtype == np.float64
+
+
+def test_count_features_all_unknown_and_no_messages():
+    vocab = build_vocabulary(["a b"] * 5)
+    assert np.asarray(featurize(["zzz", "yyy"], vocab)).sum() == 0
+    assert featurize([], vocab).shape == (0, 2)
+
+
+def test_count_features_large_vocabulary_from_token_ids():
+    # 50,000 words: the (row, id) pairs are O(tokens); the dense matrix is one scatter-add
+    rng = np.random.default_rng(0)
+    words = [f"w{k}" for k in range(50_000)]
+    msgs = [" ".join(rng.choice(words, size=20)) for _ in range(300)]
+    vocab = build_vocabulary(msgs + [" ".join(words)] * 5)  # every word in >= 5 "messages"
+    assert len(vocab) == 50_000
+    enc = encode(msgs, vocab)
+    assert enc.ids.shape == (300 * 20,) and enc.vocab_size == 50_000
+    x = np.asarray(count_features(enc, dtype=np.float32))
+    assert x.shape == (300, 50_000)
+    np.testing.assert_array_equal(x.sum(axis=1), 20)
+    np.testing.assert_array_equal(x[:20], _reference_counts(msgs[:20], vocab.words))
+
+
+def test_encode_rejects_wrong_types():
+    with pytest.raises(UsageError, match="Vocabulary"):
+        encode(["a"], {"a": 0})
+    with pytest.raises(UsageError, match="Encoded"):
+        count_features(np.zeros((2, 2)))
+
+
+def test_tfidf_rows_have_unit_norm_and_match_scikit_learn():
+    sklearn = pytest.importorskip(
+        "sklearn.feature_extraction.text", reason="scikit-learn is a test extra"
+    )
+    data = DataSource(None).spam()
+    vocab = build_vocabulary(data["train"].messages)
+    x = np.asarray(featurize(data["train"].messages, vocab))
+    df = (x > 0).sum(axis=0)
+    t = np.asarray(tfidf_features(x, df, x.shape[0]))
+    norms = np.linalg.norm(t, axis=1)
+    assert np.allclose(norms[x.sum(1) > 0], 1.0) and np.all(norms[x.sum(1) == 0] == 0)
+    ref = sklearn.TfidfTransformer(norm="l2", smooth_idf=True).fit_transform(x).toarray()
+    np.testing.assert_allclose(t, ref, rtol=1e-12, atol=1e-15)
+
+
+def test_tfidf_rejects_mismatched_shapes():
+    with pytest.raises(UsageError, match="df"):
+        tfidf_features(np.ones((3, 4)), np.ones(5), 3)
+
+
+# ------------------------------------------------------------------ corpora
+
+
+def test_synthetic_corpus_split_rules_differ_by_the_empty_token():
+    data = DataSource(None).spam()
+    msgs = data["train"].messages
+    # only spaces separate words here
+    assert not any(c in m for m in msgs for c in "\t\n\r\x0b\x0c")
+    space, ws = build_vocabulary(msgs), build_vocabulary(msgs, sep=None)
+    assert set(space.words) - set(ws.words) == {""}
+    assert set(ws.words) <= set(space.words)
+    df = Counter(w for m in msgs for w in set(tokenize(m)))
+    assert all(df[w] >= 5 for w in space.words)
+    assert all(df[w] < 5 for w in df if w not in space.index)
+
+
+@pytest.mark.real_data
+def test_real_vocabulary_sizes(data_dir):
+    msgs = locate(data_dir).spam()["train"].messages
+    space, ws = build_vocabulary(msgs), build_vocabulary(msgs, sep=None)
+    assert len(space) == 1722  # write-up §2(a): "The vocabulary size ... is 1,722 words"
+    assert len(ws) == 1721  # split() instead of split(' '): the empty token is the only difference
+    assert set(space.words) - set(ws.words) == {""}
+    x = np.asarray(featurize(msgs, space))
+    np.testing.assert_array_equal(x, _reference_counts(msgs, space.words))
