@@ -46,6 +46,7 @@ import numpy as np
 from jax.scipy import stats
 
 from ..errors import UsageError
+from ..sharding import shard_leading
 from ..lbfgs import LbfgsResult, minimize_lbfgs
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -335,7 +336,8 @@ def double_descent_sweep(xs: Sequence, ys: Sequence, lams, x_val, y_val, *, rcon
         val_err[l, i] = (1/m) Σⱼ (y_valⱼ − θᵢ(λ_l)ᵀ x_valⱼ)²,   θᵢ(λ) = argmin ‖yᵢ − Xᵢθ‖² + λ‖θ‖²
 
     The N training sets are zero-padded to the largest n (:func:`pad_rows`: XᵀX and Xᵀy are unchanged), stacked and
-    vmapped, so the whole grid is ONE jitted call and one compilation. λ = 0 is the minimum-norm solution.
+    vmapped, so the whole grid is ONE jitted call and one compilation. λ = 0 is the minimum-norm solution. The
+    training-set axis is sharded across all visible devices (:mod:`jaxml.sharding`).
 
     Args:
       xs: N designs (n_i, d) (e.g. the double-descent files train200 … train800).
@@ -360,8 +362,12 @@ def double_descent_sweep(xs: Sequence, ys: Sequence, lams, x_val, y_val, *, rcon
         raise UsageError(f"validation x has {np.shape(x_val)[1]} columns, the training sets {x_stack.shape[2]}")
     dtype = _float_dtype(x_stack, x_val)
     rcond = default_rcond(x_stack.shape[1], x_stack.shape[2], dtype, method) if rcond is None else rcond
-    return _sweep(jnp.asarray(x_stack, dtype), jnp.asarray(y_stack, dtype), jnp.asarray(lams, dtype),
-                  jnp.asarray(x_val, dtype), jnp.asarray(y_val, dtype), rcond, method)
+    # the training-set axis is spread over every visible device (a no-op with one device), padded to a multiple
+    # of the device count; the padded columns are dropped
+    x_sharded, y_sharded = shard_leading((jnp.asarray(x_stack, dtype), jnp.asarray(y_stack, dtype)))
+    val_err = _sweep(x_sharded, y_sharded, jnp.asarray(lams, dtype), jnp.asarray(x_val, dtype),
+                     jnp.asarray(y_val, dtype), rcond, method)
+    return val_err[:, : x_stack.shape[0]]
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import UsageError
+from ..sharding import shard_leading
 from ._diagnose import diagnose_array, diagnose_shape
 
 DEFAULT_RTOL = 1e-9
@@ -138,25 +139,9 @@ def _index_point(batched, in_axes, p: int):
 
 
 def shard_points(batched, in_axes, n_points: int):
-    """Spread the points axis over every visible device (``jax.sharding``), padding it to a multiple of the
-    device count by repeating the last point. With one device the arguments are returned as they are.
-
-    The padded points are computed and dropped (results are sliced back to ``n_points``).
-    """
-    devices = jax.devices()
-    if len(devices) < 2:
-        return batched
-    pad = (-n_points) % len(devices)
-    mesh = jax.sharding.Mesh(np.array(devices), ("points",))
-    spec = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("points"))
-
-    def place(leaf):
-        leaf = jnp.asarray(leaf)
-        if pad:
-            leaf = jnp.concatenate([leaf, jnp.repeat(leaf[-1:], pad, axis=0)], axis=0)
-        return jax.device_put(leaf, spec)
-
-    return tuple(jax.tree_util.tree_map(place, a) if ax == 0 else a for a, ax in zip(batched, in_axes))
+    """Spread the points axis over every visible device (:func:`jaxml.sharding.shard_leading`); arguments shared
+    by all points stay as they are. Results are sliced back to ``n_points``."""
+    return tuple(shard_leading(a) if ax == 0 else a for a, ax in zip(batched, in_axes))
 
 
 def _evaluate_user(grad_f: Callable, batched, in_axes, n_points: int):

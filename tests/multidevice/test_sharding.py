@@ -60,3 +60,57 @@ def test_verifier_points_shard_across_devices_with_identical_results():
     assert multi["worst"] == single["worst"]
     np.testing.assert_allclose(multi["yours"], single["yours"], rtol=1e-14)
     np.testing.assert_allclose(multi["max_abs"], single["max_abs"], rtol=1e-6, atol=1e-16)
+
+
+GRID = """
+import json, jax, numpy as np
+import jaxml
+from jaxml.data import synthetic
+from jaxml.models import double_descent_sweep
+dd = synthetic.double_descent(seed=1)
+ns = sorted(dd.train)[:5]                       # 5 training sets: not a multiple of 4 devices (padding path)
+lams = np.array([0.0, 31.25, 125.0, 500.0])
+err = double_descent_sweep([dd.train[n].x[:, :60] for n in ns], [dd.train[n].y for n in ns], lams,
+                           dd.validation.x[:, :60], dd.validation.y)
+print(json.dumps({"devices": len(jax.devices()), "val_err": np.asarray(err).tolist(),
+                  "sharded_over": len(getattr(err, "sharding", None).device_set) if hasattr(err, "sharding") else 1}))
+"""
+
+PLACEMENT = """
+import json, jax, jax.numpy as jnp
+import jaxml
+from jaxml.placement import placed
+from jaxml.sharding import shard_leading
+with placed("sequential") as dev:
+    loop = jax.jit(lambda x: jax.lax.fori_loop(0, 100, lambda i, c: c * 0.99 + 1.0, x))(jnp.zeros(3))
+batch = shard_leading(jnp.arange(8.0))
+print(json.dumps({"devices": len(jax.devices()), "loop_devices": [str(d) for d in loop.devices()],
+                  "chosen": str(dev), "batch_devices": len(batch.sharding.device_set)}))
+"""
+
+
+def _in_process(code: str) -> dict:
+    import contextlib
+    import io
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        exec(textwrap.dedent(code), {})
+    return json.loads(buf.getvalue().strip().splitlines()[-1])
+
+
+def test_double_descent_grid_shards_across_devices_with_identical_results():
+    if len(jax.devices()) != 1:
+        pytest.skip("this process must be the single-device reference")
+    multi, single = run_on_devices(GRID), _in_process(GRID)
+    assert multi["devices"] == 4 and single["devices"] == 1
+    assert np.asarray(multi["val_err"]).shape == (4, 5)
+    np.testing.assert_allclose(multi["val_err"], single["val_err"], rtol=1e-12)
+
+
+def test_small_sequential_loop_stays_on_one_cpu_while_batches_spread():
+    """With 4 devices visible, the policy keeps a sequential loop on cpu:0 and spreads batched work over all 4."""
+    out = run_on_devices(PLACEMENT)
+    assert out["devices"] == 4
+    assert out["loop_devices"] == [out["chosen"]] and out["chosen"].endswith("0")
+    assert out["batch_devices"] == 4
