@@ -50,6 +50,7 @@ import numpy as np
 from jax import lax
 
 from ..errors import UsageError
+from ..sharding import shard_leading
 
 
 class KernelSVM(NamedTuple):
@@ -239,6 +240,9 @@ def fit_kernel_svm(
     # exp(−d/(2r²)), (R, dmax+1)
     table = jnp.exp(-d[None, :] / (2.0 * jnp.asarray(radii, dtype)[:, None] ** 2))
     zeros = jnp.zeros((radii.size, m), dtype=dtype)
+    # the radius axis is spread over every visible device (jaxml.sharding; padded to a multiple of the device
+    # count by repeating the last radius, whose copies are dropped below); a no-op with one device
+    table, zeros = shard_leading((table, zeros))
     state = _State(alpha=zeros, alpha_sum=zeros)
     size = -(-total // min(chunks, total))
     for start in range(0, total, size):
@@ -250,8 +254,8 @@ def fit_kernel_svm(
         if callback is not None:
             jax.block_until_ready(state)
             callback(stop, total)
-    alpha_avg = state.alpha_sum / total  # ᾱ = (1/T) Σ_t α_t
-    alpha_last = state.alpha
+    alpha_avg = state.alpha_sum[: radii.size] / total  # ᾱ = (1/T) Σ_t α_t
+    alpha_last = state.alpha[: radii.size]
     if r.ndim == 0:
         alpha_avg, alpha_last = alpha_avg[0], alpha_last[0]
     return KernelSVM(

@@ -114,3 +114,26 @@ def test_small_sequential_loop_stays_on_one_cpu_while_batches_spread():
     assert out["devices"] == 4
     assert out["loop_devices"] == [out["chosen"]] and out["chosen"].endswith("0")
     assert out["batch_devices"] == 4
+
+
+SVM_SWEEP = """
+import json, jax, numpy as np
+import jaxml
+from jaxml.data import synthetic
+from jaxml.models import build_vocabulary, featurize, fit_kernel_svm
+spam = synthetic.spam(seed=2)["train"]
+messages, y = spam.messages[:300], spam.y[:300]
+x = featurize(messages, build_vocabulary(messages))
+fit = fit_kernel_svm(x, y, [0.01, 0.1, 1.0, 10.0, 3.0], key=jax.random.PRNGKey(5), num_steps=1500, chunks=3)
+print(json.dumps({"devices": len(jax.devices()), "alpha": np.asarray(fit.alpha).tolist()}))
+"""
+
+
+def test_svm_radius_sweep_shards_across_devices_with_identical_results():
+    if len(jax.devices()) != 1:
+        pytest.skip("this process must be the single-device reference")
+    multi, single = run_on_devices(SVM_SWEEP), _in_process(SVM_SWEEP)
+    assert multi["devices"] == 4
+    alpha_multi, alpha_single = np.asarray(multi["alpha"]), np.asarray(single["alpha"])
+    assert alpha_multi.shape == (5, 300)  # 5 radii on 4 devices: the padding path
+    np.testing.assert_allclose(alpha_multi, alpha_single, rtol=1e-12, atol=1e-15)
