@@ -54,8 +54,7 @@ from jaxml.models._map import (
     neg_log_posterior_gaussian,
     neg_log_posterior_laplace,
 )
-from jaxml.verify import check_closed_form, closed_form, derivation, verification
-from jaxml.verify import check_lasso_kkt
+from jaxml.verify import check_closed_form, check_lasso_kkt, closed_form, derivation, verification
 
 # The solver-based checks run a few examples each (one L-BFGS / FISTA solve per example), as closed forms do.
 SOLVER_EXAMPLES = 3
@@ -334,7 +333,7 @@ def check_min_norm(x, y, sigma, *, theta=None, key=None) -> Check:
     least-squares solution), and equals the L-BFGS limit from θ = 0 (iterates stay in the row space)."""
     theta = min_norm_solution(x, y) if theta is None else jnp.asarray(theta)
     key = jax.random.PRNGKey(0) if key is None else key
-    projector = lambda t: x.T @ jnp.linalg.solve(x @ x.T, x @ t)  # noqa: E731  P = X⁺X, onto the row space
+    projector = lambda t: x.T @ jnp.linalg.solve(x @ x.T, x @ t)
     stationary = check_closed_form(neg_log_likelihood, lambda *_: theta, x, y, sigma, key=key, transform=projector,
                                    name="least squares, compared in the row space")
     # ‖θ − Pθ‖∞ / ‖θ‖∞: the null-space component (0 for the minimum-norm solution)

@@ -16,15 +16,17 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
+import jax
+import jax.numpy as jnp
+import numpy as np
 
-from .. import models  # noqa: E402
-from ..placement import device_name, placed  # noqa: E402
-from ..verify import check_closed_form  # noqa: E402
-from ..verify import check_lasso_kkt  # noqa: E402
-from ._registry import ExperimentOutput, Row, register  # noqa: E402
+from .. import models
+from ..placement import device_name, placed
+from ..verify import (
+    check_closed_form,
+    check_lasso_kkt,
+)
+from ._registry import ExperimentOutput, Row, register
 
 SIGMA = 0.5  # write-up §4(d) / course starter: noise standard deviation σ = 0.5
 SCALES = (0.0, 1 / 32, 1 / 16, 1 / 8, 1 / 4, 1 / 2, 1.0, 2.0, 4.0)  # course starter: λ = scale · λ_opt

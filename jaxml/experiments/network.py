@@ -26,8 +26,7 @@ from .. import models
 from ..models._network import STEP_THRESHOLD, add_intercept, linear, network_hidden
 from ..placement import device_name, placed
 from ..separability import separability
-from ..verify import run_entry
-from ..verify import entries
+from ..verify import entries, run_entry
 from ._registry import ExperimentOutput, Row, register
 
 DTYPE = "float64"

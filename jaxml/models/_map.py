@@ -46,8 +46,8 @@ import numpy as np
 from jax.scipy import stats
 
 from ..errors import UsageError
-from ..sharding import shard_leading
 from ..lbfgs import LbfgsResult, minimize_lbfgs
+from ..sharding import shard_leading
 
 # ----------------------------------------------------------------------------------------------------------------
 # input checks

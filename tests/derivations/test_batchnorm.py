@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from derivations import batchnorm as bn
-from jaxml.verify import check_gradient, run_entry
-from jaxml.verify import entries
+from jaxml.verify import check_gradient, entries, run_entry
 
 FORMULAS = {fn.__name__: (fn, of, argnums, kind) for fn, of, argnums, kind in bn.FORMULAS}
 

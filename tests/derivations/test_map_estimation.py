@@ -9,8 +9,7 @@ import pytest
 
 from derivations import map_estimation as hand
 from jaxml import models
-from jaxml.verify import check_closed_form, check_gradient, run_entry
-from jaxml.verify import entries
+from jaxml.verify import check_closed_form, check_gradient, entries, run_entry
 
 
 def _rel(a, b):
@@ -41,7 +40,7 @@ def test_theta_map_equals_the_model_solver(key):
 def test_theta_map_with_the_prior_weight_wrong_fails(key):
     # σ²/(2η²): the ½ of eq. (7) kept by mistake; the verifier must reject it
     x, y, sigma, eta = hand.example_gaussian(key)
-    wrong = lambda x, y, s, e: hand.theta_map(x, y, s, jnp.sqrt(2.0) * e)  # noqa: E731
+    wrong = lambda x, y, s, e: hand.theta_map(x, y, s, jnp.sqrt(2.0) * e)
     report = check_closed_form(models.neg_log_posterior_gaussian, wrong, x, y, sigma, eta)
     assert not report.ok and "does not vanish" in report.diagnosis
 

@@ -11,8 +11,7 @@ import pytest
 
 from derivations import network as nn
 from jaxml.models._network import network_loss
-from jaxml.verify import check_gradient, run_entry
-from jaxml.verify import entries
+from jaxml.verify import check_gradient, entries, run_entry
 
 
 def _points(key, make=nn._example, n=300):

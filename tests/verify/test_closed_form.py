@@ -7,8 +7,8 @@ import jax.numpy as jnp
 import pytest
 
 from jaxml.lbfgs import minimize_lbfgs
-from jaxml.verify import check_closed_form
 from jaxml.testing import assert_closed_form, assert_gradient, assert_gradient_fails
+from jaxml.verify import check_closed_form
 
 
 def ridge_objective(theta, x, y, lam):
@@ -36,7 +36,7 @@ def test_right_closed_form_passes(problem, key):
 
 
 def test_closed_form_with_wrong_regulariser_fails(problem):
-    wrong = lambda x, y, lam: ridge_solution(x, y, 2 * lam)  # noqa: E731
+    wrong = lambda x, y, lam: ridge_solution(x, y, 2 * lam)
     report = check_closed_form(ridge_objective, wrong, *problem)
     assert not report.ok
     assert "does not vanish" in report.diagnosis and "lower objective" in report.diagnosis
@@ -49,7 +49,7 @@ def test_closed_form_off_by_a_sign_is_named(problem):
 
 def test_a_maximiser_is_not_a_minimiser():
     # f(θ) = θ⁴/4 − θ²/2 has a stationary maximum at 0 and minima at ±1
-    f = lambda theta: jnp.sum(theta**4 / 4 - theta**2 / 2)  # noqa: E731
+    f = lambda theta: jnp.sum(theta**4 / 4 - theta**2 / 2)
     report = check_closed_form(f, lambda: jnp.zeros(2), start=jnp.array([0.5, -2.0]))
     assert report.stationarity == 0.0
     assert not report.ok and "lower objective" in report.diagnosis
@@ -58,13 +58,13 @@ def test_a_maximiser_is_not_a_minimiser():
 def test_transform_compares_up_to_a_symmetry():
     # softmax logits are defined up to an additive constant: compare probabilities
     counts = jnp.array([3.0, 1.0, 6.0])
-    nll = lambda logits: -jnp.sum(counts * jax.nn.log_softmax(logits))  # noqa: E731
+    nll = lambda logits: -jnp.sum(counts * jax.nn.log_softmax(logits))
     report = check_closed_form(nll, lambda: jnp.log(counts / counts.sum()) + 5.0, transform=jax.nn.softmax)
     assert report.ok, str(report)
 
 
 def test_lbfgs_minimiser():
-    f = lambda t, c: jnp.sum((t - c) ** 2) + 0.1 * jnp.sum(t**4)  # noqa: E731
+    f = lambda t, c: jnp.sum((t - c) ** 2) + 0.1 * jnp.sum(t**4)
     fit = minimize_lbfgs(f, jnp.zeros(3), jnp.arange(3.0))
     assert fit.converged and fit.grad_norm < 1e-10 and fit.iterations > 0
     assert jnp.max(jnp.abs(jax.grad(f)(fit.theta, jnp.arange(3.0)))) < 1e-10
@@ -73,7 +73,7 @@ def test_lbfgs_minimiser():
 def test_testing_helpers_raise_with_the_report(problem):
     x, y, lam = problem
     theta = jnp.zeros(5)
-    g = lambda t, x, y, lam: jax.grad(ridge_objective)(t, x, y, lam)  # noqa: E731
+    g = lambda t, x, y, lam: jax.grad(ridge_objective)(t, x, y, lam)
     assert_gradient(ridge_objective, g, theta, x, y, lam)
     with pytest.raises(AssertionError, match="constant factor 2"):
         assert_gradient(ridge_objective, lambda *a: 2 * g(*a), theta, x, y, lam)

@@ -56,7 +56,7 @@ def test_scale_and_sign_slips_are_named(problem, wrong, expected):
 
 
 def test_per_example_gradient_where_mean_was_meant(problem):
-    per_example = lambda t, x, y: 2.0 * x * (x @ t - y)[:, None]  # noqa: E731  (n, d): one row per example
+    per_example = lambda t, x, y: 2.0 * x * (x @ t - y)[:, None]
     report = check_gradient(mse, per_example, *problem)
     assert not report.ok
     assert "per-example" in report.diagnosis and "mean" in report.diagnosis
@@ -64,8 +64,8 @@ def test_per_example_gradient_where_mean_was_meant(problem):
 
 
 def test_per_example_gradient_where_sum_was_meant(problem):
-    total = lambda t, x, y: jnp.sum((x @ t - y) ** 2)  # noqa: E731
-    per_example = lambda t, x, y: 2.0 * x * (x @ t - y)[:, None]  # noqa: E731
+    total = lambda t, x, y: jnp.sum((x @ t - y) ** 2)
+    per_example = lambda t, x, y: 2.0 * x * (x @ t - y)[:, None]
     report = check_gradient(total, per_example, *problem)
     assert "per-example" in report.diagnosis and "sum was meant" in report.diagnosis
 
@@ -73,8 +73,8 @@ def test_per_example_gradient_where_sum_was_meant(problem):
 def test_transpose_is_named_for_square_and_rectangular(key):
     k1, k2 = jax.random.split(key)
     x = jax.random.normal(k1, (N, 3))
-    f = lambda w, x: jnp.sum(jnp.tanh(x @ w))  # noqa: E731
-    grad = lambda w, x: x.T @ (1.0 - jnp.tanh(x @ w) ** 2)  # noqa: E731
+    f = lambda w, x: jnp.sum(jnp.tanh(x @ w))
+    grad = lambda w, x: x.T @ (1.0 - jnp.tanh(x @ w) ** 2)
     square = jax.random.normal(k2, (3, 3))
     rect = jax.random.normal(k2, (3, 5))
     assert check_gradient(f, grad, square, x).ok
@@ -98,7 +98,7 @@ def test_non_finite_values_are_reported(problem):
 
 
 def test_worst_entry_is_shown_with_both_values(problem):
-    wrong = lambda t, x, y: mse_grad(t, x, y).at[2].add(1.0)  # noqa: E731
+    wrong = lambda t, x, y: mse_grad(t, x, y).at[2].add(1.0)
     report = check_gradient(mse, wrong, *problem, points=8)
     assert not report.ok
     point, leaf, entry = report.worst_index
@@ -113,19 +113,19 @@ def test_pytree_parameters_and_tuple_argnums(key):
     k1, k2 = jax.random.split(key)
     params = {"w": jax.random.normal(k1, (3,)), "b": jnp.array(0.3)}
     x = jax.random.normal(k2, (N, 3))
-    f = lambda p, x: jnp.mean(jnp.tanh(x @ p["w"] + p["b"]))  # noqa: E731
+    f = lambda p, x: jnp.mean(jnp.tanh(x @ p["w"] + p["b"]))
 
     def grad(p, x):
         s = 1.0 - jnp.tanh(x @ p["w"] + p["b"]) ** 2
         return {"w": x.T @ s / N, "b": jnp.mean(s)}
 
     assert check_gradient(f, grad, params, x).ok
-    bad = lambda p, x: {"w": grad(p, x)["w"], "b": -grad(p, x)["b"]}  # noqa: E731
+    bad = lambda p, x: {"w": grad(p, x)["w"], "b": -grad(p, x)["b"]}
     report = check_gradient(f, bad, params, x)
     assert not report.ok and "['b']" in report.diagnosis and "sign flip" in report.diagnosis
     # gradient with respect to two arguments at once
-    g2 = lambda w, x: jnp.sum(jnp.sin(x @ w))  # noqa: E731
-    both = lambda w, x: (x.T @ jnp.cos(x @ w), jnp.cos(x @ w)[:, None] * w[None, :])  # noqa: E731
+    g2 = lambda w, x: jnp.sum(jnp.sin(x @ w))
+    both = lambda w, x: (x.T @ jnp.cos(x @ w), jnp.cos(x @ w)[:, None] * w[None, :])
     assert check_gradient(g2, both, params["w"], x, argnums=(0, 1)).ok
 
 
@@ -133,8 +133,8 @@ def test_tolerance_scales_with_the_gradient_not_the_array_size(key):
     """A relative error of 1e-6 fails at rtol 1e-9 whatever the size, and passes at rtol 1e-5."""
     for d in (3, 3000):
         x = jax.random.normal(key, (d,))
-        f = lambda t: 1e6 * jnp.sum(t**3)  # noqa: E731  large gradient scale
-        grad = lambda t: 3e6 * t**2 * (1 + 1e-6)  # noqa: E731
+        f = lambda t: 1e6 * jnp.sum(t**3)
+        grad = lambda t: 3e6 * t**2 * (1 + 1e-6)
         assert not check_gradient(f, grad, x, points=4).ok
         assert check_gradient(f, grad, x, points=4, rtol=1e-5).ok
 
@@ -171,7 +171,7 @@ def test_a_gradient_that_raises_is_a_failed_report_not_a_crash(problem):
 
 def test_hessian_check(problem):
     theta, x, y = problem
-    hess = lambda t, x, y: 2.0 * x.T @ x / y.shape[0]  # noqa: E731
+    hess = lambda t, x, y: 2.0 * x.T @ x / y.shape[0]
     assert check_hessian(mse, hess, theta, x, y).ok
     report = check_hessian(mse, lambda t, x, y: x.T @ x / y.shape[0], theta, x, y)
     assert not report.ok and "constant factor 1/2" in report.diagnosis

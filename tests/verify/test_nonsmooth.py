@@ -103,7 +103,7 @@ def test_theta_zero_is_optimal_above_gamma_max(lasso):
 
 def test_general_smooth_part_and_per_coordinate_weights(lasso):
     theta, x, y, gamma = lasso
-    smooth = lambda t, x, y: jnp.sum((y - x @ t) ** 2)  # noqa: E731
+    smooth = lambda t, x, y: jnp.sum((y - x @ t) ** 2)
     general = check_l1_optimality(smooth, theta, x, y, gamma=gamma)
     specific = check_lasso_kkt(theta, x, y, gamma)
     assert general.ok and general.max_abs_error == pytest.approx(specific.max_abs_error, abs=1e-9)
