@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -134,6 +135,39 @@ def _list(_args) -> int:
     return 0
 
 
+CACHE_ENV_VAR = "JAXML_COMPILATION_CACHE"
+
+
+def compilation_cache_dir() -> str | None:
+    """Where the CLI keeps JAX's persistent compilation cache, or None when ``JAXML_COMPILATION_CACHE=0``.
+
+    ``JAXML_COMPILATION_CACHE`` may also name the directory; the default is ``$XDG_CACHE_HOME/jaxml/xla``
+    (``~/.cache/jaxml/xla``). Compiled XLA programs are reused across runs, so a second ``jaxml verify`` or
+    ``jaxml reproduce`` skips most compilation; results are unchanged.
+    """
+    value = os.environ.get(CACHE_ENV_VAR, "").strip()
+    if value.lower() in ("0", "false", "no", "off"):
+        return None
+    if value and value.lower() not in ("1", "true", "yes", "on"):
+        return value
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "jaxml", "xla")
+
+
+def _enable_compilation_cache() -> None:
+    import jax
+
+    path = compilation_cache_dir()
+    if path is None:
+        return
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError:  # a read-only home: run without the cache rather than fail
+        return
+    jax.config.update("jax_compilation_cache_dir", path)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+
+
 def main(argv=None) -> int:
     """Entry point of the ``jaxml`` console script."""
     parser = _parser()
@@ -143,6 +177,8 @@ def main(argv=None) -> int:
         return 2
     try:
         import jaxml  # noqa: F401  (float64 on before anything is traced)
+
+        _enable_compilation_cache()
 
         return {"verify": _verify, "reproduce": _reproduce, "list": _list}[args.command](args)
     except JaxmlError as exc:

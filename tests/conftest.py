@@ -15,6 +15,9 @@ import pytest
 
 import jaxml  # noqa: F401  (turns on float64)
 
+# The CLI keeps a persistent XLA compilation cache in ~/.cache; tests that call the CLI stay hermetic without it.
+os.environ.setdefault("JAXML_COMPILATION_CACHE", "0")
+
 _counter = itertools.count()
 
 

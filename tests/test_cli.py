@@ -112,3 +112,15 @@ def test_help_and_no_command(capsys):
         main(["verify", "--help"])
     assert exc.value.code == 0
     assert "@derivation" in capsys.readouterr().out
+
+
+def test_compilation_cache_location(monkeypatch, tmp_path):
+    from jaxml.cli import compilation_cache_dir
+
+    monkeypatch.setenv("JAXML_COMPILATION_CACHE", "0")
+    assert compilation_cache_dir() is None
+    monkeypatch.setenv("JAXML_COMPILATION_CACHE", str(tmp_path / "xla"))
+    assert compilation_cache_dir() == str(tmp_path / "xla")
+    monkeypatch.setenv("JAXML_COMPILATION_CACHE", "1")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert compilation_cache_dir() == str(tmp_path / "jaxml" / "xla")
