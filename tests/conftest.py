@@ -7,7 +7,10 @@ Real-data tests use the ``data_dir`` fixture. Without ``JAXML_DATA`` they skip (
 from __future__ import annotations
 
 import itertools
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import jax
@@ -41,3 +44,22 @@ def data_dir() -> Path:
     if not path.is_dir():
         pytest.fail(f"{ENV_VAR}={value} is not a directory")
     return path
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def run_script(tmp_path):
+    """Run ``scripts/NAME --data DIR --out tmp --quiet`` in a child process; return its results.json as a dict."""
+
+    def run(name: str, data_dir: Path) -> dict:
+        proc = subprocess.run(
+            [sys.executable, str(REPO / "scripts" / name), "--data", str(data_dir), "--out", str(tmp_path),
+             "--quiet"],
+            check=False, capture_output=True, text=True, timeout=600, cwd=REPO,
+        )
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        return json.loads((tmp_path / "results.json").read_text())
+
+    return run

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import jax
@@ -58,25 +56,8 @@ def test_runs_on_synthetic_data(tmp_path, monkeypatch):
 
 @pytest.mark.real_data
 @pytest.mark.slow
-def test_script_on_the_course_data(data_dir, tmp_path):
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "scripts" / "perceptron.py"),
-            "--data",
-            str(data_dir),
-            "--out",
-            str(tmp_path),
-            "--quiet",
-        ],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=REPO,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    results = json.loads((tmp_path / "results.json").read_text())
+def test_script_on_the_course_data(data_dir, run_script, tmp_path):
+    results = run_script("perceptron.py", data_dir)
     assert results["data"] == "real"
     res = results["perceptron"]
     _check_shape(res)
