@@ -21,10 +21,17 @@ import pytest
 def run_on_devices(code: str, devices: int = 4) -> dict:
     """Run ``code`` (which prints one JSON line last) in a fresh process with ``devices`` fake CPU devices."""
     env = dict(os.environ)
-    env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
+    # single-threaded Eigen inside each fake device: with 4 devices on 2 cores, XLA CPU's Eigen pool was seen to
+    # wedge (a child hung at 1% CPU in one CI run; reported upstream for vmap graphs on small CPU counts)
+    env["XLA_FLAGS"] = (f"--xla_force_host_platform_device_count={devices} "
+                        "--xla_cpu_multi_thread_eigen=false")
     env["JAX_PLATFORMS"] = "cpu"
+    # Four XLA CPU "devices" run their LAPACK calls (eigh) concurrently on a 2-core machine; a multi-threaded
+    # OpenBLAS under that contention was seen to stall (a child hung at 1% CPU). One BLAS thread per call avoids it.
+    env["OPENBLAS_NUM_THREADS"] = "1"
+    env["OMP_NUM_THREADS"] = "1"
     proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True,
-                          text=True, timeout=600)
+                          text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
