@@ -63,3 +63,13 @@ def run_script(tmp_path):
         return json.loads((tmp_path / "results.json").read_text())
 
     return run
+
+
+@pytest.fixture
+def synthetic_context(tmp_path):
+    """An experiment Context on the synthetic stand-ins (even when $JAXML_DATA is set), quiet, writing to tmp_path."""
+    from jaxml.data import DataSource
+    from jaxml.experiments import Context, Progress
+
+    return Context(data=DataSource(None), key=jax.random.PRNGKey(0), out_dir=tmp_path,
+                   progress=Progress(quiet=True))

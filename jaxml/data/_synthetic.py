@@ -45,6 +45,17 @@ def _uniform_with_gap(rng, n: int, gap: float) -> np.ndarray:
     return out[:n]
 
 
+def separable_2d(rng: np.random.Generator, n: int = 100, gap: float = 0.05) -> Split:
+    """n points uniform on [0, 1]^2 with |x0 + x1 - 1| >= gap, labelled y = 1[x0 + x1 > 1]: strictly separable by
+    the line x0 + x1 = 1 with margin gap/√2. Draws from ``rng`` (a NumPy Generator).
+
+    Returns:
+      Split with x (n, 2) float64 and y (n,) float64 in {0, 1}.
+    """
+    x = _uniform_with_gap(rng, n, gap)
+    return Split(x=x, y=(x.sum(1) > 1.0).astype(np.float64))
+
+
 def logreg_stability(*, seed: int = 0) -> dict[str, Split]:
     """Stand-ins for ds1_a.csv (not separable) and ds1_b.csv (separable), 100 points each.
 
@@ -63,8 +74,7 @@ def logreg_stability(*, seed: int = 0) -> dict[str, Split]:
     n = 100
 
     # b: separable with a gap around x0 + x1 = 1.
-    xb = _uniform_with_gap(rng, n, gap=0.03)
-    yb = (xb.sum(1) > 1.0).astype(np.float64)
+    xb, yb = separable_2d(rng, n, gap=0.03)
 
     # a: noisy labels near the line ...
     xa = rng.uniform(0.0, 1.0, size=(n - 4, 2))

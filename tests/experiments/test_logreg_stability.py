@@ -5,12 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import jax
 import numpy as np
 import pytest
 
-from jaxml.data import DataSource
-from jaxml.experiments import Context, Progress
 from jaxml.experiments import logreg_stability as experiment
 
 REPO = Path(__file__).resolve().parents[2]
@@ -64,19 +61,13 @@ def _check_claims(res: dict) -> None:
     assert res["svm"]["w_norm"] <= res["svm"]["w_norm_bound"]
 
 
-def test_runs_on_synthetic_data(tmp_path, monkeypatch):
+def test_runs_on_synthetic_data(synthetic_context, tmp_path, monkeypatch):
     # shorter side runs (the full-length ones are the real-data test's job); B still gets its 1,000,000
     monkeypatch.setattr(experiment, "MOD_CAP", 50_000)
     monkeypatch.setattr(experiment, "SVM_PATH", (1e-3, 1e-4))
     monkeypatch.setattr(experiment, "SVM_STEPS", (30_000, 60_000))
     monkeypatch.setattr(experiment, "NOISE_DRAWS", 5)
-    ctx = Context(
-        data=DataSource(None),  # synthetic even when $JAXML_DATA is set
-        key=jax.random.PRNGKey(0),
-        out_dir=tmp_path,
-        progress=Progress(quiet=True),
-    )
-    out = experiment.run(ctx)
+    out = experiment.run(synthetic_context)
     json.dumps(out.results)  # plain JSON
     res = out.results["logreg_stability"]
     _check_shape(res)

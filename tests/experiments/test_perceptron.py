@@ -5,12 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import jax
 import numpy as np
 import pytest
 
-from jaxml.data import DataSource
-from jaxml.experiments import Context, Progress
 from jaxml.experiments import perceptron as experiment
 
 REPO = Path(__file__).resolve().parents[2]
@@ -27,17 +24,11 @@ def _check_shape(res: dict) -> None:
     assert all(isinstance(v, float) for v in res["dual_equals_primal"].values())
 
 
-def test_runs_on_synthetic_data(tmp_path, monkeypatch):
+def test_runs_on_synthetic_data(synthetic_context, tmp_path, monkeypatch):
     # the 20,000-point run is the real-data test's job
     monkeypatch.setattr(experiment, "SCALE_N", 3_000)
     monkeypatch.setattr(experiment, "SCALE_CHUNK", 1_000)
-    ctx = Context(
-        data=DataSource(None),  # synthetic even when $JAXML_DATA is set
-        key=jax.random.PRNGKey(0),
-        out_dir=tmp_path,
-        progress=Progress(quiet=True),
-    )
-    out = experiment.run(ctx)
+    out = experiment.run(synthetic_context)
     json.dumps(out.results)  # plain JSON
     res = out.results["perceptron"]
     _check_shape(res)

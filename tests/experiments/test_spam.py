@@ -5,11 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import jax
 import pytest
 
-from jaxml.data import DataSource
-from jaxml.experiments import Context, Progress
 from jaxml.experiments import spam as experiment
 
 REPO = Path(__file__).resolve().parents[2]
@@ -48,17 +45,11 @@ def _check_shape(res: dict) -> None:
     assert res["dtype"] == "float64"
 
 
-def test_runs_on_synthetic_data(tmp_path, monkeypatch):
+def test_runs_on_synthetic_data(synthetic_context, tmp_path, monkeypatch):
     # fewer seeds and steps: the full protocol is the real-data test's job
     monkeypatch.setattr(experiment, "SVM_SEEDS", 2)
     monkeypatch.setattr(experiment, "LOGREG_STEPS", 200)
-    ctx = Context(
-        data=DataSource(None),
-        key=jax.random.PRNGKey(0),
-        out_dir=tmp_path,
-        progress=Progress(quiet=True),
-    )
-    out = experiment.run(ctx)
+    out = experiment.run(synthetic_context)
     json.dumps(out.results)  # plain JSON
     res = out.results["spam"]
     _check_shape(res)

@@ -9,20 +9,14 @@ import pytest
 from jaxml import models
 from jaxml.errors import UsageError
 from jaxml.separability import max_margin
+from jaxml.data import synthetic
 
 
-def _separable(rng, n=100, gap=0.06):
-    out = np.empty((0, 2))
-    while len(out) < n:
-        x = rng.uniform(size=(2 * n, 2))
-        out = np.concatenate([out, x[np.abs(x.sum(1) - 1) >= gap]])
-    x = out[:n]
-    return x, (x.sum(1) > 1).astype(float)
 
 
 def test_objective_matches_its_definition(key):
     rng = np.random.default_rng(0)
-    x_raw, y = _separable(rng, n=20)
+    x_raw, y = synthetic.separable_2d(rng, n=20, gap=0.06)
     x = np.asarray(models.add_intercept(x_raw))
     theta = np.array([0.5, -1.0, 2.0])
     lam = 0.3
@@ -40,7 +34,7 @@ def test_objective_matches_its_definition(key):
 def test_fit_matches_scikit_learn_svc(lam):
     from sklearn.svm import SVC
 
-    x_raw, y = _separable(
+    x_raw, y = synthetic.separable_2d(
         np.random.default_rng(1), gap=0.0
     )  # gap 0: overlapping margins, a soft fit
     x = models.add_intercept(x_raw)
@@ -51,7 +45,7 @@ def test_fit_matches_scikit_learn_svc(lam):
 
 
 def test_duality_gap_certifies_the_fit_and_weak_duality_holds():
-    x_raw, y = _separable(np.random.default_rng(2))
+    x_raw, y = synthetic.separable_2d(np.random.default_rng(2), gap=0.06)
     x = models.add_intercept(x_raw)
     lam = 1e-3
     alpha, dual = models.svm_dual(x, y, lam)
@@ -70,7 +64,7 @@ def test_duality_gap_certifies_the_fit_and_weak_duality_holds():
 
 
 def test_small_lambda_recovers_the_hard_margin_and_theta_stays_bounded():
-    x_raw, y = _separable(np.random.default_rng(4), gap=0.1)
+    x_raw, y = synthetic.separable_2d(np.random.default_rng(4), gap=0.1)
     x = models.add_intercept(x_raw)
     hard = max_margin(x_raw, y)
     for lam in (1e-2, 1e-3, 1e-4):

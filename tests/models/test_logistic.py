@@ -11,16 +11,9 @@ import pytest
 from derivations.logistic import log_likelihood_grad
 from jaxml import models
 from jaxml.errors import UsageError
+from jaxml.data import synthetic
 
 
-def _separable(rng, n=100, gap=0.05):
-    """n points in [0, 1]^2 with |x0 + x1 - 1| >= gap, labelled by the side: strictly separable."""
-    out = np.empty((0, 2))
-    while len(out) < n:
-        x = rng.uniform(size=(2 * n, 2))
-        out = np.concatenate([out, x[np.abs(x.sum(1) - 1) >= gap]])
-    x = out[:n]
-    return x, (x.sum(1) > 1).astype(float)
 
 
 def _noisy(rng, n=100):
@@ -58,7 +51,7 @@ def test_log_likelihood_matches_a_direct_formula(key):
 @pytest.mark.parametrize("scale", [1e2, 1e3, 1e4])
 def test_no_nan_or_inf_for_huge_theta_on_separable_data(scale):
     # issue #3: theta as large as 1e3 along B's separating direction (z in the thousands)
-    x_raw, y = _separable(np.random.default_rng(0))
+    x_raw, y = synthetic.separable_2d(np.random.default_rng(0))
     x = models.add_intercept(x_raw)
     theta = scale * jnp.array([-1.0, 1.0, 1.0])
     value = models.log_likelihood(theta, x, y)
@@ -102,7 +95,7 @@ def test_first_steps_match_numpy():
 
 
 def test_chunking_and_recording_do_not_change_the_trajectory():
-    x_raw, y = _separable(np.random.default_rng(2))
+    x_raw, y = synthetic.separable_2d(np.random.default_rng(2))
     x = models.add_intercept(x_raw)
     one = models.gradient_ascent(
         x, y, max_iterations=3_000, chunk_size=3_000, record_at=(1_000, 2_000)
@@ -144,7 +137,7 @@ def test_stopping_rule_is_exact():
 
 
 def test_diverges_on_separable_data():
-    x_raw, y = _separable(np.random.default_rng(5))
+    x_raw, y = synthetic.separable_2d(np.random.default_rng(5))
     x = models.add_intercept(x_raw)
     fit = models.gradient_ascent(x, y, max_iterations=100_000, record_at=(10_000, 50_000))
     assert not fit.converged and fit.iterations == 100_000
@@ -166,7 +159,7 @@ def test_diverges_on_separable_data():
 def test_inverse_power_schedule_and_false_convergence():
     schedule = models.inverse_power_schedule(10.0, 3.0)
     assert float(schedule(0)) == 10.0 and float(schedule(9)) == pytest.approx(10.0 / 1000.0)
-    x_raw, y = _separable(np.random.default_rng(6))
+    x_raw, y = synthetic.separable_2d(np.random.default_rng(6))
     x = np.asarray(models.add_intercept(x_raw))
     # the schedule inside optax.sgd: theta_t = theta_{t-1} + (10 / t^3) grad, checked against NumPy for 4 steps
     fit = models.gradient_ascent(x, y, learning_rate=schedule, max_iterations=4)
@@ -185,7 +178,7 @@ def test_inverse_power_schedule_and_false_convergence():
 
 
 def test_l2_optimizer_step_and_stationary_answer():
-    x_raw, y = _separable(np.random.default_rng(7))
+    x_raw, y = synthetic.separable_2d(np.random.default_rng(7))
     x = models.add_intercept(x_raw)
     lam = 1e-3
     opt = models.l2_optimizer(lam, 10.0)
