@@ -1,7 +1,8 @@
 """The ``jaxml`` command: ``jaxml reproduce`` and ``jaxml verify``.
 
 Exit status: 0 success; 1 a check failed (verify) or an experiment crashed (reproduce); 2 a usage, data or load
-error — reported as one message, never a traceback.
+error — reported as one message, never a traceback; 3 a stage (one experiment, one derivation) overran its time
+bound (``--timeout`` / ``$JAXML_TIMEOUT``): nothing the command starts can block forever.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import os
 import sys
 from pathlib import Path
 
-from .errors import JaxmlError
+from ._watchdog import expire, stage
+from .errors import ComputationTimeout, JaxmlError
 
 DESCRIPTION = """\
 jaxml - the CS229 PS2 models in JAX, and a verifier for hand-derived gradients and closed forms.
@@ -44,6 +46,23 @@ exit status: 0 all pass (errata marked expected_failure=True must fail), 1 a che
 """
 
 
+def _timeout_option(parser, unit: str) -> None:
+    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                        help=f"stop with exit status 3 if one {unit} runs longer than this (default: $JAXML_TIMEOUT, "
+                             "else 900; 0 disables the bound)")
+
+
+def _stage_timeout(args) -> float | None:
+    """The per-stage bound: --timeout, else $JAXML_TIMEOUT, else the default; None when 0."""
+    from .timeouts import default_timeout
+
+    if args.timeout is None:
+        return default_timeout()
+    if args.timeout < 0:
+        raise JaxmlError(f"--timeout must be >= 0 seconds, got {args.timeout:g}")
+    return None if args.timeout == 0 else float(args.timeout)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="jaxml", description=DESCRIPTION,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -61,15 +80,17 @@ def _parser() -> argparse.ArgumentParser:
                    help="placement: auto (default; small sequential loops on the CPU, batched work on the "
                         "accelerator), cpu, or gpu (everything there); also $JAXML_DEVICE")
     r.add_argument("--quiet", action="store_true", help="no progress output")
+    _timeout_option(r, "experiment")
 
     v = sub.add_parser("verify", help="check derivations against autodiff",
-                       description="With no FILE, check every derivation in the built-in `derivations` package. "
+                       description="With no FILE, check every built-in derivation of the write-up (derivations/, installed as jaxml_derivations). "
                                    "With FILEs, import them and check the derivations they declare.",
                        epilog=VERIFY_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     v.add_argument("files", nargs="*", metavar="FILE", help="Python files declaring @derivation entries")
     v.add_argument("--points", type=int, default=1000, help="points per derivation (default: %(default)s)")
     v.add_argument("--seed", type=int, default=0, help="seed of the random points (default: %(default)s)")
     v.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _timeout_option(v, "derivation")
 
     sub.add_parser("list", help="list the registered experiments")
     return p
@@ -87,8 +108,11 @@ def _verify(args) -> int:
     else:
         entries = verify.builtin_entries()
     key = jax.random.PRNGKey(args.seed)
-    outcomes = [verify.run_entry(e, points=args.points, key=jax.random.fold_in(key, i))
-                for i, e in enumerate(entries)]
+    seconds = _stage_timeout(args)
+    outcomes = []
+    for i, e in enumerate(entries):
+        with stage(f"checking {e.name}", seconds, command="jaxml verify"):
+            outcomes.append(verify.run_entry(e, points=args.points, key=jax.random.fold_in(key, i)))
     failed = [o for o in outcomes if not o.ok]
     expected = [o for o in outcomes if o.expected_failure and o.ok]
     if args.json:
@@ -115,7 +139,7 @@ def _reproduce(args) -> int:
     progress = Progress(quiet=args.quiet)
     progress.log(f"jaxml reproduce: data = {source.describe()}; output = {args.out}")
     results = reproduce.run(source, Path(args.out), only=args.only, seed=args.seed, progress=progress,
-                            device=args.device)
+                            device=args.device, timeout=_stage_timeout(args))
     out = Path(args.out)
     print(f"wrote {out / 'results.json'} and {out / 'REPORT.md'}")
     if source.kind == "synthetic":
@@ -176,11 +200,14 @@ def main(argv=None) -> int:
         parser.print_help()
         return 2
     try:
-        import jaxml  # noqa: F401  (float64 on before anything is traced)
+        from ._float64 import enable_float64
 
+        enable_float64()  # the write-up's numbers are float64 numbers: on before anything is traced
         _enable_compilation_cache()
 
         return {"verify": _verify, "reproduce": _reproduce, "list": _list}[args.command](args)
+    except ComputationTimeout as exc:  # the stuck computation would block a normal exit
+        expire(f"jaxml {args.command}: error: {exc}")
     except JaxmlError as exc:
         print(f"jaxml {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -32,3 +32,7 @@ class VerifyError(JaxmlError):
 
 class UsageError(JaxmlError):
     """A function or the CLI was called with arguments that cannot work (bad shape, bad option)."""
+
+
+class ComputationTimeout(JaxmlError):
+    """A computation did not finish within its bound (``$JAXML_TIMEOUT``); it cannot be cancelled, so stop."""

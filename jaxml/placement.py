@@ -8,8 +8,8 @@ Two kinds of work, two defaults:
 * **batched** — wide array work (the double-descent grid, kernel blocks, the verifier's thousands of points):
   it runs on the **default backend** (the GPU when there is one).
 
-Measured on an NVIDIA H200 with JAX 0.11 (float64, issue #8): a 250k-step gradient-ascent loop took 2.4 s on the
-GPU and 0.11 s on the CPU, while a 13 × 9 ridge grid took 25 ms against 340 ms.
+Not yet measured on a GPU by this project (README, "Running on a GPU"): the split rests on the kernel-launch
+argument above, and ``benchmarks/run.py`` checks it against measured times whenever a GPU is visible.
 
 Override with ``--device cpu|gpu|auto`` on the CLI or ``JAXML_DEVICE`` in the environment: ``cpu`` and ``gpu``
 put *both* kinds of work on that platform; ``auto`` (the default) applies the policy above.

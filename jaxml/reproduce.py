@@ -19,6 +19,7 @@ from pathlib import Path
 import jax
 
 from . import experiments
+from ._watchdog import stage
 from .errors import UsageError
 from .experiments._registry import Context, ExperimentOutput, Progress
 from .placement import describe_devices
@@ -51,8 +52,12 @@ def _jsonable(obj):
 
 
 def run(data, out_dir: Path, *, only=None, seed: int = 0, progress: Progress | None = None,
-        device: str | None = None) -> dict:
-    """Run the experiments (all, or those named in ``only``) and write the outputs into ``out_dir``."""
+        device: str | None = None, timeout: float | None = None) -> dict:
+    """Run the experiments (all, or those named in ``only``) and write the outputs into ``out_dir``.
+
+    ``timeout``: seconds one experiment may take before the process is ended with exit status 3 (the CLI's
+    watchdog, :mod:`jaxml._watchdog`); None (default) sets no bound.
+    """
     progress = progress or Progress()
     registry = experiments.registered()
     names = list(registry)
@@ -77,7 +82,8 @@ def run(data, out_dir: Path, *, only=None, seed: int = 0, progress: Progress | N
                       device_override=device)
         start = time.perf_counter()
         try:
-            output: ExperimentOutput = exp.run(ctx)
+            with stage(f"experiment {name}", timeout, command="jaxml reproduce"):
+                output: ExperimentOutput = exp.run(ctx)
         except UsageError:
             raise
         except Exception as exc:  # a bug in one experiment: record it, keep going

@@ -16,7 +16,9 @@ from pathlib import Path
 import jax
 import pytest
 
-import jaxml  # noqa: F401  (turns on float64)
+# The tests check the write-up's float64 numbers, as the `jaxml` command computes them (importing jaxml changes no
+# global setting; tests/test_imports.py checks that in a fresh process).
+jax.config.update("jax_enable_x64", True)
 
 # The CLI keeps a persistent XLA compilation cache in ~/.cache; tests that call the CLI stay hermetic without it.
 os.environ.setdefault("JAXML_COMPILATION_CACHE", "0")

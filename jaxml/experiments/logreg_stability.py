@@ -83,7 +83,7 @@ def _norm(a) -> float:
 
 
 def _grad_norm(theta, x, y) -> float:
-    from derivations.logistic import log_likelihood_grad  # the hand gradient (foundation, verified)
+    from jaxml_derivations.logistic import log_likelihood_grad  # the hand gradient (foundation, verified)
 
     return _norm(log_likelihood_grad(jnp.asarray(theta), x, y))
 
@@ -205,7 +205,7 @@ def _figure_growth(ctx, traj_a, traj_b, ray) -> str:
 @register("logreg_stability", title="Logistic regression: training stability", section="§1")
 def run(ctx) -> ExperimentOutput:
     # the hand-derived gradient and Hessian of the mean log-likelihood (foundation issue)
-    from derivations import logistic as hand
+    from jaxml_derivations import logistic as hand
 
     data = ctx.data.logreg_stability()
     real = ctx.data.kind == "real"

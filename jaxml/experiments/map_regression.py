@@ -135,7 +135,7 @@ def _figure_lasso(b_syn, theta_syn, true_theta, b_real, nnz_real, n_real, d_real
 
 @register("double_descent", title="MAP estimation, Gaussian and Laplace priors, double descent", section="§4")
 def run(ctx) -> ExperimentOutput:
-    from derivations import map_estimation as hand  # the hand closed forms and checks (verified)
+    from jaxml_derivations import map_estimation as hand  # the hand closed forms and checks (verified)
 
     real = ctx.data.kind == "real"
     log = ctx.progress.log

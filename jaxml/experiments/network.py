@@ -356,9 +356,9 @@ def run(ctx) -> ExperimentOutput:
     # ---- the derivations, through the verifier -----------------------------------------------------------
     with placed("batched", ctx.device_override) as batch_device:
         ctx.progress.log("nn: verifying the network derivations")
-        nn_outcomes = _verify_module("derivations.network", k_verify)
+        nn_outcomes = _verify_module("jaxml_derivations.network", k_verify)
         ctx.progress.log(f"nn: verifying the batch-norm derivations at batches {BN_SHAPES}")
-        from derivations import batchnorm as bn_derivations
+        from jaxml_derivations import batchnorm as bn_derivations
 
         bn_reports = bn_derivations.check_shapes(BN_SHAPES, points=POINTS, key=k_bn)
         # the v-path of the total ∂L/∂μ: zero at μ = batch mean, not elsewhere

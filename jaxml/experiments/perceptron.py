@@ -115,7 +115,7 @@ def _figure(models_by_name, test, lim):
 
 @register("perceptron", title="Kernelising the perceptron", section="§3")
 def run(ctx) -> ExperimentOutput:
-    from derivations import (
+    from jaxml_derivations import (
         perceptron as hand,  # the dual == primal check and the non-PSD hand result
     )
 

@@ -155,7 +155,7 @@ class _AscentState(NamedTuple):
 
 def _default_gradient(theta, x, y):
     """∇ℓ(θ) = (1/n) Xᵀ(y − σ(Xθ)), the hand-derived gradient of the foundation (derivations/logistic.py)."""
-    from derivations.logistic import log_likelihood_grad  # lazy: derivations imports this module
+    from jaxml_derivations.logistic import log_likelihood_grad  # lazy: derivations imports this module
 
     return log_likelihood_grad(theta, x, y)
 
@@ -218,7 +218,7 @@ def gradient_ascent(
       optimizer: any optax transformation applied to −∇ (e.g. ``optax.chain(optax.add_decayed_weights(λ),
         optax.sgd(α))`` for an L2 penalty λ/2 ‖θ‖²). Reuse one object across calls to reuse the compiled loop.
       gradient: ``gradient(theta, x, y) -> (d,)`` of the objective to maximise; default the hand-derived ∇ℓ
-        (derivations.logistic.log_likelihood_grad).
+        (jaxml_derivations.logistic.log_likelihood_grad).
       theta0: (d,) start; default zeros.
       tol: the stopping threshold on ‖Δθ‖.
       max_iterations: iteration cap.
@@ -331,7 +331,7 @@ class NewtonResult(NamedTuple):
 
 @jax.jit
 def _newton_loop(theta, x, y, tol, max_iterations):
-    from derivations.logistic import log_likelihood_grad, log_likelihood_hessian
+    from jaxml_derivations.logistic import log_likelihood_grad, log_likelihood_hessian
 
     def cond(carry):
         _, it, step_norm, finite = carry
@@ -366,7 +366,7 @@ def newton(x, y, *, theta0=None, tol: float = 1e-12, max_iterations: int = 100) 
     Returns:
       :class:`NewtonResult`.
     """
-    from derivations.logistic import log_likelihood_grad
+    from jaxml_derivations.logistic import log_likelihood_grad
 
     x, y = check_labelled(x, y)
     theta = jnp.zeros(x.shape[1], x.dtype) if theta0 is None else jnp.asarray(theta0, x.dtype)

@@ -25,6 +25,7 @@ from ._registry import derivation as derivation
 from ._registry import entries as entries
 from ._registry import hessian as hessian
 from ._registry import load_file as load_file
+from ._registry import load_package as load_package
 from ._registry import run_entry as run_entry
 from ._registry import verification as verification
 from ._report import format_table as format_table

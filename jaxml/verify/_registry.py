@@ -144,14 +144,28 @@ def entries(module_prefix: str | None = None) -> list[Entry]:
     return [e for e in _ENTRIES if e.module == module_prefix or e.module.startswith(module_prefix + ".")]
 
 
-def builtin_entries() -> list[Entry]:
-    """Import every module of the ``derivations`` package and return its entries."""
-    import derivations
+def load_package(package: str) -> list[Entry]:
+    """Import every public module of ``package`` (e.g. ``"jaxml_derivations"``) and return their entries.
 
-    for info in pkgutil.iter_modules(derivations.__path__):
+    Raises:
+      VerifyError: the package cannot be imported.
+    """
+    try:
+        pkg = importlib.import_module(package)
+    except ImportError as exc:
+        raise VerifyError(f"{package}: could not be imported: {exc}") from exc
+    for info in pkgutil.iter_modules(getattr(pkg, "__path__", [])):
         if not info.name.startswith("_"):
-            importlib.import_module(f"derivations.{info.name}")
-    return entries("derivations")
+            importlib.import_module(f"{package}.{info.name}")
+    return entries(package)
+
+
+BUILTIN_PACKAGE = "jaxml_derivations"  # derivations/ in the source tree
+
+
+def builtin_entries() -> list[Entry]:
+    """Every derivation of the write-up: the entries of :data:`BUILTIN_PACKAGE`."""
+    return load_package(BUILTIN_PACKAGE)
 
 
 def load_file(path: str | Path) -> list[Entry]:

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from derivations import batchnorm as bn
+from jaxml_derivations import batchnorm as bn
 from jaxml.verify import check_gradient, entries, run_entry
 
 FORMULAS = {fn.__name__: (fn, of, argnums, kind) for fn, of, argnums, kind in bn.FORMULAS}
@@ -18,7 +18,7 @@ def _at(key, m, d, kind, n):
     return tuple(jax.vmap(bn.examples_for(m, d)[kind])(jax.random.split(key, n)))
 
 
-ENTRIES = {e.name: e for e in entries("derivations.batchnorm")}
+ENTRIES = {e.name: e for e in entries("jaxml_derivations.batchnorm")}
 
 
 def test_every_formula_is_declared_to_the_verifier():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from derivations import logistic
+from jaxml_derivations import logistic
 from jaxml.models._logistic import log_likelihood
 from jaxml.verify import check_gradient, check_hessian
 

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from derivations import map_estimation as hand
+from jaxml_derivations import map_estimation as hand
 from jaxml import models
 from jaxml.verify import check_closed_form, check_gradient, entries, run_entry
 
@@ -151,7 +151,7 @@ def test_another_least_squares_solution_is_not_min_norm(key):
 
 @pytest.mark.slow
 def test_every_declared_entry_behaves_as_expected(key):
-    found = entries("derivations.map_estimation")
+    found = entries("jaxml_derivations.map_estimation")
     assert len(found) >= 9
     for entry in found:
         outcome = run_entry(entry, points=50, key=key)

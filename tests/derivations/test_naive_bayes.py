@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from derivations import naive_bayes as hand
+from jaxml_derivations import naive_bayes as hand
 from jaxml.models import fit_naive_bayes
 from jaxml.verify import check_closed_form, load_file, run_entry
 

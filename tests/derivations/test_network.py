@@ -9,7 +9,7 @@ import jax
 import numpy as np
 import pytest
 
-from derivations import network as nn
+from jaxml_derivations import network as nn
 from jaxml.models._network import network_loss
 from jaxml.verify import check_gradient, entries, run_entry
 
@@ -92,8 +92,8 @@ def test_sigma_argument_check_would_pass_a_correct_formula(key, monkeypatch):
 
 
 def test_every_declared_entry_behaves_as_expected(key):
-    importlib.import_module("derivations.network")
-    outcomes = {e.fn.__name__: run_entry(e, points=100, key=key) for e in entries("derivations.network")}
+    importlib.import_module("jaxml_derivations.network")
+    outcomes = {e.fn.__name__: run_entry(e, points=100, key=key) for e in entries("jaxml_derivations.network")}
     assert set(outcomes) == {"dL_dW2", "dL_dW1", "dL_dW12", "writeup_eq9", "writeup_eq10", "writeup_eq10_literal",
                              "writeup_w12", "writeup_w12_sigma_argument"}
     for name, o in outcomes.items():

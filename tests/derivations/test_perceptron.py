@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from derivations import perceptron as hand
+from jaxml_derivations import perceptron as hand
 from jaxml.data import locate
 from jaxml.models import dot_kernel, non_psd_kernel, polynomial_kernel, rbf_kernel
 from jaxml.verify import builtin_entries, run_entry
@@ -101,7 +101,7 @@ def test_non_psd_check_can_fail(key):
 
 
 def test_entries_are_declared_and_pass(key):
-    entries = [e for e in builtin_entries() if e.module == "derivations.perceptron"]
+    entries = [e for e in builtin_entries() if e.module == "jaxml_derivations.perceptron"]
     assert len(entries) == 3
     for entry in entries:
         outcome = run_entry(entry, points=20, key=key)

@@ -8,7 +8,7 @@ import numpy as np
 import optax
 import pytest
 
-from derivations.logistic import log_likelihood_grad
+from jaxml_derivations.logistic import log_likelihood_grad
 from jaxml import models
 from jaxml.errors import UsageError
 from jaxml.data import synthetic

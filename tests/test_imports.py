@@ -1,0 +1,26 @@
+"""Importing jaxml has no side effects on JAX's global state (checked in fresh processes)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+CHECK = """
+import jax
+before = {name: getattr(jax.config, name) for name in ("jax_enable_x64", "jax_default_device",
+                                                       "jax_compilation_cache_dir")}
+import {module}
+after = {name: getattr(jax.config, name) for name in before}
+assert after == before, (before, after)
+assert not jax.config.jax_enable_x64
+print("ok")
+"""
+
+
+@pytest.mark.parametrize("module", ["jaxml", "jaxml.verify", "jaxml.experiments", "jaxml.cli"])
+def test_import_changes_no_global_jax_setting(module):
+    proc = subprocess.run([sys.executable, "-c", CHECK.replace("{module}", module)], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
