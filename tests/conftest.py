@@ -1,7 +1,12 @@
-"""Shared fixtures: fresh PRNG keys and the real data directory.
+"""Shared fixtures: fresh PRNG keys, the real data directory, and each experiment run once per session.
 
-Real-data tests use the ``data_dir`` fixture. Without ``JAXML_DATA`` they skip (saying why); with
-``JAXML_REQUIRE_REAL_DATA=1`` (set by CI) a missing data directory is a test failure, never a skip.
+Real-data tests use the ``data_dir`` fixture (or ``experiment_run(name, "real")``). Without ``JAXML_DATA`` they skip
+(saying why); with ``JAXML_REQUIRE_REAL_DATA=1`` (set by CI) a missing data directory is a test failure, never a
+skip.
+
+Experiments are the expensive part of the suite: ``experiment_run(name, data)`` runs one at most once per session
+and data kind, in this process, with the key ``jaxml reproduce --seed 0`` gives it, so its numbers are the CLI's
+numbers. Tests assert many things on one run instead of running it again.
 """
 
 from __future__ import annotations
@@ -19,6 +24,9 @@ import pytest
 # The tests check the write-up's float64 numbers, as the `jaxml` command computes them (importing jaxml changes no
 # global setting; tests/test_imports.py checks that in a fresh process).
 jax.config.update("jax_enable_x64", True)
+# Strict dtype promotion (as optax and equinox test): an implicit int->float or float32->float64 promotion in the
+# library is an error here, so the library states its dtypes.
+jax.config.update("jax_numpy_dtype_promotion", "strict")
 
 # The CLI keeps a persistent XLA compilation cache in ~/.cache; tests that call the CLI stay hermetic without it.
 os.environ.setdefault("JAXML_COMPILATION_CACHE", "0")
@@ -32,8 +40,9 @@ def key():
     return jax.random.PRNGKey(next(_counter))
 
 
-@pytest.fixture(scope="session")
-def data_dir() -> Path:
+def _real_data_dir() -> Path:
+    """The course data directory from ``$JAXML_DATA``; skips the test without it (fails under
+    ``JAXML_REQUIRE_REAL_DATA=1``)."""
     from jaxml.data import ENV_VAR, require_real_data
 
     value = os.environ.get(ENV_VAR, "")
@@ -46,6 +55,38 @@ def data_dir() -> Path:
     if not path.is_dir():
         pytest.fail(f"{ENV_VAR}={value} is not a directory")
     return path
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return _real_data_dir()
+
+
+@pytest.fixture(scope="session")
+def experiment_run(tmp_path_factory):
+    """``experiment_run(name, data="synthetic" | "real") -> (ExperimentOutput, out_dir)``, cached per session.
+
+    The experiment runs as ``jaxml reproduce --seed 0`` runs it (same key, float64, figures written to
+    ``out_dir``), once per (name, data) in the whole session. "real" needs ``$JAXML_DATA`` (see ``data_dir``).
+    """
+    from jaxml.data import DataSource, locate
+    from jaxml.experiments import Context, Progress, registered
+    from jaxml.reproduce import experiment_key
+
+    cache: dict = {}
+
+    def run(name: str, data: str = "synthetic"):
+        if data not in ("synthetic", "real"):
+            raise ValueError(f"data must be 'synthetic' or 'real', got {data!r}")
+        if (name, data) not in cache:
+            # DataSource(None), not locate(None): that would follow $JAXML_DATA
+            source = DataSource(None) if data == "synthetic" else locate(_real_data_dir())
+            out_dir = tmp_path_factory.mktemp(f"{name}_{data}")
+            ctx = Context(data=source, key=experiment_key(0, name), out_dir=out_dir, progress=Progress(quiet=True))
+            cache[name, data] = (registered()[name].run(ctx), out_dir)
+        return cache[name, data]
+
+    return run
 
 
 REPO = Path(__file__).resolve().parents[1]
