@@ -320,6 +320,7 @@ def _sweep(xb, yn, radii, idx, lam, chunks, dtype, callback):
         if callback is not None:
             block_until_ready(state, what="kernel SVM chunk")
             callback(stop, total)
+    block_until_ready(state, what="kernel SVM fit")  # a bounded wait, then host numbers
     return np.asarray(state.alpha_sum)[: radii.size], np.asarray(state.alpha)[: radii.size]
 
 

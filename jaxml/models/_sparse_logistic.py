@@ -33,6 +33,7 @@ import numpy as np
 from jax import lax
 
 from ..errors import UsageError
+from ..timeouts import block_until_ready
 
 
 @functools.partial(
@@ -343,8 +344,9 @@ def fit_many(
         )
         done += steps
         if callback is not None:
-            jax.block_until_ready(params)
+            block_until_ready(params, what="logistic-regression chunk")
             callback(done, num_steps)
+    block_until_ready(params, what="logistic-regression fits")  # a bounded wait, then host numbers
     ll = np.asarray(_final_log_likelihood(*params, x, yj, problems=problems))
     theta, b = np.asarray(params[0]), np.asarray(params[1])
     offsets = np.cumsum([0] + [s.V for s in xs])
