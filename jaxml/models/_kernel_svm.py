@@ -188,17 +188,17 @@ def _draw(key, *, num_steps: int, m: int, fits: int | None):
 
 
 def sample_indices(
-    key: jax.Array, m: int, *, num_steps: int | None = None, fits: int | None = None
+    m: int, *, key: jax.Array, num_steps: int | None = None, fits: int | None = None
 ) -> np.ndarray:
     """The examples the stochastic steps visit: i_t ~ Uniform{0, …, M − 1}, t = 1..T (what :func:`fit` draws).
 
-    ``fit(x, y, r, key=key)`` and ``fit(x, y, r, indices=sample_indices(key, M))`` are the same fit. With
+    ``fit(x, y, r, key=key)`` and ``fit(x, y, r, indices=sample_indices(M, key=key))`` are the same fit. With
     ``fits=S`` the key is split into S keys first (``jax.random.split(key, S)``) and row s is
-    ``sample_indices(keys[s], M)``: the streams of S independent fits in one compiled program.
+    ``sample_indices(M, key=keys[s])``: the streams of S independent fits in one compiled program.
 
     Args:
-      key: a PRNG key (used once).
       m: M, the number of training examples.
+      key: a PRNG key (used once).
       num_steps: T (default 10 M).
       fits: optional number S of independent streams.
 
@@ -277,7 +277,7 @@ def fit(
     if (key is None) == (indices is None):
         raise UsageError("kernel_svm.fit: pass exactly one of key= (a PRNG key) and indices=")
     if indices is None:
-        idx = sample_indices(key, m, num_steps=num_steps)
+        idx = sample_indices(m, key=key, num_steps=num_steps)
     else:
         idx = _indices(indices, num_steps, m, "kernel_svm.fit")
     if isinstance(chunks, bool) or not isinstance(chunks, int) or chunks < 1:

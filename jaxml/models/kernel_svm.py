@@ -2,7 +2,7 @@
 loss, several radii in one scan.
 
 ``fit(x, y, radius, *, key=...) -> KernelSVM`` (or ``indices=`` to replay a given random stream, e.g.
-``sample_indices(key, M)``); ``decision`` (f(x) = Σ_j ᾱ_j K(x, x_j)); ``predict`` (1{f > 0}).
+``sample_indices(M, key=key)``); ``decision`` (f(x) = Σ_j ᾱ_j K(x, x_j)); ``predict`` (1{f > 0}).
 """
 
 from ._kernel_svm import KernelSVM, decision, fit, predict, sample_indices

@@ -121,7 +121,7 @@ def test_seeded(small):
 def test_a_key_is_its_sampled_indices(small):
     x, y, _, _ = small
     key = jax.random.PRNGKey(11)
-    idx = kernel_svm.sample_indices(key, x.shape[0], num_steps=700)
+    idx = kernel_svm.sample_indices(x.shape[0], key=key, num_steps=700)
     # i_t ~ Uniform{0..M-1}, drawn as int32 whatever the x64 setting
     np.testing.assert_array_equal(
         idx, jax.random.randint(key, (700,), 0, x.shape[0], dtype=jnp.int32)
@@ -130,10 +130,10 @@ def test_a_key_is_its_sampled_indices(small):
     b = kernel_svm.fit(x, y, [0.5, 2.0], indices=idx)
     np.testing.assert_array_equal(np.asarray(a.alpha), np.asarray(b.alpha))
     # S streams in one program: row s is the stream of the s-th split key (the experiment's seeds)
-    streams = kernel_svm.sample_indices(key, x.shape[0], num_steps=700, fits=3)
+    streams = kernel_svm.sample_indices(x.shape[0], key=key, num_steps=700, fits=3)
     for s, k in enumerate(jax.random.split(key, 3)):
         np.testing.assert_array_equal(
-            streams[s], kernel_svm.sample_indices(k, x.shape[0], num_steps=700)
+            streams[s], kernel_svm.sample_indices(x.shape[0], key=k, num_steps=700)
         )
 
 

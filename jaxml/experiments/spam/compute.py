@@ -123,7 +123,7 @@ def svm_result(x: dict, y: dict, key, config: Config, progress, device) -> tuple
     """§2(d): the radius sweep over ``config.svm_seeds`` seeds, and the starter-stream replay."""
     m, radii = x["train"].shape[0], list(config.radii)
     # one stream per seed, all drawn by one compiled program
-    streams = kernel_svm.sample_indices(key, m, fits=config.svm_seeds)
+    streams = kernel_svm.sample_indices(m, key=key, fits=config.svm_seeds)
     start = time.perf_counter()
     with placed("sequential", device) as seq_device:
         bar = (
