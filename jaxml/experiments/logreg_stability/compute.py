@@ -132,7 +132,6 @@ class LogregStabilityResult:
     """Everything §1 computes (see the module docstring)."""
 
     config: Config
-    n_b: int
     a: Ascent
     b: Ascent
     newton_a: Newton
@@ -188,15 +187,20 @@ def _trajectory(fit: Ascent, log_likelihoods) -> dict[str, list]:
 
 
 class _Quiet:
-    """The progress interface, silent (compute(..., progress=None))."""
+    """The progress interface, silent (``compute(..., progress=None)``)."""
+
+    class _Bar:
+        def update(self, n: int) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
 
     def log(self, message: str) -> None:
         pass
 
     def bar(self, total: int, desc: str = ""):
-        from tqdm.auto import tqdm
-
-        return tqdm(total=total, desc=desc, disable=True)
+        return self._Bar()
 
 
 def _ascend(p: ev.Problem, config: Config, **options) -> Ascent:
@@ -467,7 +471,6 @@ def compute(data, *, key, config: Config = CONFIG, progress=None) -> LogregStabi
     svm_path, svm_theta_change = _svm(pb, config, progress)
     return LogregStabilityResult(
         config=config,
-        n_b=len(y_b),
         a=a,
         b=b,
         newton_a=_newton(pa, with_grad_norm=True),
