@@ -7,35 +7,11 @@ Each model lives in one private file; its public names are re-exported here, one
 from . import linear_svm as linear_svm
 from . import logistic as logistic
 
-# --- spam: tokens and features (§2): _text.py ---
-from ._text import Encoded as Encoded
-from ._text import Vocabulary as Vocabulary
-from ._text import build_vocabulary as build_vocabulary
-from ._text import count_features as count_features
-from ._text import encode as encode
-from ._text import featurize as featurize
-from ._text import tfidf_features as tfidf_features
-from ._text import tokenize as tokenize
-
-# --- spam: logistic regression on the word features (§2(e)): _spam_logreg.py ---
-from ._spam_logreg import SparseRows as SparseRows
-from ._spam_logreg import SpamLogReg as SpamLogReg
-from ._spam_logreg import fit_spam_logreg as fit_spam_logreg
-from ._spam_logreg import predict_spam_logreg as predict_spam_logreg
-from ._spam_logreg import to_sparse as to_sparse
-
-# --- multinomial naive Bayes (§2): _naive_bayes.py ---
-from ._naive_bayes import NaiveBayes as NaiveBayes
-from ._naive_bayes import fit_naive_bayes as fit_naive_bayes
-from ._naive_bayes import indicative_tokens as indicative_tokens
-from ._naive_bayes import naive_bayes_log_joint as naive_bayes_log_joint
-from ._naive_bayes import predict_naive_bayes as predict_naive_bayes
-
-# --- RBF-kernel SVM (§2): _kernel_svm.py ---
-from ._kernel_svm import KernelSVM as KernelSVM
-from ._kernel_svm import fit_kernel_svm as fit_kernel_svm
-from ._kernel_svm import kernel_svm_decision as kernel_svm_decision
-from ._kernel_svm import predict_kernel_svm as predict_kernel_svm
+# --- spam (§2): text features, naive Bayes, RBF-kernel SVM, sparse logistic regression ---
+from . import kernel_svm as kernel_svm
+from . import naive_bayes as naive_bayes
+from . import sparse_logistic as sparse_logistic
+from . import text as text
 
 # --- kernel perceptron (§3): _perceptron.py ---
 from ._kernels import dot_kernel as dot_kernel
@@ -112,3 +88,27 @@ hinge_objective = linear_svm.objective
 svm_dual = linear_svm.dual
 svm_duality_gap = linear_svm.duality_gap
 svm_margin = linear_svm.margin
+
+# spam (§2): the families above under their old flat names
+from ._kernel_svm import KernelSVM as KernelSVM
+from ._kernel_svm import fit_kernel_svm as fit_kernel_svm
+from ._kernel_svm import kernel_svm_decision as kernel_svm_decision
+from ._kernel_svm import predict_kernel_svm as predict_kernel_svm
+from ._naive_bayes import NaiveBayes as NaiveBayes
+from ._naive_bayes import fit_naive_bayes as fit_naive_bayes
+from ._naive_bayes import indicative_tokens as indicative_tokens
+from ._naive_bayes import naive_bayes_log_joint as naive_bayes_log_joint
+from ._naive_bayes import predict_naive_bayes as predict_naive_bayes
+from ._spam_logreg import SpamLogReg as SpamLogReg
+from ._spam_logreg import fit_spam_logreg as fit_spam_logreg
+from ._spam_logreg import predict_spam_logreg as predict_spam_logreg
+from ._sparse_logistic import SparseRows as SparseRows
+from ._sparse_logistic import to_sparse as to_sparse
+from ._text import Encoded as Encoded
+from ._text import Vocabulary as Vocabulary
+from ._text import build_vocabulary as build_vocabulary
+from ._text import count_features as count_features
+from ._text import encode as encode
+from ._text import featurize as featurize
+from ._text import tfidf_features as tfidf_features
+from ._text import tokenize as tokenize
