@@ -35,13 +35,11 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-from jaxml.models._batchnorm import (
-    batchnorm,
-    batchnorm_backward,
-    batchnorm_reference,
-    batchnorm_stats,
-)
+from jaxml.models import batchnorm
+
+from . import _draws
 from jaxml.verify import check_gradient, derivation, verification
 
 M, D, K = 6, 4, 5  # the declared checks' batch size m, features d, and rows of A in the downstream loss
@@ -63,13 +61,13 @@ def examples_for(m: int, d: int, k: int = K) -> dict:
     """
 
     def layer(key):
-        kx, ks, ko, kg, kb, kc, ka = jax.random.split(key, 7)
+        kx, ks, ko, kg, kb, kc, ka = _draws.split(key, 7)
         # features of different scales and offsets, so v and μ differ per feature
-        x = jax.random.normal(kx, (m, d)) * jnp.exp(jax.random.normal(ks, (d,))) + 3.0 * jax.random.normal(ko, (d,))
-        gamma = jax.random.normal(kg, (d,))
-        beta = jax.random.normal(kb, (d,))
-        c = jax.random.normal(kc, (m, d))
-        A = jax.random.normal(ka, (k, m * d)) / jnp.sqrt(m * d)
+        x = _draws.normal(kx, (m, d)) * jnp.exp(_draws.normal(ks, (d,))) + 3.0 * _draws.normal(ko, (d,))
+        gamma = _draws.normal(kg, (d,))
+        beta = _draws.normal(kb, (d,))
+        c = _draws.normal(kc, (m, d))
+        A = _draws.normal(ka, (k, m * d)) / jnp.sqrt(m * d)
         return x, gamma, beta, c, A
 
     def y(key):
@@ -78,15 +76,15 @@ def examples_for(m: int, d: int, k: int = K) -> dict:
 
     def x_hat(key):
         x, gamma, beta, c, A = layer(key)
-        return batchnorm_stats(x)[2], gamma, beta, c, A
+        return batchnorm.stats(x)[2], gamma, beta, c, A
 
     def mu_v(key):
         # general (μ, v): the batch mean plus noise, the batch variance times a random factor in (1/e, e)
-        k0, kmu, kv = jax.random.split(key, 3)
+        k0, kmu, kv = _draws.split(key, 3)
         x, gamma, beta, c, A = layer(k0)
-        mu, v, _ = batchnorm_stats(x)
-        mu = mu + jnp.sqrt(v) * jax.random.normal(kmu, mu.shape)
-        v = v * jnp.exp(jax.random.uniform(kv, v.shape, minval=-1.0, maxval=1.0))
+        mu, v, _ = batchnorm.stats(x)
+        mu = mu + jnp.sqrt(v) * _draws.normal(kmu, mu.shape)
+        v = v * jnp.exp(_draws.uniform(kv, v.shape, minval=-1.0, maxval=1.0))
         return x, mu, v, gamma, beta, c, A
 
     def mu_general(key):
@@ -142,12 +140,12 @@ def downstream_grad(y, c, A):
 
 def bn_loss(x, gamma, beta, c, A):
     """L(BN(x; γ, β)) with the plain forward (eq. 11-14, ε = 0) and the generic downstream loss."""
-    return downstream_loss(batchnorm_reference(x, gamma, beta), c, A)
+    return downstream_loss(batchnorm.reference(x, gamma, beta), c, A)
 
 
 def _dy(x, gamma, beta, c, A):
     """The pieces every formula needs: μ, v, x̂ and dy = ∂L/∂y at y = γ ⊙ x̂ + β."""
-    mu, v, x_hat = batchnorm_stats(x)
+    mu, v, x_hat = batchnorm.stats(x)
     return mu, v, x_hat, downstream_grad(gamma * x_hat + beta, c, A)
 
 
@@ -194,10 +192,10 @@ def dL_dx(x, gamma, beta, c, A):
 def dL_dx_fused(x, gamma, beta, c, A):
     """∂L/∂x = (γ/√v)/m ⊙ (m dy − Σᵢ dy⁽ⁱ⁾ − x̂ ⊙ Σᵢ dy⁽ⁱ⁾ ⊙ x̂⁽ⁱ⁾): eq. 16 with ∂L/∂v, ∂L/∂μ substituted.
 
-    This is :func:`jaxml.models._batchnorm.batchnorm_backward`, the layer's backward pass.  -> (m, d).
+    This is :func:`jaxml.models.batchnorm.backward`, the layer's backward pass.  -> (m, d).
     """
     _, v, x_hat, dy = _dy(x, gamma, beta, c, A)
-    dx, _, _ = batchnorm_backward(x_hat, 1.0 / jnp.sqrt(v), gamma, dy)
+    dx, _, _ = batchnorm.backward(x_hat, 1.0 / jnp.sqrt(v), gamma, dy)
     return dx
 
 
@@ -300,7 +298,7 @@ def _stacked_loss(eps):
     def loss(params, c, A):
         x, gamma, beta = params
         return jnp.sum(jax.vmap(lambda xb, gb, bb, cb: downstream_loss(
-            batchnorm_reference(xb, gb, bb, eps=eps), cb, A))(x, gamma, beta, c))
+            batchnorm.reference(xb, gb, bb, eps=eps), cb, A))(x, gamma, beta, c))
 
     return loss
 
@@ -311,7 +309,7 @@ def _layer_vjp(eps):
     stack of batches and jitted."""
 
     def one(x, gamma, beta, c, A):
-        y, vjp = jax.vjp(lambda x_, g_, b_: batchnorm(x_, g_, b_, eps=eps), x, gamma, beta)
+        y, vjp = jax.vjp(lambda x_, g_, b_: batchnorm.layer(x_, g_, b_, eps=eps), x, gamma, beta)
         return vjp(downstream_grad(y, c, A))
 
     @jax.jit
@@ -330,12 +328,12 @@ def check_layer_vjp(m: int, d: int, *, points: int, key, eps: float = 0.0):
     Returns a GradientReport.
     """
     layer = examples_for(m, d)["layer"]
-
-    def stacked(k):
-        x, gamma, beta, c, A = jax.vmap(layer)(jax.random.split(k, VJP_STACK))
-        return (x, gamma, beta), c, A[0]
-
-    at = tuple(jax.vmap(stacked)(jax.random.split(key, points)))
+    # point p's stack: the layer examples of split(key_p, VJP_STACK); drawn one stack position at a time over all
+    # the points (the same numbers as vmapping twice, with the compiled draws of the other checks' batches)
+    stack_keys = np.asarray(jax.vmap(lambda k: _draws.split(k, VJP_STACK))(jax.random.split(key, points)))
+    layers = [[np.asarray(a) for a in jax.vmap(layer)(stack_keys[:, j])] for j in range(VJP_STACK)]
+    x, gamma, beta, c = (np.stack([lay[i] for lay in layers], axis=1) for i in range(4))  # (points, stack, ...)
+    at = ((x, gamma, beta), c, layers[0][4])  # A of the stack's first batch serves the whole stack
     first = jax.tree_util.tree_map(lambda a: a[0], at)
     return check_gradient(_stacked_loss(eps), _layer_vjp(eps), *first, at=at,
                           name=f"batchnorm VJP, (m, d) = ({m}, {d}), ε = {eps}")
@@ -368,10 +366,30 @@ def check_shapes(shapes=SHAPES, *, points: int, key) -> dict:
         k_shape = jax.random.fold_in(key, s)
         for i, (fn, of, argnums, kind) in enumerate(FORMULAS):
             at = tuple(jax.vmap(examples[kind])(jax.random.split(jax.random.fold_in(k_shape, i), points)))
-            first = tuple(a[0] for a in at)
+            first = tuple(np.asarray(a)[0] for a in at)  # shapes only: NumPy, no compiled indexing
             out.setdefault(fn.__name__, {})[(m, d)] = check_gradient(
                 of, fn, *first, argnums=argnums, at=at, name=f"{fn.__name__}, (m, d) = ({m}, {d})")
         vjp_reports = [check_layer_vjp(m, d, points=points, key=jax.random.fold_in(k_shape, 1000 + j), eps=eps)
                        for j, eps in enumerate(VJP_EPS)]
         out.setdefault("custom_vjp", {})[(m, d)] = max(vjp_reports, key=lambda r: (not r.ok, r.max_rel_error))
     return out
+
+
+def v_path_ratios(key, *, points: int, m: int = M, d: int = D) -> tuple[float, float]:
+    """The v-path of the total ∂L/∂μ relative to ∂L/∂μ, max over ``points`` random (m, d) examples: at μ = the batch
+    mean (≈ 0: Σᵢ (x⁽ⁱ⁾ − μ) = 0 there) and at a general μ (not 0).
+
+    Returns:
+      (max |v-path| / max |∂L/∂μ| at the batch mean, the same at a general μ).
+    """
+    keys = jax.random.split(key, points)
+    examples = examples_for(m, d)
+
+    def ratio(kind):
+        def one(k):
+            args = examples[kind](k)
+            return jnp.max(jnp.abs(dL_dmu_v_path(*args))) / jnp.max(jnp.abs(dL_dmu_total(*args)))
+
+        return float(jnp.max(jax.vmap(one)(keys)))
+
+    return ratio("mu_batch_mean"), ratio("mu_general")

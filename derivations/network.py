@@ -1,7 +1,7 @@
 """Backpropagation through the two-layer sigmoid network of write-up §5(a), by hand, beside the write-up's
 formulas exactly as written (eq. 9, eq. 10 and the update of W¹₁,₂), three of which are wrong.
 
-The model (intercepts folded in; ``jaxml/models/_network.py`` gives the shapes), for a batch of n examples::
+The model (intercepts folded in; ``jaxml.models.network`` gives the shapes), for a batch of n examples::
 
     z⁽ⁱ⁾ = W1 x̃⁽ⁱ⁾,  h⁽ⁱ⁾ = σ(z⁽ⁱ⁾),  o⁽ⁱ⁾ = W2 · h̃⁽ⁱ⁾,  J⁽ⁱ⁾ = (o⁽ⁱ⁾ − y⁽ⁱ⁾)²,  L = (1/n) Σᵢ J⁽ⁱ⁾
 
@@ -35,8 +35,11 @@ import dataclasses
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-from jaxml.models._network import add_intercept, network_hidden, network_loss
+from jaxml.models import network
+
+from . import _draws
 from jaxml.verify import check_gradient, derivation, verification
 
 N_EXAMPLES = 10  # batch size of the random examples (distinct from d + 1 = 3 and h + 1 = 4)
@@ -52,19 +55,25 @@ def _sigmoid_prime(z):
 
 def _example(key, n: int = N_EXAMPLES):
     """A random 2-3-1 network and batch: W1 (3, 3), W2 (4,), x (n, 2), y (n,) in {0, 1}."""
-    k1, k2, kx, ky = jax.random.split(key, 4)
-    W1 = jax.random.normal(k1, (3, 3))
-    W2 = jax.random.normal(k2, (4,))
-    x = 1.5 * jax.random.normal(kx, (n, 2))
-    y = jax.random.bernoulli(ky, 0.5, (n,)).astype(jnp.float64)
+    k1, k2, kx, ky = _draws.split(key, 4)
+    W1 = _draws.normal(k1, (3, 3))
+    W2 = _draws.normal(k2, (4,))
+    x = 1.5 * _draws.normal(kx, (n, 2))
+    y = (_draws.uniform(ky, (n,)) < 0.5).astype(W1.dtype)  # Bernoulli(1/2): jax.random.bernoulli's definition
     return W1, W2, x, y
+
+
+def network_loss(W1, W2, x, y):
+    """L = (1/n) Σᵢ (o⁽ⁱ⁾ − y⁽ⁱ⁾)² of the sigmoid network (:func:`jaxml.models.network.loss`): what eq. 9 and eq. 10
+    differentiate.  W1 (h, d+1), W2 (h+1,), x (n, d), y (n,) -> scalar."""
+    return network.loss(W1, W2, x, y)
 
 
 def _forward(W1, W2, x):
     """The forward quantities backprop needs: x̃ (n, d+1), z (n, h), h̃ (n, h+1), o (n,)."""
-    x_tilde = add_intercept(x)
-    z = network_hidden(W1, x)  # z = W1 x̃
-    h_tilde = add_intercept(jax.nn.sigmoid(z))  # h̃ = [1, σ(z)]
+    x_tilde = network.add_intercept(x)
+    z = network.hidden(W1, x)  # z = W1 x̃
+    h_tilde = network.add_intercept(jax.nn.sigmoid(z))  # h̃ = [1, σ(z)]
     o = h_tilde @ W2  # o = W2 · h̃
     return x_tilde, z, h_tilde, o
 
@@ -99,6 +108,7 @@ def loss_of_w12(w12, W1, W2, x, y):
 
 
 def _example_w12(key, n: int = N_EXAMPLES):
+    """(W¹₁,₂, W1, W2, x, y) of a random network and batch (:func:`_example`)."""
     W1, W2, x, y = _example(key, n)
     return W1[W12_INDEX], W1, W2, x, y
 
@@ -136,8 +146,8 @@ def writeup_eq9(W1, W2, x, y):
     example by example and returns the stack. σ(W¹x) is read as h̃ = [1, σ(W¹x̃)] (the intercept unit of h is 1,
     as the write-up folds intercepts into the weights). Returns (n, h+1).
     """
-    x_tilde = add_intercept(x)
-    h_tilde = add_intercept(1.0 / (1.0 + jnp.exp(-(x_tilde @ W1.T))))  # [1, 1/(1 + e^(−W¹x))]
+    x_tilde = network.add_intercept(x)
+    h_tilde = network.add_intercept(1.0 / (1.0 + jnp.exp(-(x_tilde @ W1.T))))  # [1, 1/(1 + e^(−W¹x))]
     o = h_tilde @ W2
     return 2.0 * (o - y)[:, None] * h_tilde  # 2(o⁽ⁱ⁾ − y⁽ⁱ⁾) h̃⁽ⁱ⁾, one row per example
 
@@ -155,9 +165,9 @@ def writeup_eq10(W1, W2, x, y):
     σ′ on the rows and x̃ on the columns. σ′ is written as e^(−z)/(1 + e^(−z))², as in the write-up.
     Returns (n, h, d+1).
     """
-    x_tilde = add_intercept(x)
+    x_tilde = network.add_intercept(x)
     z = x_tilde @ W1.T  # W¹x
-    o = add_intercept(1.0 / (1.0 + jnp.exp(-z))) @ W2
+    o = network.add_intercept(1.0 / (1.0 + jnp.exp(-z))) @ W2
     sigma_prime = jnp.exp(-z) / (1.0 + jnp.exp(-z)) ** 2  # e^(−W¹x)/(1 + e^(−W¹x))², as written
     rows = 2.0 * (o - y)[:, None] * W2[1:] * sigma_prime  # 2(o − y) W² ⊙ σ′   (n, h)
     return rows[:, :, None] * x_tilde[:, None, :]  # ⊗ x̃: one (h, d+1) matrix per example
@@ -173,9 +183,9 @@ def writeup_eq10_literal(W1, W2, x, y):
 
     Returns (n, h): the shape of z⁽ⁱ⁾ per example, where ∂L/∂W1 has shape (h, d+1).
     """
-    x_tilde = add_intercept(x)
+    x_tilde = network.add_intercept(x)
     z = x_tilde @ W1.T
-    o = add_intercept(1.0 / (1.0 + jnp.exp(-z))) @ W2
+    o = network.add_intercept(1.0 / (1.0 + jnp.exp(-z))) @ W2
     sigma_prime = jnp.exp(-z) / (1.0 + jnp.exp(-z)) ** 2
     w2_x = x_tilde @ W2[1:]  # "W^[2] x": an inner product, one scalar per example
     return 2.0 * (o - y)[:, None] * w2_x[:, None] * sigma_prime
@@ -228,6 +238,22 @@ def _restrict(W1, x):
     return W1.at[HIDDEN_UNIT - 1, 0].set(0.0), x.at[:, 1].set(0.0)
 
 
+_restrict_stack = jax.jit(jax.vmap(_restrict))  # a stack of (W1, x); setting entries to 0 is exact, so jit is safe
+
+
+def _sigma_argument_points(keys) -> dict:
+    """The three kinds of point of :func:`writeup_w12_sigma_argument`, one stack per kind: "restricted" (n = 1,
+    z₂ = W¹₁,₂ x₁), "general" (n = 1), "batch" (n examples, z₂ = W¹₁,₂ x₁ for each)."""
+    one = jax.vmap(lambda k: _example_w12(k, n=1))(keys)
+    batch = jax.vmap(_example_w12)(keys)
+
+    def restricted(w12, W1, W2, x, y):
+        W1, x = _restrict_stack(W1, x)
+        return w12, W1, W2, x, y
+
+    return {"restricted": restricted(*one), "general": tuple(one), "batch": restricted(*batch)}
+
+
 @verification(name="writeup_w12_sigma_argument", expected_failure=True,
               equation="write-up §5(a): ∂L/∂W¹₁,₂ as written",
               compares="as-written W¹₁,₂ vs jax.grad: 1 example with z₂ = W¹₁,₂x₁; 1 general; n with z₂ = W¹₁,₂x₁",
@@ -241,25 +267,10 @@ def writeup_w12_sigma_argument(points: int, key) -> W12Report:
     3. n examples, each with z₂ = W¹₁,₂ x₁: per-example values whose mean is the gradient.
     The check "fails" (as expected) when 1. passes and 2. fails; its diagnosis names the mistake.
     """
-    keys = jax.random.split(key, points)
-
-    def one(k):  # n = 1 example
-        return _example_w12(k, n=1)
-
-    def restricted_one(k):
-        w12, W1, W2, x, y = one(k)
-        W1, x = _restrict(W1, x)
-        return w12, W1, W2, x, y
-
-    def restricted_batch(k):
-        w12, W1, W2, x, y = _example_w12(k)
-        W1, x = _restrict(W1, x)
-        return w12, W1, W2, x, y
-
+    points_at = _sigma_argument_points(jax.random.split(key, points))
     reports = {}
-    for label, make in (("restricted", restricted_one), ("general", one), ("batch", restricted_batch)):
-        at = tuple(jax.vmap(make)(keys))
-        first = tuple(a[0] for a in at)
+    for label, at in points_at.items():
+        first = tuple(np.asarray(a)[0] for a in at)  # shapes only: NumPy, no compiled indexing
         # the as-written value is per example; with n = 1 compare its single entry with the scalar gradient
         grad = (lambda *a: writeup_w12(*a)[0]) if label != "batch" else writeup_w12
         reports[label] = check_gradient(loss_of_w12, grad, *first, at=at, name=f"writeup_w12 ({label})")

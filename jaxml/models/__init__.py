@@ -1,6 +1,7 @@
 """The write-up's models: losses written in JAX and their jitted fits.
 
-Each model lives in one private file; its public names are re-exported here, one section per model.
+Each model lives in one private file; its public names are re-exported here, one section per model, or by a public
+sub-namespace per family (``jaxml.models.network``, ``jaxml.models.batchnorm``).
 """
 
 # --- logistic regression (§1): _logistic.py ---
@@ -94,7 +95,17 @@ from ._map import ridge_path as ridge_path
 from ._map import soft_threshold as soft_threshold
 from ._map import theta_map_gaussian as theta_map_gaussian
 
-# --- two-layer network (§5): _network.py ---
+# --- two-layer network (§5): network.py (implementation in _network.py) ---
+from . import network as network
+
+# --- batch normalisation (§6): batchnorm.py (implementation in _batchnorm.py) ---
+from . import batchnorm as batchnorm
+
+# --- legacy flat names (removed at integration) ---
+# §5-§6: the flat names other slices' code still calls (``models.batchnorm`` is now the sub-namespace).
+from ._batchnorm import batchnorm_backward as batchnorm_backward
+from ._batchnorm import batchnorm_reference as batchnorm_reference
+from ._batchnorm import batchnorm_stats as batchnorm_stats
 from ._network import NetworkParams as NetworkParams
 from ._network import linear_network_collapse as linear_network_collapse
 from ._network import network_forward as network_forward
@@ -104,9 +115,3 @@ from ._network import network_predict as network_predict
 from ._network import network_train as network_train
 from ._network import step as step
 from ._network import step_network_predict as step_network_predict
-
-# --- batch normalisation (§6): _batchnorm.py ---
-from ._batchnorm import batchnorm as batchnorm
-from ._batchnorm import batchnorm_backward as batchnorm_backward
-from ._batchnorm import batchnorm_reference as batchnorm_reference
-from ._batchnorm import batchnorm_stats as batchnorm_stats
