@@ -39,7 +39,9 @@ def uniform(key, shape: tuple[int, ...], *, minval: float = 0.0, maxval: float =
     """``jax.random.uniform(key, shape, minval=minval, maxval=maxval)``, drawn from its size bucket."""
     _check_partitionable()
     size = math.prod(shape)
-    return jax.random.uniform(key, (_bucket(size),), minval=minval, maxval=maxval)[:size].reshape(shape)
+    return jax.random.uniform(key, (_bucket(size),), minval=minval, maxval=maxval)[:size].reshape(
+        shape
+    )
 
 
 def split(key, num: int) -> jax.Array:

@@ -304,11 +304,19 @@ def hull_certificate(x, y, *, tries: int = 20) -> HullCertificate | None:
         raise UsageError(f"hull_certificate is for 2-D points; got x of shape {x.shape}")
     x0, x1 = x[y == 0], x[y == 1]
     idx0, idx1 = np.flatnonzero(y == 0), np.flatnonzero(y == 1)
-    order = np.argsort(np.linalg.norm(x0 - x0.mean(axis=0), axis=1))  # the most central class-0 points first
+    order = np.argsort(
+        np.linalg.norm(x0 - x0.mean(axis=0), axis=1)
+    )  # the most central class-0 points first
     a_eq = np.vstack([x1.T, np.ones(len(x1))])  # Σ λ_j x_j = p, Σ λ_j = 1
     for t in order[:tries]:
         p = x0[t]
-        res = linprog(np.zeros(len(x1)), A_eq=a_eq, b_eq=np.append(p, 1.0), bounds=(0.0, None), method="highs-ds")
+        res = linprog(
+            np.zeros(len(x1)),
+            A_eq=a_eq,
+            b_eq=np.append(p, 1.0),
+            bounds=(0.0, None),
+            method="highs-ds",
+        )
         if res.status != 0:
             continue
         support = np.flatnonzero(res.x > 1e-12)
@@ -317,8 +325,10 @@ def hull_certificate(x, y, *, tries: int = 20) -> HullCertificate | None:
         lams = _barycentric_exact(p, x1[support])
         if lams is not None and all(v >= 0 for v in lams):
             return HullCertificate(
-                class0_row=int(idx0[t]), class0_point=(float(p[0]), float(p[1])),
-                class1_rows=tuple(int(i) for i in idx1[support]), barycentric=tuple(float(v) for v in lams),
+                class0_row=int(idx0[t]),
+                class0_point=(float(p[0]), float(p[1])),
+                class1_rows=tuple(int(i) for i in idx1[support]),
+                barycentric=tuple(float(v) for v in lams),
             )
     return None
 
@@ -354,10 +364,16 @@ def _lines_through_pairs(x, y, tol):
 
     def per_i(i):
         d = x - x[i]  # d_k = x_k − x_i
-        cross = d[:, None, 0] * d[None, :, 1] - d[:, None, 1] * d[None, :, 0]  # s_jk = d_j × d_k: side of x_k
+        cross = (
+            d[:, None, 0] * d[None, :, 1] - d[:, None, 1] * d[None, :, 0]
+        )  # s_jk = d_j × d_k: side of x_k
         norms = jnp.linalg.norm(d, axis=1)
-        on = jnp.abs(cross) <= tol * norms[:, None] * norms[None, :] + tol  # x_k on the line (x_i, x_j)
-        plus = jnp.sum(~on & (((cross > 0) & pos) | ((cross < 0) & ~pos)), axis=1)  # positive side = class 1
+        on = (
+            jnp.abs(cross) <= tol * norms[:, None] * norms[None, :] + tol
+        )  # x_k on the line (x_i, x_j)
+        plus = jnp.sum(
+            ~on & (((cross > 0) & pos) | ((cross < 0) & ~pos)), axis=1
+        )  # positive side = class 1
         minus = jnp.sum(~on & (((cross < 0) & pos) | ((cross > 0) & ~pos)), axis=1)
         best = jnp.maximum(plus, minus)
         valid = norms > 0  # j != i and not a duplicate of x_i
@@ -382,7 +398,9 @@ def _nudged_line(x, y, i: int, j: int, sign: float, tol: float) -> tuple[np.ndar
     off = np.abs(f) > tol * np.linalg.norm(normal) * np.max(np.linalg.norm(x - x[i], axis=1)) + tol
     mid = 0.5 * (x[i] + x[j])
     reach = 1.0 + 2.0 * np.max(np.linalg.norm(x - mid, axis=1)) / np.linalg.norm(t)
-    delta = 0.5 * np.min(np.abs(f[off])) / reach  # small enough not to move any off-line point across
+    delta = (
+        0.5 * np.min(np.abs(f[off])) / reach
+    )  # small enough not to move any off-line point across
     s_i, s_j = 2.0 * y[i] - 1.0, 2.0 * y[j] - 1.0
     eps_a = delta * (s_i + s_j) / 2.0  # shift: both points to one side
     eps_b = delta * (s_j - s_i) / (t @ t)  # rotation about mid: opposite sides
@@ -416,4 +434,6 @@ def best_linear(x, y, *, tol: float = 1e-12) -> BestLinear:
     w, b = _nudged_line(x, y, i, int(js[i]), 1.0 if bool(orient[i]) else -1.0, tol)
     accuracy = float(np.mean((x @ w + b > 0) == (y == 1.0)))
     bound = float(np.max(upper)) / n
-    return BestLinear(accuracy=accuracy, upper_bound=bound, exact=abs(accuracy - bound) < 0.5 / n, w=w, b=b)
+    return BestLinear(
+        accuracy=accuracy, upper_bound=bound, exact=abs(accuracy - bound) < 0.5 / n, w=w, b=b
+    )

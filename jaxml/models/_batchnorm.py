@@ -43,10 +43,14 @@ def _check(x, gamma, beta, eps) -> None:
         raise UsageError(f"x must be a batch of shape (m, d); got shape {jnp.shape(x)}")
     m, d = jnp.shape(x)
     if m < 2:
-        raise UsageError(f"batch normalisation needs m >= 2 examples (v = 0 for m = 1); got m = {m}")
+        raise UsageError(
+            f"batch normalisation needs m >= 2 examples (v = 0 for m = 1); got m = {m}"
+        )
     for name, a in (("gamma", gamma), ("beta", beta)):
         if jnp.shape(a) != (d,):
-            raise UsageError(f"{name} must have shape (d,) = ({d},) for x of shape {jnp.shape(x)}; got {jnp.shape(a)}")
+            raise UsageError(
+                f"{name} must have shape (d,) = ({d},) for x of shape {jnp.shape(x)}; got {jnp.shape(a)}"
+            )
     if not isinstance(eps, (int, float)) or eps < 0:
         raise UsageError(f"eps must be a Python number >= 0 (it is a static constant); got {eps!r}")
 
@@ -67,7 +71,9 @@ def batchnorm_stats(x: jax.Array, eps: float = 0.0) -> tuple[jax.Array, jax.Arra
     return mu, v, x_hat
 
 
-def batchnorm_reference(x: jax.Array, gamma: jax.Array, beta: jax.Array, *, eps: float = 0.0) -> jax.Array:
+def batchnorm_reference(
+    x: jax.Array, gamma: jax.Array, beta: jax.Array, *, eps: float = 0.0
+) -> jax.Array:
     """Batch normalisation written plainly (eq. 11-14); its gradients come from JAX's autodiff.
 
     y^(i) = γ ⊙ (x^(i) - μ) / sqrt(v + ε) + β.
@@ -184,7 +190,9 @@ def init(d: int, hidden_units: int, *, key: jax.Array, dtype=None) -> BatchNormN
       BatchNormNetwork(W1 (h, d+1), gamma (h,), beta (h,), W2 (h+1,), losses (0,)).
     """
     if d < 1 or hidden_units < 1:
-        raise UsageError(f"need d >= 1 and hidden_units >= 1; got d={d}, hidden_units={hidden_units}")
+        raise UsageError(
+            f"need d >= 1 and hidden_units >= 1; got d={d}, hidden_units={hidden_units}"
+        )
     dtype = jnp.zeros(0).dtype if dtype is None else jnp.dtype(dtype)
     kW1, kg, kb, kW2 = jax.random.split(key, 4)
     W1 = _random.normal(kW1, (hidden_units, d + 1), dtype)
@@ -216,7 +224,12 @@ def predict(net: BatchNormNetwork, x: jax.Array, *, layer: Layer = batchnorm) ->
 
 @functools.partial(jax.jit, static_argnames=("steps", "layer"))
 def fit(
-    net: BatchNormNetwork, x: jax.Array, y: jax.Array, *, learning_rate: float, steps: int,
+    net: BatchNormNetwork,
+    x: jax.Array,
+    y: jax.Array,
+    *,
+    learning_rate: float,
+    steps: int,
     layer: Layer = batchnorm,
 ) -> BatchNormNetwork:
     """``steps`` steps of full-batch gradient descent on :func:`loss`, from ``net``; jitted ``lax.scan``.

@@ -100,7 +100,9 @@ def hidden(W1: jax.Array, x: jax.Array) -> jax.Array:
     return add_intercept(x) @ W1.T  # z^(i) = W1 x̃^(i)
 
 
-def forward(W1: jax.Array, W2: jax.Array, x: jax.Array, *, activation: Activation = jax.nn.sigmoid) -> jax.Array:
+def forward(
+    W1: jax.Array, W2: jax.Array, x: jax.Array, *, activation: Activation = jax.nn.sigmoid
+) -> jax.Array:
     """The network's output o = W2 · [1, activation(W1 x̃)] for a batch (write-up §5(a)).
 
     Args:
@@ -121,7 +123,12 @@ def forward(W1: jax.Array, W2: jax.Array, x: jax.Array, *, activation: Activatio
 
 
 def loss(
-    W1: jax.Array, W2: jax.Array, x: jax.Array, y: jax.Array, *, activation: Activation = jax.nn.sigmoid
+    W1: jax.Array,
+    W2: jax.Array,
+    x: jax.Array,
+    y: jax.Array,
+    *,
+    activation: Activation = jax.nn.sigmoid,
 ) -> jax.Array:
     """The write-up's loss L = (1/n) Σ_i (o^(i) - y^(i))^2 (the sigmoid network unless ``activation`` says).
 
@@ -163,7 +170,9 @@ def collapse(net: Network) -> jax.Array:
     """
     W1, W2 = net.W1, net.W2
     _check_weights(W1, W2)
-    W1_hat = jnp.concatenate([jnp.eye(1, W1.shape[1], dtype=W1.dtype), W1], axis=0)  # Ŵ1 = [e_0ᵀ; W1]
+    W1_hat = jnp.concatenate(
+        [jnp.eye(1, W1.shape[1], dtype=W1.dtype), W1], axis=0
+    )  # Ŵ1 = [e_0ᵀ; W1]
     return W2 @ W1_hat  # W̃ = W2 Ŵ1
 
 
@@ -254,16 +263,26 @@ def _as_network(W1, W2) -> Network:
     return Network(W1, W2, jnp.zeros((0,), jnp.result_type(W1)))
 
 
-def network_init(d: int, hidden: int, *, key: jax.Array, scale: float = 1.0, dtype=None) -> NetworkParams:
+def network_init(
+    d: int, hidden: int, *, key: jax.Array, scale: float = 1.0, dtype=None
+) -> NetworkParams:
     """Legacy :func:`init` returning :class:`NetworkParams`."""
     net = init(d, hidden, key=key, scale=scale, dtype=dtype)
     return NetworkParams(net.W1, net.W2)
 
 
-def network_train(params, x, y, *, learning_rate, steps: int, activation: Activation = jax.nn.sigmoid):
+def network_train(
+    params, x, y, *, learning_rate, steps: int, activation: Activation = jax.nn.sigmoid
+):
     """Legacy :func:`fit`: ``(NetworkParams, losses)``."""
-    net = fit(_as_network(params.W1, params.W2), x, y, learning_rate=learning_rate, steps=steps,
-              activation=activation)
+    net = fit(
+        _as_network(params.W1, params.W2),
+        x,
+        y,
+        learning_rate=learning_rate,
+        steps=steps,
+        activation=activation,
+    )
     return NetworkParams(net.W1, net.W2), net.losses
 
 

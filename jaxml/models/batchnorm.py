@@ -20,3 +20,15 @@ from ._batchnorm import init as init
 from ._batchnorm import loss as loss
 from ._batchnorm import predict as predict
 
+__all__ = [
+    "BatchNormNetwork",
+    "backward",
+    "fit",
+    "forward",
+    "init",
+    "layer",
+    "loss",
+    "predict",
+    "reference",
+    "stats",
+]

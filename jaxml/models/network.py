@@ -21,4 +21,3 @@ from ._network import loss as loss
 from ._network import predict as predict
 from ._network import predict_step as predict_step
 from ._network import step as step
-

@@ -26,7 +26,13 @@ from .report import rows as rows
 @register("nn", title="A simple neural network and batch normalisation", section="§5–§6")
 def run(ctx) -> ExperimentOutput:
     """compute -> figures -> report rows and notes, on ``ctx.data`` with ``ctx.key``."""
-    result = compute(ctx.data, key=ctx.key, progress=ctx.progress, device_override=ctx.device_override)
-    return ExperimentOutput(results=results_json(result), rows=rows(result),
-                            figures=figures(result, ctx.data, ctx.out_dir), notes=notes(result),
-                            device=result.device)
+    result = compute(
+        ctx.data, key=ctx.key, progress=ctx.progress, device_override=ctx.device_override
+    )
+    return ExperimentOutput(
+        results=results_json(result),
+        rows=rows(result),
+        figures=figures(result, ctx.data, ctx.out_dir),
+        notes=notes(result),
+        device=result.device,
+    )

@@ -16,7 +16,9 @@ class Config:
 
     # §5(a): the sigmoid network, trained by full-batch gradient descent
     hidden: int = 3  # write-up §5: the 2-3-1 network
-    restarts: int = 16  # random initialisations, trained together (vmapped); the lowest final loss is kept
+    restarts: int = (
+        16  # random initialisations, trained together (vmapped); the lowest final loss is kept
+    )
     init_scale: float = 1.0  # entries of W1, W2 ~ N(0, 1)
     learning_rate: float = 0.3  # α; 1.0 diverges on these inputs in [0, 4]^2
     steps: int = 50_000
@@ -39,8 +41,12 @@ class Config:
     bn_learning_rate: float = 0.3
 
     # the write-up's claims (§5 gives no numbers)
-    writeup_step: str = "100% (figure 4)"  # write-up §5(b): "classify this dataset with 100% accuracy"
-    writeup_linear: str = "no linear boundary reaches 100%"  # write-up §5(c): "unable to classify with 100% accuracy"
+    writeup_step: str = (
+        "100% (figure 4)"  # write-up §5(b): "classify this dataset with 100% accuracy"
+    )
+    writeup_linear: str = (
+        "no linear boundary reaches 100%"  # write-up §5(c): "unable to classify with 100% accuracy"
+    )
     writeup_collapse: str = "o = W̃x, W̃ = W²W¹"  # write-up §5(c)
 
 

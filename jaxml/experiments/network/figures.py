@@ -19,7 +19,9 @@ _COLOURS = ["#1b9e77", "#7570b3", "#e7298a"]
 def _grid_outputs(step_W1, step_W2, W1, W2, grid):
     """On the grid: the step network's labels and the sigmoid network's output o (one compiled program)."""
     empty = jnp.zeros((0,), grid.dtype)
-    return network.predict_step(network.Network(step_W1, step_W2, empty), grid), network.forward(W1, W2, grid)
+    return network.predict_step(network.Network(step_W1, step_W2, empty), grid), network.forward(
+        W1, W2, grid
+    )
 
 
 def _scatter(ax, x, y) -> None:
@@ -40,9 +42,15 @@ def _figure_step(x, y, result: NNResult, gx, gy, pred):
             ax.axvline(b / a[0], color=_COLOURS[k], lw=1.6, label=label)
         else:
             ax.plot(g, (b - a[0] * g) / a[1], color=_COLOURS[k], lw=1.6, label=label)
-    ax.set(xlim=_LIMITS, ylim=_LIMITS, xlabel="x1", ylabel="x2", aspect="equal",
-           title=f"Step-activation 2-3-1 network: hidden-unit lines\n(predicted 0 inside, shaded orange; "
-                 f"accuracy {100 * result.step.accuracy:.2f}%)")
+    ax.set(
+        xlim=_LIMITS,
+        ylim=_LIMITS,
+        xlabel="x1",
+        ylabel="x2",
+        aspect="equal",
+        title=f"Step-activation 2-3-1 network: hidden-unit lines\n(predicted 0 inside, shaded orange; "
+        f"accuracy {100 * result.step.accuracy:.2f}%)",
+    )
     ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
     return fig
 
@@ -55,9 +63,15 @@ def _figure_sigmoid(x, y, result: NNResult, gx, gy, o):
     ax.contourf(gx, gy, o >= 0.5, levels=[-0.5, 0.5, 1.5], colors=["#fdd9b5", "#cfe3fb"], alpha=0.8)
     ax.contour(gx, gy, o, levels=[0.5], colors="k", linewidths=1.2)
     _scatter(ax, x, y)
-    ax.set(xlim=_LIMITS, ylim=_LIMITS, xlabel="x1", ylabel="x2", aspect="equal",
-           title=f"Sigmoid 2-3-1 network, gradient descent: o = 0.5 contour\n(training accuracy "
-                 f"{100 * accuracy:.2f}%)")
+    ax.set(
+        xlim=_LIMITS,
+        ylim=_LIMITS,
+        xlabel="x1",
+        ylabel="x2",
+        aspect="equal",
+        title=f"Sigmoid 2-3-1 network, gradient descent: o = 0.5 contour\n(training accuracy "
+        f"{100 * accuracy:.2f}%)",
+    )
     ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
     return fig
 
@@ -71,13 +85,19 @@ def figures(result: NNResult, data, out_dir: Path) -> list[str]:
     g = np.linspace(*_LIMITS, 300)
     gx, gy = np.meshgrid(g, g)
     grid = np.stack([gx.ravel(), gy.ravel()], axis=1)
-    pred, o = (np.asarray(a).reshape(gx.shape) for a in _grid_outputs(
-        result.step.W1, result.step.W2, result.sigmoid.W1, result.sigmoid.W2, grid))
+    pred, o = (
+        np.asarray(a).reshape(gx.shape)
+        for a in _grid_outputs(
+            result.step.W1, result.step.W2, result.sigmoid.W1, result.sigmoid.W2, grid
+        )
+    )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     names = []
-    for fig, name in ((_figure_step(x, y, result, gx, gy, pred), "nn_step.png"),
-                      (_figure_sigmoid(x, y, result, gx, gy, o), "nn_sigmoid.png")):
+    for fig, name in (
+        (_figure_step(x, y, result, gx, gy, pred), "nn_step.png"),
+        (_figure_sigmoid(x, y, result, gx, gy, o), "nn_sigmoid.png"),
+    ):
         fig.savefig(out_dir / name, dpi=120, bbox_inches="tight")  # as Context.save_figure
         plt.close(fig)
         names.append(name)
