@@ -9,16 +9,11 @@ plain layer for autodiff, and the §5 network with batch norm trained by gradien
 The implementation and the maths are in ``jaxml/models/_batchnorm.py``.
 """
 
-from ._batchnorm import BatchNormNetwork as BatchNormNetwork
+from ._batchnorm import BatchNormNetwork, fit, forward, init, loss, predict
 from ._batchnorm import batchnorm as layer
 from ._batchnorm import batchnorm_backward as backward
 from ._batchnorm import batchnorm_reference as reference
 from ._batchnorm import batchnorm_stats as stats
-from ._batchnorm import fit as fit
-from ._batchnorm import forward as forward
-from ._batchnorm import init as init
-from ._batchnorm import loss as loss
-from ._batchnorm import predict as predict
 
 __all__ = [
     "BatchNormNetwork",

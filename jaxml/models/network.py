@@ -8,16 +8,34 @@
 The implementation and the maths are in ``jaxml/models/_network.py``.
 """
 
-from ._network import STEP_THRESHOLD as STEP_THRESHOLD
-from ._network import Network as Network
-from ._network import add_intercept as add_intercept
-from ._network import collapse as collapse
-from ._network import fit as fit
-from ._network import forward as forward
-from ._network import hidden as hidden
-from ._network import init as init
-from ._network import linear as linear
-from ._network import loss as loss
-from ._network import predict as predict
-from ._network import predict_step as predict_step
-from ._network import step as step
+from ._network import (
+    STEP_THRESHOLD,
+    Network,
+    add_intercept,
+    collapse,
+    fit,
+    forward,
+    hidden,
+    init,
+    linear,
+    loss,
+    predict,
+    predict_step,
+    step,
+)
+
+__all__ = [
+    "STEP_THRESHOLD",
+    "Network",
+    "add_intercept",
+    "collapse",
+    "fit",
+    "forward",
+    "hidden",
+    "init",
+    "linear",
+    "loss",
+    "predict",
+    "predict_step",
+    "step",
+]
