@@ -54,7 +54,24 @@ from ._map import ridge_path as ridge_path
 from ._map import soft_threshold as soft_threshold
 from ._map import theta_map_gaussian as theta_map_gaussian
 
-# --- two-layer network (§5): _network.py ---
+# --- two-layer network (§5): network.py (implementation in _network.py) ---
+from . import network as network
+
+# --- batch normalisation (§6): batchnorm.py (implementation in _batchnorm.py) ---
+from . import batchnorm as batchnorm
+
+# --- legacy flat names (removed at integration) ---
+from ._logistic import add_intercept as add_intercept
+from ._logistic import inverse_power_schedule as inverse_power_schedule
+from ._logistic import l2_optimizer as l2_optimizer
+from ._logistic import l2_regularised_log_likelihood as l2_regularised_log_likelihood
+from ._logistic import log_likelihood as log_likelihood
+from ._logistic import predict_proba as predict_proba
+
+# §5-§6 (``models.batchnorm`` is now the sub-namespace; its layer is ``models.batchnorm.layer``)
+from ._batchnorm import batchnorm_backward as batchnorm_backward
+from ._batchnorm import batchnorm_reference as batchnorm_reference
+from ._batchnorm import batchnorm_stats as batchnorm_stats
 from ._network import NetworkParams as NetworkParams
 from ._network import linear_network_collapse as linear_network_collapse
 from ._network import network_forward as network_forward
@@ -64,20 +81,6 @@ from ._network import network_predict as network_predict
 from ._network import network_train as network_train
 from ._network import step as step
 from ._network import step_network_predict as step_network_predict
-
-# --- batch normalisation (§6): _batchnorm.py ---
-from ._batchnorm import batchnorm as batchnorm
-from ._batchnorm import batchnorm_backward as batchnorm_backward
-from ._batchnorm import batchnorm_reference as batchnorm_reference
-from ._batchnorm import batchnorm_stats as batchnorm_stats
-
-# --- legacy flat names (removed at integration) ---
-from ._logistic import add_intercept as add_intercept
-from ._logistic import inverse_power_schedule as inverse_power_schedule
-from ._logistic import l2_optimizer as l2_optimizer
-from ._logistic import l2_regularised_log_likelihood as l2_regularised_log_likelihood
-from ._logistic import log_likelihood as log_likelihood
-from ._logistic import predict_proba as predict_proba
 
 AscentResult = NewtonResult = logistic.LogisticRegression
 gradient_ascent = logistic.fit
