@@ -100,8 +100,8 @@ from ._lasso import fista as fista
 from ._lasso import fit as fit_lasso  # noqa: F401
 from ._lasso import fit_map as fit_laplace_map  # noqa: F401
 from ._lasso import map_gamma as lasso_gamma  # noqa: F401
-from ._lasso import neg_log_posterior as neg_log_posterior_laplace  # noqa: F401
-from ._lasso import neg_log_prior as neg_log_prior_laplace  # noqa: F401
+from ._lasso import neg_log_posterior_laplace as neg_log_posterior_laplace
+from ._lasso import neg_log_prior_laplace as neg_log_prior_laplace
 from ._lasso import objective as lasso_objective  # noqa: F401
 from ._lasso import path as lasso_path  # noqa: F401
 from ._lasso import soft_threshold as soft_threshold
@@ -113,8 +113,8 @@ from ._ridge import fit_least_squares as fit_least_squares_lbfgs  # noqa: F401
 from ._ridge import fit_map as fit_map_gaussian  # noqa: F401
 from ._ridge import lambda_opt as ridge_lambda_opt  # noqa: F401
 from ._ridge import min_norm as min_norm_least_squares  # noqa: F401
-from ._ridge import neg_log_posterior as neg_log_posterior_gaussian  # noqa: F401
-from ._ridge import neg_log_prior as neg_log_prior_gaussian  # noqa: F401
+from ._ridge import neg_log_posterior_gaussian as neg_log_posterior_gaussian
+from ._ridge import neg_log_prior_gaussian as neg_log_prior_gaussian
 from ._ridge import objective as ridge_objective  # noqa: F401
 from ._ridge import pad_rows as pad_rows
 from ._ridge import path as ridge_path  # noqa: F401

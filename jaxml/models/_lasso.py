@@ -47,7 +47,7 @@ class LassoFit(NamedTuple):
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def neg_log_prior(theta, b):
+def neg_log_prior_laplace(theta, b):
     """−log p(θ) for independent θⱼ ~ Laplace(0, b), p(θⱼ) = exp(−|θⱼ|/b)/(2b) (write-up §4(e)).
 
         −log p(θ) = ‖θ‖₁/b + d log(2b).   theta (d,) -> scalar.
@@ -55,14 +55,14 @@ def neg_log_prior(theta, b):
     return -jnp.sum(stats.laplace.logpdf(theta, loc=0.0, scale=b))
 
 
-def neg_log_posterior(theta, x, y, sigma, b):
+def neg_log_posterior_laplace(theta, x, y, sigma, b):
     """−log p(θ | X, y) + const for independent Laplace(0, b) priors (write-up §4(e)).
 
         −log p(y | X, θ) − log p(θ) = ‖y − Xθ‖²/(2σ²) + ‖θ‖₁/b + const
 
     Args: theta (d,), x (n, d), y (n,), sigma σ, b the Laplace scale.  Returns: scalar (non-smooth at θⱼ = 0).
     """
-    return neg_log_likelihood(theta, x, y, sigma) + neg_log_prior(theta, b)
+    return neg_log_likelihood(theta, x, y, sigma) + neg_log_prior_laplace(theta, b)
 
 
 def objective(theta, x, y, gamma):

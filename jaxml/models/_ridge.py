@@ -68,19 +68,19 @@ class RidgeFit(NamedTuple):
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def neg_log_prior(theta, eta):
+def neg_log_prior_gaussian(theta, eta):
     """−log p(θ) for θ ~ N(0, η²I) (write-up §4(b)):  ‖θ‖²/(2η²) + d log(√(2π) η).  theta (d,) -> scalar."""
     return -jnp.sum(stats.norm.logpdf(theta, loc=0.0, scale=eta))
 
 
-def neg_log_posterior(theta, x, y, sigma, eta):
+def neg_log_posterior_gaussian(theta, x, y, sigma, eta):
     """−log p(θ | X, y) + const for the Gaussian prior N(0, η²I) (write-up §4(b), (c)).
 
         −log p(y | X, θ) − log p(θ)   (the evidence log p(y | X) does not depend on θ and is left out)
 
     Args: theta (d,), x (n, d), y (n,), sigma σ, eta η.  Returns: scalar.
     """
-    return neg_log_likelihood(theta, x, y, sigma) + neg_log_prior(theta, eta)
+    return neg_log_likelihood(theta, x, y, sigma) + neg_log_prior_gaussian(theta, eta)
 
 
 def objective(theta, x, y, lam):
@@ -324,7 +324,7 @@ def fit_map(x, y, sigma, eta, *, theta0=None, gtol: float = 1e-12, max_iter: int
     check_xy(x, y, what="ridge.fit_map")
     x, y = as_float(x, y)
     theta0 = np.zeros(x.shape[1], x.dtype) if theta0 is None else theta0
-    return RidgeFit(*minimize_lbfgs(neg_log_posterior, theta0, x, y, sigma, eta, gtol=gtol, max_iter=max_iter))
+    return RidgeFit(*minimize_lbfgs(neg_log_posterior_gaussian, theta0, x, y, sigma, eta, gtol=gtol, max_iter=max_iter))
 
 
 def fit_least_squares(x, y, *, sigma=1.0, gtol: float = 1e-12, max_iter: int = 2000) -> RidgeFit:

@@ -13,14 +13,10 @@ from __future__ import annotations
 import time
 
 from .._registry import ExperimentOutput, register
+from . import compute, config, figures, report
 from .compute import DoubleDescentResult as DoubleDescentResult
-from .compute import compute as compute
-from .compute import results_json as results_json
 from .config import CONFIG as CONFIG
 from .config import Config as Config
-from .figures import figures as figures
-from .report import notes as notes
-from .report import rows as rows
 
 
 @register("double_descent", title="MAP estimation, Gaussian and Laplace priors, double descent", section="§4")
@@ -32,11 +28,11 @@ def run(ctx) -> ExperimentOutput:
     load_seconds = time.perf_counter() - start
     ctx.progress.log(f"double descent: {len(data.train)} training files and {len(data.validation.y)} validation rows "
                      f"loaded in {load_seconds:.2f} s")
-    result = compute(data, key=ctx.key, progress=ctx.progress, device=ctx.device_override, load_seconds=load_seconds)
+    result = compute.compute(data, key=ctx.key, progress=ctx.progress, device=ctx.device_override, load_seconds=load_seconds)
     return ExperimentOutput(
-        results=results_json(result, real=real),
-        rows=rows(result, real=real),
-        figures=figures(result, data, ctx.out_dir),
-        notes=notes(result, real=real),
+        results=compute.results_json(result, real=real),
+        rows=report.rows(result, real=real),
+        figures=figures.figures(result, data, ctx.out_dir),
+        notes=report.notes(result, real=real),
         device=f"{result.grid.device} (grid), {result.solver_device} (solvers)",
     )

@@ -8,26 +8,22 @@ a typed :class:`PerceptronResult`) -> figure (``figures``) -> report rows and no
 from __future__ import annotations
 
 from .._registry import ExperimentOutput, register
+from . import compute, config, figures, report
 from .compute import PerceptronResult as PerceptronResult
-from .compute import compute as compute
-from .compute import results_json as results_json
 from .config import CONFIG as CONFIG
 from .config import Config as Config
-from .figures import figures as figures
-from .report import notes as notes
-from .report import rows as rows
 
 
 @register("perceptron", title="Kernelising the perceptron", section="§3")
 def run(ctx) -> ExperimentOutput:
     """Compute §3 on the context's data, draw its figure and write its report rows."""
     data = ctx.data.perceptron()
-    result = compute(data, key=ctx.key, progress=ctx.progress, device=ctx.device_override)
+    result = compute.compute(data, key=ctx.key, progress=ctx.progress, device=ctx.device_override)
     seq_device, batch_device = result.devices
     return ExperimentOutput(
-        results={"perceptron": results_json(result)},
-        rows=rows(result),
-        figures=figures(result, data, ctx.out_dir),
-        notes=notes(result, real=ctx.data.kind == "real"),
+        results={"perceptron": compute.results_json(result)},
+        rows=report.rows(result),
+        figures=figures.figures(result, data, ctx.out_dir),
+        notes=report.notes(result, real=ctx.data.kind == "real"),
         device=f"{seq_device} (perceptron passes), {batch_device} (kernel blocks)",
     )
