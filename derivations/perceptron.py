@@ -170,7 +170,9 @@ def _diff(a, b) -> tuple[float, float]:
     return abs_err, (abs_err / scale if scale > 0 else abs_err)
 
 
-def _dual_primal_problems(beta, c, model, m_primal, labels_dual, labels_primal, max_rel, rtol) -> list[str]:
+def _dual_primal_problems(
+    beta, c, model, m_primal, labels_dual, labels_primal, max_rel, rtol
+) -> list[str]:
     """What went wrong, in words (empty when the two forms agree)."""
     problems = []
     if not np.array_equal(beta, c):
@@ -234,7 +236,9 @@ def dual_equals_primal(
     max_rel = max(e[1] for e in errs)
     beta, c = np.asarray(model.beta), np.asarray(c)
     labels_dual, labels_primal = _labels(eval_dual), _labels(eval_primal)
-    problems = _dual_primal_problems(beta, c, model, m_primal, labels_dual, labels_primal, max_rel, rtol)
+    problems = _dual_primal_problems(
+        beta, c, model, m_primal, labels_dual, labels_primal, max_rel, rtol
+    )
     return DualPrimalReport(
         kernel=name,
         ok=not problems,
@@ -319,7 +323,11 @@ def check_non_psd(
     model = perceptron.fit(x_train, y_train, kernel=kernel, alpha=alpha)
     by_hand = non_psd_beta_by_hand(np.asarray(y_train), alpha)
     abs_err, rel_err = _diff(model.beta, by_hand)
-    pred = _labels(perceptron.margin(model, np.concatenate([np.asarray(x_train), np.asarray(x_eval, np.float64)])))
+    pred = _labels(
+        perceptron.margin(
+            model, np.concatenate([np.asarray(x_train), np.asarray(x_eval, np.float64)])
+        )
+    )
     fraction = float(pred.mean())
     problems = []
     if abs_err != 0.0:

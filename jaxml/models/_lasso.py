@@ -50,7 +50,7 @@ class LassoFit(NamedTuple):
 def neg_log_prior_laplace(theta, b):
     """−log p(θ) for independent θⱼ ~ Laplace(0, b), p(θⱼ) = exp(−|θⱼ|/b)/(2b) (write-up §4(e)).
 
-        −log p(θ) = ‖θ‖₁/b + d log(2b).   theta (d,) -> scalar.
+    −log p(θ) = ‖θ‖₁/b + d log(2b).   theta (d,) -> scalar.
     """
     return -jnp.sum(stats.laplace.logpdf(theta, loc=0.0, scale=b))
 
@@ -116,8 +116,18 @@ def _fista(smooth, prox, theta0, smooth_args, prox_args, step, tol, max_iter, re
     return LassoFit(theta=theta, iterations=k, residual=residual, converged=residual <= tol)
 
 
-def fista(smooth: Callable, prox: Callable, theta0, *, step, tol, smooth_args=(), prox_args=(),
-          max_iter: int = 50_000, restart: bool = True) -> LassoFit:
+def fista(
+    smooth: Callable,
+    prox: Callable,
+    theta0,
+    *,
+    step,
+    tol,
+    smooth_args=(),
+    prox_args=(),
+    max_iter: int = 50_000,
+    restart: bool = True,
+) -> LassoFit:
     """Minimise F(θ) = f(θ) + g(θ) with FISTA: f smooth (differentiated by ``jax.grad``), g through its prox.
 
         θ⁺ = prox_{t g}(z − t ∇f(z)),  z ← θ⁺ + ((t_k − 1)/t_{k+1})(θ⁺ − θ),  t_{k+1} = (1 + √(1 + 4t_k²))/2
@@ -146,8 +156,17 @@ def fista(smooth: Callable, prox: Callable, theta0, *, step, tol, smooth_args=()
     if theta0.ndim != 1:
         raise UsageError(f"theta0 must be a 1-d array; got shape {theta0.shape}")
     theta0 = theta0.astype(float_dtype(theta0))
-    return _fista(smooth, prox, theta0, tuple(smooth_args), tuple(prox_args), jnp.asarray(step, theta0.dtype),
-                  jnp.asarray(tol, theta0.dtype), int(max_iter), bool(restart))
+    return _fista(
+        smooth,
+        prox,
+        theta0,
+        tuple(smooth_args),
+        tuple(prox_args),
+        jnp.asarray(step, theta0.dtype),
+        jnp.asarray(tol, theta0.dtype),
+        int(max_iter),
+        bool(restart),
+    )
 
 
 def squared_loss(theta, x, y):
@@ -189,10 +208,19 @@ def fit(x, y, gamma, *, theta0=None, rtol: float = 1e-10, max_iter: int = 50_000
     check_xy(x, y, what="lasso.fit")
     x, y = as_float(x, y)
     theta0 = np.zeros(x.shape[1], x.dtype) if theta0 is None else np.asarray(theta0, x.dtype)
-    step = 1.0 / (2.0 * largest_eigenvalue(x))  # 1/L, ∇‖y − Xθ‖² = 2Xᵀ(Xθ − y) is 2 s_max²-Lipschitz
+    # 1/L, ∇‖y − Xθ‖² = 2Xᵀ(Xθ − y) is 2 s_max²-Lipschitz
+    step = 1.0 / (2.0 * largest_eigenvalue(x))
     tol = rtol * max(2.0 * _max_abs_xty(x, y), float(gamma))
-    return fista(squared_loss, _l1_prox, theta0, step=step, tol=tol, smooth_args=(x, y),
-                 prox_args=(jnp.asarray(gamma, x.dtype),), max_iter=max_iter)
+    return fista(
+        squared_loss,
+        _l1_prox,
+        theta0,
+        step=step,
+        tol=tol,
+        smooth_args=(x, y),
+        prox_args=(jnp.asarray(gamma, x.dtype),),
+        max_iter=max_iter,
+    )
 
 
 @functools.partial(jax.jit, static_argnames=("max_iter",))
@@ -200,8 +228,17 @@ def _path(x, y, gammas, step, rtol, max_iter):
     def one(gamma):
         # the problem's gradient scale max(‖2Xᵀy‖∞, γ)
         tol = rtol * jnp.maximum(jnp.max(jnp.abs(2.0 * x.T @ y)), gamma)
-        return _fista(squared_loss, _l1_prox, jnp.zeros(x.shape[1], x.dtype), (x, y), (gamma,), step, tol,
-                      max_iter, True)
+        return _fista(
+            squared_loss,
+            _l1_prox,
+            jnp.zeros(x.shape[1], x.dtype),
+            (x, y),
+            (gamma,),
+            step,
+            tol,
+            max_iter,
+            True,
+        )
 
     return jax.vmap(one)(gammas)
 
@@ -218,7 +255,9 @@ def path(x, y, gammas, *, rtol: float = 1e-10, max_iter: int = 50_000) -> LassoF
     return _path(x, y, np.asarray(gammas, x.dtype), step, np.asarray(rtol, x.dtype), int(max_iter))
 
 
-def fit_map(x, y, sigma, b, *, theta0=None, rtol: float = 1e-10, max_iter: int = 50_000) -> LassoFit:
+def fit_map(
+    x, y, sigma, b, *, theta0=None, rtol: float = 1e-10, max_iter: int = 50_000
+) -> LassoFit:
     """θ_MAP for independent Laplace(0, b) priors, by FISTA on the negative log posterior from the densities.
 
     Smooth part: −log p(y | X, θ) = −Σ log N(yᵢ; θᵀxᵢ, σ²) (differentiated by ``jax.grad``; L = s_max(X)²/σ²);
@@ -234,6 +273,13 @@ def fit_map(x, y, sigma, b, *, theta0=None, rtol: float = 1e-10, max_iter: int =
     sigma, b = float(sigma), float(b)
     step = sigma**2 / largest_eigenvalue(x)  # 1/L for ∇(−log p(y|X,θ)) = Xᵀ(Xθ − y)/σ²
     tol = rtol * max(_max_abs_xty(x, y) / sigma**2, 1.0 / b)
-    return fista(neg_log_likelihood, _laplace_prox, theta0, step=step, tol=tol,
-                 smooth_args=(x, y, np.asarray(sigma, x.dtype)), prox_args=(np.asarray(b, x.dtype),),
-                 max_iter=max_iter)
+    return fista(
+        neg_log_likelihood,
+        _laplace_prox,
+        theta0,
+        step=step,
+        tol=tol,
+        smooth_args=(x, y, np.asarray(sigma, x.dtype)),
+        prox_args=(np.asarray(b, x.dtype),),
+        max_iter=max_iter,
+    )

@@ -158,7 +158,8 @@ def fit(
     beta = np.zeros((n,), x.dtype)  # theta^(0) = 0  <=>  beta = 0
     margin = np.zeros((n,), x.dtype)
     alpha_arr = np.asarray(alpha, x.dtype)
-    for start in range(0, n, chunk):  # one jitted scan per chunk; the last one is padded with indices >= n
+    # one jitted scan per chunk; the last one is padded with indices >= n
+    for start in range(0, n, chunk):
         beta, margin = _fit_chunk(kernel, chunk, x, y, alpha_arr, beta, margin, np.int32(start))
         if on_chunk is not None:
             on_chunk(min(start + chunk, n), n)
@@ -177,7 +178,9 @@ def margin(model: KernelPerceptron, x_new, *, block_size: int | None = None) -> 
       (m,) margins; theta^T phi(x) for the implicit theta = sum_j beta_j phi(x_j).
     """
     if not isinstance(model, KernelPerceptron):
-        raise UsageError(f"model must be a KernelPerceptron from perceptron.fit; got {type(model).__name__}")
+        raise UsageError(
+            f"model must be a KernelPerceptron from perceptron.fit; got {type(model).__name__}"
+        )
     return matvec(model.kernel, model.x, model.beta, x_new, block_size=block_size)
 
 

@@ -111,7 +111,8 @@ def closed_form(x, y, lam):
     """
     check_xy(x, y, what="ridge.closed_form")
     x, y = jnp.asarray(x), jnp.asarray(y)
-    a = x.T @ x + lam * jnp.eye(x.shape[1], dtype=x.dtype)  # XᵀX + λI, (d, d), symmetric positive definite
+    # XᵀX + λI, (d, d), symmetric positive definite
+    a = x.T @ x + lam * jnp.eye(x.shape[1], dtype=x.dtype)
     factor = jax.scipy.linalg.cho_factor(a)
     return jax.scipy.linalg.cho_solve(factor, x.T @ y)  # (XᵀX + λI)⁻¹ Xᵀy
 
@@ -139,9 +140,15 @@ def min_norm(x, y, *, rcond=None):
     u, s, vt = jnp.linalg.svd(x, full_matrices=False)
     if rcond is None:
         rcond = max(x.shape) * jnp.finfo(s.dtype).eps
+    return vt.T @ (_inverse_kept(s, rcond) * (u.T @ y))
+
+
+@jax.jit
+def _inverse_kept(s, rcond):
+    """1/sⱼ where sⱼ > rcond · s_max, else 0 (s descending): exact elementwise operations, one small program."""
     keep = s > rcond * s[0]
-    inv_s = jnp.where(keep, 1.0 / jnp.where(keep, s, 1.0), 0.0)  # 1/sⱼ on the kept values (double where: safe)
-    return vt.T @ (inv_s * (u.T @ y))
+    # double where: no division by a dropped value
+    return jnp.where(keep, 1.0 / jnp.where(keep, s, 1.0), 0.0)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -166,7 +173,8 @@ def _filter_factors(values, lams, rcond, method):
     """
     lams = lams[:, None]  # (L, 1) against (1, k)
     if method == "eigh":
-        e = jnp.maximum(values, 0.0)[None, :]  # rounding can make null eigenvalues slightly negative
+        # rounding can make null eigenvalues slightly negative
+        e = jnp.maximum(values, 0.0)[None, :]
         keep = e > rcond * jnp.max(e)
         ridge = 1.0 / (e + jnp.where(lams > 0, lams, 1.0))  # 1/(e + λ), λ > 0
         pinv = jnp.where(keep, 1.0 / jnp.where(keep, e, 1.0), 0.0)  # 1/e on kept directions, λ = 0
@@ -231,7 +239,8 @@ def _validation_errors(x, y, lams, x_val, y_val, rcond, method):
     v, values, b = _spectral(x, y, method)
     f = _filter_factors(values, lams, rcond, method)
     theta = (f * b[None, :]) @ v.T  # (L, d)
-    residual = y_val[None, :] - theta @ x_val.T  # (L, m): y_val − X_val θ(λ), never an (m, m) matrix
+    # (L, m): y_val − X_val θ(λ), never an (m, m) matrix
+    residual = y_val[None, :] - theta @ x_val.T
     return jnp.mean(residual**2, axis=1)
 
 
@@ -254,7 +263,9 @@ def pad_rows(xs: Sequence, ys: Sequence):
       x_stack (N, n_max, d), y_stack (N, n_max) as NumPy arrays.
     """
     if len(xs) != len(ys) or not xs:
-        raise UsageError(f"pad_rows needs as many x as y arrays (at least one); got {len(xs)} and {len(ys)}")
+        raise UsageError(
+            f"pad_rows needs as many x as y arrays (at least one); got {len(xs)} and {len(ys)}"
+        )
     for x, y in zip(xs, ys):
         check_xy(x, y, what="pad_rows")
     d = {np.shape(x)[1] for x in xs}
@@ -269,7 +280,9 @@ def pad_rows(xs: Sequence, ys: Sequence):
     return x_stack, y_stack
 
 
-def double_descent_sweep(xs: Sequence, ys: Sequence, lams, x_val, y_val, *, rcond=None, method: str = "eigh"):
+def double_descent_sweep(
+    xs: Sequence, ys: Sequence, lams, x_val, y_val, *, rcond=None, method: str = "eigh"
+):
     """Validation mean squared error for every (training set, λ): one factorisation per training set, all λ at once.
 
         val_err[l, i] = (1/m) Σⱼ (y_valⱼ − θᵢ(λ_l)ᵀ x_valⱼ)²,   θᵢ(λ) = argmin ‖yᵢ − Xᵢθ‖² + λ‖θ‖²
@@ -297,14 +310,25 @@ def double_descent_sweep(xs: Sequence, ys: Sequence, lams, x_val, y_val, *, rcon
     _check_method(method)
     x_stack, y_stack = pad_rows(xs, ys)
     if np.shape(x_val)[1] != x_stack.shape[2]:
-        raise UsageError(f"validation x has {np.shape(x_val)[1]} columns, the training sets {x_stack.shape[2]}")
+        raise UsageError(
+            f"validation x has {np.shape(x_val)[1]} columns, the training sets {x_stack.shape[2]}"
+        )
     dtype = float_dtype(x_stack, x_val)
-    rcond = default_rcond(x_stack.shape[1], x_stack.shape[2], dtype, method) if rcond is None else rcond
+    rcond = (
+        default_rcond(x_stack.shape[1], x_stack.shape[2], dtype, method) if rcond is None else rcond
+    )
     # the training-set axis is spread over every visible device (a no-op with one device), padded to a multiple
     # of the device count; the padded columns are dropped
     x_sharded, y_sharded = shard_leading((jnp.asarray(x_stack, dtype), jnp.asarray(y_stack, dtype)))
-    val_err = _sweep(x_sharded, y_sharded, np.asarray(lams, dtype), jnp.asarray(x_val, dtype),
-                     jnp.asarray(y_val, dtype), rcond, method)
+    val_err = _sweep(
+        x_sharded,
+        y_sharded,
+        np.asarray(lams, dtype),
+        jnp.asarray(x_val, dtype),
+        jnp.asarray(y_val, dtype),
+        rcond,
+        method,
+    )
     return val_err[:, : x_stack.shape[0]]
 
 
@@ -313,7 +337,9 @@ def double_descent_sweep(xs: Sequence, ys: Sequence, lams, x_val, y_val, *, rcon
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def fit_map(x, y, sigma, eta, *, theta0=None, gtol: float = 1e-12, max_iter: int = 2000) -> RidgeFit:
+def fit_map(
+    x, y, sigma, eta, *, theta0=None, gtol: float = 1e-12, max_iter: int = 2000
+) -> RidgeFit:
     """θ_MAP for the Gaussian prior by L-BFGS on −log p(y|X,θ) − log p(θ) written from the densities (not the
     closed form). Vmappable over (x, y).
 
@@ -324,7 +350,11 @@ def fit_map(x, y, sigma, eta, *, theta0=None, gtol: float = 1e-12, max_iter: int
     check_xy(x, y, what="ridge.fit_map")
     x, y = as_float(x, y)
     theta0 = np.zeros(x.shape[1], x.dtype) if theta0 is None else theta0
-    return RidgeFit(*minimize_lbfgs(neg_log_posterior_gaussian, theta0, x, y, sigma, eta, gtol=gtol, max_iter=max_iter))
+    return RidgeFit(
+        *minimize_lbfgs(
+            neg_log_posterior_gaussian, theta0, x, y, sigma, eta, gtol=gtol, max_iter=max_iter
+        )
+    )
 
 
 def fit_least_squares(x, y, *, sigma=1.0, gtol: float = 1e-12, max_iter: int = 2000) -> RidgeFit:
@@ -340,4 +370,6 @@ def fit_least_squares(x, y, *, sigma=1.0, gtol: float = 1e-12, max_iter: int = 2
     check_xy(x, y, what="ridge.fit_least_squares")
     x, y = as_float(x, y)
     theta0 = np.zeros(x.shape[1], x.dtype)
-    return RidgeFit(*minimize_lbfgs(neg_log_likelihood, theta0, x, y, sigma, gtol=gtol, max_iter=max_iter))
+    return RidgeFit(
+        *minimize_lbfgs(neg_log_likelihood, theta0, x, y, sigma, gtol=gtol, max_iter=max_iter)
+    )

@@ -1,8 +1,8 @@
 """Kernels K(x, z) on single examples and blocked kernel products (write-up §3).
 
-    >>> from jaxml.models import kernels
-    >>> kernels.rbf(x, z, sigma=1.0)                   # a scalar
-    >>> kernels.matvec(kernels.rbf, x_train, beta, x)  # sum_j beta_j K(x_j, x_i), in blocks of rows
+>>> from jaxml.models import kernels
+>>> kernels.rbf(x, z, sigma=1.0)                   # a scalar
+>>> kernels.matvec(kernels.rbf, x_train, beta, x)  # sum_j beta_j K(x_j, x_i), in blocks of rows
 """
 
 from ._kernels import (

@@ -6,8 +6,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-
 from jaxml_derivations import map_estimation as hand
+
 from jaxml.models import lasso, ridge
 from jaxml.verify import check_closed_form, check_gradient, entries, run_entry
 
@@ -22,10 +22,12 @@ def _rel(a, b):
 
 def test_theta_map_passes_check_closed_form(key):
     k_example, k_start = jax.random.split(key)
-    report = check_closed_form(ridge.neg_log_posterior, hand.theta_map, *hand.example_gaussian(k_example),
-                               key=k_start)
+    report = check_closed_form(
+        ridge.neg_log_posterior, hand.theta_map, *hand.example_gaussian(k_example), key=k_start
+    )
     assert report.ok, str(report)
-    assert report.solver_rel_diff <= 1e-6  # issue #6: closed forms and solvers agree to ≤ 1e-6 relative
+    # issue #6: closed forms and solvers agree to ≤ 1e-6 relative
+    assert report.solver_rel_diff <= 1e-6
 
 
 def test_theta_map_equals_the_model_solver(key):
@@ -47,8 +49,9 @@ def test_theta_map_with_the_prior_weight_wrong_fails(key):
 
 def test_gradient_of_eq7_by_hand_matches_autodiff(key):
     batch = jax.vmap(hand.example_lambda_theta)(jax.random.split(key, 200))
-    report = check_gradient(hand.map_objective, hand.map_objective_grad, *(a[0] for a in batch), at=batch,
-                            rtol=1e-10)
+    report = check_gradient(
+        hand.map_objective, hand.map_objective_grad, *(a[0] for a in batch), at=batch, rtol=1e-10
+    )
     assert report.ok, str(report)
 
 
@@ -61,7 +64,9 @@ def test_lambda_form_has_the_same_minimiser_and_a_constant_difference(key):
     assert report.ok, str(report)
     d = x.shape[1]
     # the difference is −log of the prior's normaliser, (d/2) log(2πη²)
-    assert report.details["constant"] == pytest.approx(0.5 * d * np.log(2 * np.pi * float(eta) ** 2), rel=1e-12)
+    assert report.details["constant"] == pytest.approx(
+        0.5 * d * np.log(2 * np.pi * float(eta) ** 2), rel=1e-12
+    )
     assert report.details["minimiser_rel_diff"] <= 1e-6
 
 
@@ -75,13 +80,20 @@ def test_lambda_form_with_a_wrong_lambda_fails(key, wrong):
 
 def test_theta_map_lambda_and_theta_map_agree(key):
     x, y, sigma, eta = hand.example_gaussian(key)
-    assert _rel(hand.theta_map_lambda(x, y, sigma, hand.lambda_of_eta(eta)), hand.theta_map(x, y, sigma, eta)) < 1e-12
+    assert (
+        _rel(
+            hand.theta_map_lambda(x, y, sigma, hand.lambda_of_eta(eta)),
+            hand.theta_map(x, y, sigma, eta),
+        )
+        < 1e-12
+    )
 
 
 def test_as_written_sign_slip_fails(key):
     report = hand.verify_as_written_sign(1, key)
     assert not report.ok
-    assert "lower objective" in report.diagnosis  # unbounded below: the solver runs away from the closed form
+    # unbounded below: the solver runs away from the closed form
+    assert "lower objective" in report.diagnosis
 
 
 # --- §4(e): Laplace prior = lasso with γ = 2σ²/b -----------------------------------------------------------------
@@ -93,10 +105,14 @@ def test_laplace_map_satisfies_the_lasso_kkt_at_gamma(key):
     assert report.ok, str(report)
     assert bool(fit.converged)
     assert 0 < report.n_nonzero < x.shape[1] or report.n_nonzero == 0  # exact zeros from the prox
-    assert report.gamma_implied is None or report.gamma_implied == pytest.approx(float(2 * sigma**2 / b), rel=1e-8)
+    assert report.gamma_implied is None or report.gamma_implied == pytest.approx(
+        float(2 * sigma**2 / b), rel=1e-8
+    )
 
 
-@pytest.mark.parametrize("wrong, label", [(lambda s, b: s**2 / b, "c = 2"), (lambda s, b: 4 * s**2 / b, "c = 1/2")])
+@pytest.mark.parametrize(
+    "wrong, label", [(lambda s, b: s**2 / b, "c = 2"), (lambda s, b: 4 * s**2 / b, "c = 1/2")]
+)
 def test_laplace_map_fails_the_kkt_at_a_wrong_gamma(wrong, label):
     # a fixed problem with several active coordinates, so the diagnosis can name the factor
     x, y, sigma, b = hand.example_laplace(jax.random.PRNGKey(3))
@@ -114,8 +130,13 @@ def test_laplace_objective_is_the_scaled_lasso_plus_a_constant(key):
 
 def test_laplace_gradient_off_zero(key):
     batch = jax.vmap(hand.example_laplace_theta)(jax.random.split(key, 200))
-    report = check_gradient(lasso.neg_log_posterior, hand.laplace_posterior_grad, *(a[0] for a in batch),
-                            at=batch, rtol=1e-10)
+    report = check_gradient(
+        lasso.neg_log_posterior,
+        hand.laplace_posterior_grad,
+        *(a[0] for a in batch),
+        at=batch,
+        rtol=1e-10,
+    )
     assert report.ok, str(report)
 
 
@@ -130,7 +151,13 @@ def test_min_norm_solution(key):
     x, y, sigma = hand.example_underdetermined(key)
     report = hand.check_min_norm(x, y, sigma, key=key)
     assert report.ok, str(report)
-    assert _rel(hand.min_norm_solution(x, y), np.linalg.lstsq(np.asarray(x), np.asarray(y), rcond=None)[0]) < 1e-10
+    assert (
+        _rel(
+            hand.min_norm_solution(x, y),
+            np.linalg.lstsq(np.asarray(x), np.asarray(y), rcond=None)[0],
+        )
+        < 1e-10
+    )
     # the λ → 0⁺ limit of ridge, V diag(s/(s² + λ)) Uᵀy: ‖θ(λ) − θ⁺‖ = O(λ / s_min²) (the SVD form stays accurate
     # for tiny λ, where solving with XᵀX + λI would lose ‖XᵀX‖·eps/λ to rounding)
     theta = ridge.path(x, y, jnp.array([1e-9]), method="svd")[0]

@@ -6,8 +6,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-
 from jaxml_derivations import perceptron as hand
+
 from jaxml.data import locate
 from jaxml.models import kernels, perceptron
 
@@ -137,7 +137,9 @@ def test_a_trained_model_can_be_passed_in(key):
     # the experiment hands its own trained dual model to the check; the verdict is the same as training it here
     x, y = hand.rings(key, 120)
     model = perceptron.fit(x, y, kernel=polynomial_kernel, alpha=hand.ALPHA)
-    given = hand.dual_equals_primal("polynomial", polynomial_kernel, hand.phi_poly2, x, y, x, model=model)
+    given = hand.dual_equals_primal(
+        "polynomial", polynomial_kernel, hand.phi_poly2, x, y, x, model=model
+    )
     fresh = hand.dual_equals_primal("polynomial", polynomial_kernel, hand.phi_poly2, x, y, x)
     assert given.ok and given.max_abs_error == fresh.max_abs_error
 
@@ -145,9 +147,11 @@ def test_a_trained_model_can_be_passed_in(key):
 def test_rings_are_the_op_by_op_draws(key):
     # rings is jitted (one program per n); the numbers are those of the same jax.random calls run op by op
     x, y = hand.rings(key, 50)
-    k_y, k_r, k_a = jax.random.split(key, 3)
+    k_y, _, k_a = jax.random.split(key, 3)
     with jax.disable_jit():
         y_eager = jax.random.bernoulli(k_y, 0.5, (50,)).astype(jnp.float64)
         angle = jax.random.uniform(k_a, (50,), jnp.float64, 0.0, 2.0 * jnp.pi)
     np.testing.assert_array_equal(y, y_eager)
-    np.testing.assert_allclose(np.arctan2(x[:, 1], x[:, 0]) % (2 * np.pi), angle, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        np.arctan2(x[:, 1], x[:, 0]) % (2 * np.pi), angle, rtol=1e-12, atol=1e-12
+    )

@@ -10,7 +10,12 @@ import pytest
 from jaxml.experiments import perceptron as experiment
 from jaxml.experiments import registered
 
-KERNEL_KEYS = {"train_accuracy", "test_accuracy", "predicted_positive_fraction", "gram_min_eigenvalue"}
+KERNEL_KEYS = {
+    "train_accuracy",
+    "test_accuracy",
+    "predicted_positive_fraction",
+    "gram_min_eigenvalue",
+}
 VERDICTS = {"reproduced", "differs", "erratum", "new"}
 
 
@@ -18,7 +23,8 @@ def test_registered_with_the_protocol_settings():
     assert registered()["perceptron"].section == "§3"
     assert experiment.CONFIG.alpha == 0.5  # write-up §3 / course starter: learning rate 0.5
     assert experiment.CONFIG.sigma == 1.0  # write-up §3(c): RBF radius sigma = 1
-    assert experiment.CONFIG.non_psd_eps == 1e-5  # course starter: eps = 1e-5 on the squared distance
+    # course starter: eps = 1e-5 on the squared distance
+    assert experiment.CONFIG.non_psd_eps == 1e-5
 
 
 def _check_layout(output, out_dir) -> dict:
@@ -40,12 +46,19 @@ def _check_layout(output, out_dir) -> dict:
     assert res["non_psd_min_eigenvalue"] == res["non_psd"]["gram_min_eigenvalue"] < 0
     # the PSD twin memorises the training set and still predicts 1 off it
     assert res["identity_kernel_contrast"]["train_accuracy"] == 1.0
-    assert res["identity_kernel_contrast"]["test_accuracy"] == pytest.approx(res["non_psd"]["test_accuracy"])
+    assert res["identity_kernel_contrast"]["test_accuracy"] == pytest.approx(
+        res["non_psd"]["test_accuracy"]
+    )
     # dual == primal up to float64 rounding, on the 200 + 200 points
     assert set(res["dual_equals_primal"]) == {"dot", "polynomial"}
     assert max(res["dual_equals_primal"].values()) < 1e-9
     for detail in res["dual_equals_primal_detail"].values():
-        assert detail["ok"] and detail["coefficients_equal"] and detail["labels_agree"] and detail["n_eval"] == 400
+        assert (
+            detail["ok"]
+            and detail["coefficients_equal"]
+            and detail["labels_agree"]
+            and detail["n_eval"] == 400
+        )
     # scale (issue #5): 20,000 fresh ring points, no Gram matrix, accurate
     scale = res["scale"]
     assert scale["n_train"] == scale["n_test"] == 20_000 and scale["kernel"] == "rbf"
@@ -95,5 +108,9 @@ def test_real_run_pins_the_course_numbers(experiment_run):
     assert res["dot"]["gram_min_eigenvalue"] > -1e-9 and res["rbf"]["gram_min_eigenvalue"] > -1e-9
     verdicts = {r.quantity.split(":")[0]: r.verdict for r in output.rows}
     assert verdicts["dot kernel"] == verdicts["RBF kernel (sigma = 1)"] == "reproduced"
-    assert verdicts["non-PSD kernel"] == verdicts["non-PSD Gram matrix on the 200 training points"] == "reproduced"
+    assert (
+        verdicts["non-PSD kernel"]
+        == verdicts["non-PSD Gram matrix on the 200 training points"]
+        == "reproduced"
+    )
     assert "Synthetic" not in output.notes

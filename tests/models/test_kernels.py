@@ -193,7 +193,8 @@ def test_float32_without_x64_stays_float32_and_warns_nothing():
         for kernel in (dot_kernel, rbf_kernel, non_psd_kernel, polynomial_kernel):
             assert gram_matrix(kernel, x).dtype == jnp.float32
             assert kernel_matvec(kernel, x, np.ones(30, np.float32), x[:7]).dtype == jnp.float32
-        assert gram_matrix(dot_kernel, x.astype(np.int32)).dtype == jnp.float32  # integers: the default float
+        # integers: the default float
+        assert gram_matrix(dot_kernel, x.astype(np.int32)).dtype == jnp.float32
 
 
 def test_matvec_compiles_once_per_kernel_and_shape(key):
@@ -201,5 +202,6 @@ def test_matvec_compiles_once_per_kernel_and_shape(key):
     beta = jnp.ones(40)
     kernel_matvec(rbf_kernel, x, beta, x[:10])
     before = _kernels._matvec_jit._cache_size()
-    kernel_matvec(rbf_kernel, x + 1.0, beta * 2.0, x[10:20])  # new data, same shapes: no new program
+    # new data, same shapes: no new program
+    kernel_matvec(rbf_kernel, x + 1.0, beta * 2.0, x[10:20])
     assert _kernels._matvec_jit._cache_size() == before

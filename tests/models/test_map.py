@@ -78,7 +78,7 @@ def test_lbfgs_on_the_posterior_finds_theta_map(key):
     problems = [_problem(k, n=n, d=10) for k, n in zip(jax.random.split(key, 3), (25, 10, 4))]
     x_pad, y_pad = ridge.pad_rows([p[0] for p in problems], [p[1] for p in problems])
     fits = jax.vmap(lambda x, y: ridge.fit_map(x, y, sigma, eta))(x_pad, y_pad)
-    assert bool(jnp.all(fits.converged))
+    assert isinstance(fits, ridge.RidgeFit) and bool(jnp.all(fits.converged))
     for k, (x, y) in enumerate(problems):
         assert _rel(fits.theta[k], ridge.theta_map(x, y, sigma, eta)) < 1e-9
 
@@ -110,8 +110,14 @@ def test_lasso_matches_scikit_learn(key):
     x, y = _problem(key, n=40, d=12)
     gamma = 20.0
     fit = lasso.fit(x, y, gamma)
+    # the family's result type; the iteration count is an int32 counter, not a 64-bit integer
+    assert isinstance(fit, lasso.LassoFit) and fit.iterations.dtype == jnp.int32
     # scikit-learn minimises (1/(2n))‖y − Xw‖² + α‖w‖₁ = (‖y − Xw‖² + 2nα‖w‖₁)/(2n): α = γ/(2n)
-    sk = Lasso(alpha=gamma / (2 * len(y)), fit_intercept=False, tol=1e-14, max_iter=1_000_000).fit(x, y).coef_
+    sk = (
+        Lasso(alpha=gamma / (2 * len(y)), fit_intercept=False, tol=1e-14, max_iter=1_000_000)
+        .fit(x, y)
+        .coef_
+    )
     assert bool(fit.converged)
     assert np.max(np.abs(np.asarray(fit.theta) - sk)) < 1e-8 * np.max(np.abs(sk))
     assert np.array_equal(np.asarray(fit.theta) == 0, sk == 0)  # the same exact zeros
@@ -144,7 +150,9 @@ def test_laplace_map_equals_lasso_at_gamma_two_sigma2_over_b(key):
     laplace = lasso.fit_map(x, y, sigma, b)
     plain = lasso.fit(x, y, 2 * sigma**2 / b)
     assert bool(laplace.converged)
-    assert np.max(np.abs(np.asarray(laplace.theta - plain.theta))) < 1e-8 * np.max(np.abs(np.asarray(plain.theta)))
+    assert np.max(np.abs(np.asarray(laplace.theta - plain.theta))) < 1e-8 * np.max(
+        np.abs(np.asarray(plain.theta))
+    )
 
 
 def test_fista_without_restart_and_a_generic_prox(key):
@@ -152,8 +160,15 @@ def test_fista_without_restart_and_a_generic_prox(key):
     x, y = _problem(key)
     lam = 2.0
     step = 1.0 / (2 * (np.linalg.eigvalsh(x.T @ x)[-1] + lam))
-    fit = lasso.fista(ridge.objective, lambda v, t: v, jnp.zeros(x.shape[1]), step=step, tol=1e-9,
-                       smooth_args=(x, y, lam), restart=False)
+    fit = lasso.fista(
+        ridge.objective,
+        lambda v, t: v,
+        jnp.zeros(x.shape[1]),
+        step=step,
+        tol=1e-9,
+        smooth_args=(x, y, lam),
+        restart=False,
+    )
     assert bool(fit.converged)
     assert _rel(fit.theta, ridge.closed_form(x, y, lam)) < 1e-9
 
@@ -185,8 +200,11 @@ def _direct_grid(xs, ys, lams, x_val, y_val):
     out = np.empty((len(lams), len(xs)))
     for j, (x, y) in enumerate(zip(xs, ys)):
         for i, lam in enumerate(lams):
-            theta = (np.linalg.lstsq(x, y, rcond=None)[0] if lam == 0
-                     else np.linalg.solve(x.T @ x + lam * np.eye(x.shape[1]), x.T @ y))
+            theta = (
+                np.linalg.lstsq(x, y, rcond=None)[0]
+                if lam == 0
+                else np.linalg.solve(x.T @ x + lam * np.eye(x.shape[1]), x.T @ y)
+            )
             out[i, j] = np.mean((y_val - x_val @ theta) ** 2)
     return out
 
@@ -198,7 +216,8 @@ def test_sweep_matches_a_direct_solve_per_n_and_lambda(key, method):
     ns = list(range(20, 81, 10))
     xs, ys = [x_all[:n] for n in ns], [y_all[:n] for n in ns]
     x_val, y_val = x_all[80:], y_all[80:]
-    lams = np.array([0.0, 1 / 32, 1 / 4, 1.0, 4.0]) * 0.25 * 40  # scale · σ²/η² with σ = 0.5, η = 1/√d
+    # scale · σ²/η² with σ = 0.5, η = 1/√d
+    lams = np.array([0.0, 1 / 32, 1 / 4, 1.0, 4.0]) * 0.25 * 40
     grid = np.asarray(ridge.double_descent_sweep(xs, ys, lams, x_val, y_val, method=method))
     expected = _direct_grid(xs, ys, lams, x_val, y_val)
     assert grid.shape == (5, len(ns))
@@ -208,9 +227,13 @@ def test_sweep_matches_a_direct_solve_per_n_and_lambda(key, method):
 def test_sweep_is_one_compilation_for_every_size(key):
     x_all, y_all = _problem(key, n=60, d=10)
     lams, x_val, y_val = np.array([0.0, 1.0]), x_all[50:], y_all[50:]
-    ridge.double_descent_sweep([x_all[:20], x_all[:30]], [y_all[:20], y_all[:30]], lams, x_val, y_val)
+    ridge.double_descent_sweep(
+        [x_all[:20], x_all[:30]], [y_all[:20], y_all[:30]], lams, x_val, y_val
+    )
     before = _ridge._sweep._cache_size()
-    ridge.double_descent_sweep([x_all[:25], x_all[:30]], [y_all[:25], y_all[:30]], lams, x_val, y_val)
+    ridge.double_descent_sweep(
+        [x_all[:25], x_all[:30]], [y_all[:25], y_all[:30]], lams, x_val, y_val
+    )
     assert _ridge._sweep._cache_size() == before  # same padded shape: no new compilation
 
 
@@ -235,15 +258,6 @@ def test_bad_shapes_raise_usage_errors(key):
         minimize_lbfgs(ridge.objective, jnp.zeros((2, 2)), x, y, 1.0)
 
 
-def test_fits_return_the_family_types(key):
-    x, y = _problem(key, n=20, d=6)
-    fit = ridge.fit_map(x, y, 0.5, 0.3)
-    assert isinstance(fit, ridge.RidgeFit) and bool(fit.converged)
-    fit = lasso.fit(x, y, 5.0)
-    assert isinstance(fit, lasso.LassoFit) and bool(fit.converged)
-    assert fit.iterations.dtype == jnp.int32  # a counter, not a 64-bit integer
-
-
 def test_float32_without_x64_warns_nothing():
     # with x64 off, float32 problems solve in float32 and nothing asks for a 64-bit dtype
     rng = np.random.default_rng(0)
@@ -252,7 +266,10 @@ def test_float32_without_x64_warns_nothing():
     with jax.enable_x64(False), warnings.catch_warnings():
         warnings.simplefilter("error")
         assert ridge.path(x, y, [0.0, 1.0]).dtype == jnp.float32
-        assert ridge.double_descent_sweep([x[:10], x], [y[:10], y], [0.0, 1.0], x, y).dtype == jnp.float32
+        assert (
+            ridge.double_descent_sweep([x[:10], x], [y[:10], y], [0.0, 1.0], x, y).dtype
+            == jnp.float32
+        )
         assert ridge.min_norm(x[:5], y[:5]).dtype == jnp.float32
         assert ridge.theta_map(x, y, 0.5, 1.0).dtype == jnp.float32
         fit = lasso.fit(x, y, 2.0, rtol=1e-5)

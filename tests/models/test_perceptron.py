@@ -223,7 +223,9 @@ def test_float32_without_x64_warns_nothing():
     x, y = _rings(40, seed=17)
     with jax.enable_x64(False), warnings.catch_warnings():
         warnings.simplefilter("error")
-        model = perceptron_fit(x.astype(np.float32), y.astype(np.float32), kernel=rbf_kernel, chunk_size=15)
+        model = perceptron_fit(
+            x.astype(np.float32), y.astype(np.float32), kernel=rbf_kernel, chunk_size=15
+        )
         assert model.beta.dtype == jnp.float32 and model.online_margin.dtype == jnp.float32
         assert perceptron_predict(model, x.astype(np.float32)).dtype == jnp.float32
         assert perceptron_g(jnp.zeros(3, jnp.int32)).dtype == jnp.float32

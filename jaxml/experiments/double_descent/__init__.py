@@ -13,22 +13,34 @@ from __future__ import annotations
 import time
 
 from .._registry import ExperimentOutput, register
-from . import compute, config, figures, report
+from . import compute, figures, report
 from .compute import DoubleDescentResult as DoubleDescentResult
 from .config import CONFIG as CONFIG
 from .config import Config as Config
 
 
-@register("double_descent", title="MAP estimation, Gaussian and Laplace priors, double descent", section="§4")
+@register(
+    "double_descent",
+    title="MAP estimation, Gaussian and Laplace priors, double descent",
+    section="§4",
+)
 def run(ctx) -> ExperimentOutput:
     """Load the files, compute §4, draw its figures and write its report rows."""
     real = ctx.data.kind == "real"
     start = time.perf_counter()
     data = ctx.data.double_descent()
     load_seconds = time.perf_counter() - start
-    ctx.progress.log(f"double descent: {len(data.train)} training files and {len(data.validation.y)} validation rows "
-                     f"loaded in {load_seconds:.2f} s")
-    result = compute.compute(data, key=ctx.key, progress=ctx.progress, device=ctx.device_override, load_seconds=load_seconds)
+    ctx.progress.log(
+        f"double descent: {len(data.train)} training files and {len(data.validation.y)} validation rows "
+        f"loaded in {load_seconds:.2f} s"
+    )
+    result = compute.compute(
+        data,
+        key=ctx.key,
+        progress=ctx.progress,
+        device=ctx.device_override,
+        load_seconds=load_seconds,
+    )
     return ExperimentOutput(
         results=compute.results_json(result, real=real),
         rows=report.rows(result, real=real),

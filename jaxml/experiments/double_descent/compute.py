@@ -94,26 +94,44 @@ def _grid(data, config: Config, progress: Progress, device) -> Grid:
     xs, ys = [data.train[n].x for n in n_list], [data.train[n].y for n in n_list]
     with placed("batched", device) as batch_device:
         start = time.perf_counter()
-        val_err = np.asarray(jax.block_until_ready(ridge.double_descent_sweep(xs, ys, lams, x_val, y_val)))
+        val_err = np.asarray(
+            jax.block_until_ready(ridge.double_descent_sweep(xs, ys, lams, x_val, y_val))
+        )
         sweep_first = time.perf_counter() - start  # includes compilation
         sweep_seconds = math.inf
         for _ in range(2):  # steady state: best of two calls
             start = time.perf_counter()
             jax.block_until_ready(ridge.double_descent_sweep(xs, ys, lams, x_val, y_val))
             sweep_seconds = min(sweep_seconds, time.perf_counter() - start)
-    progress.log(f"double descent: {len(config.scales)} x {len(n_list)} grid in {sweep_seconds:.2f} s "
-                 f"({sweep_first:.2f} s with compilation)")
+    progress.log(
+        f"double descent: {len(config.scales)} x {len(n_list)} grid in {sweep_seconds:.2f} s "
+        f"({sweep_first:.2f} s with compilation)"
+    )
     start = time.perf_counter()
     direct = _direct_grid(data.train, n_list, lams, x_val, y_val)
     direct_seconds = time.perf_counter() - start
     grid_vs_direct = float(np.max(np.abs(val_err - direct) / np.abs(direct)))
-    progress.log(f"double descent: a direct NumPy solve per (n, λ) agrees to {grid_vs_direct:.1e} "
-                 f"({direct_seconds:.2f} s)")
+    progress.log(
+        f"double descent: a direct NumPy solve per (n, λ) agrees to {grid_vs_direct:.1e} "
+        f"({direct_seconds:.2f} s)"
+    )
     genuine_rel, null_rel = _spectra(data.train, n_list, d)
-    return Grid(n_list=n_list, d=d, eta=eta, lam_opt=float(lam_opt), val_err=val_err,
-                rises=np.diff(val_err, axis=1), genuine_rel=genuine_rel, null_rel=null_rel,
-                grid_vs_direct=grid_vs_direct, validation_rows=len(y_val), sweep_seconds=sweep_seconds,
-                sweep_first_seconds=sweep_first, direct_seconds=direct_seconds, device=device_name(batch_device))
+    return Grid(
+        n_list=n_list,
+        d=d,
+        eta=eta,
+        lam_opt=float(lam_opt),
+        val_err=val_err,
+        rises=np.diff(val_err, axis=1),
+        genuine_rel=genuine_rel,
+        null_rel=null_rel,
+        grid_vs_direct=grid_vs_direct,
+        validation_rows=len(y_val),
+        sweep_seconds=sweep_seconds,
+        sweep_first_seconds=sweep_first,
+        direct_seconds=direct_seconds,
+        device=device_name(batch_device),
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -169,35 +187,67 @@ def _gaussian(data, n_list, d, eta, key, config: Config) -> GaussianChecks:
     sigma = config.sigma
     check_n = [n for n in config.check_n if n in data.train] or n_list[:1]
     # zero rows add a θ-independent constant to −log p(y|X,θ) and leave XᵀX, Xᵀy unchanged: one compilation
-    x_pad, y_pad = (jnp.asarray(a) for a in ridge.pad_rows([data.train[n].x for n in check_n],
-                                                                  [data.train[n].y for n in check_n]))
+    x_pad, y_pad = (
+        jnp.asarray(a)
+        for a in ridge.pad_rows(
+            [data.train[n].x for n in check_n], [data.train[n].y for n in check_n]
+        )
+    )
     lbfgs = jax.vmap(lambda x, y: ridge.fit_map(x, y, sigma, eta))(x_pad, y_pad)
     lam7 = hand.lambda_of_eta(eta)
     theta0 = np.zeros(d)
-    lbfgs7 = jax.vmap(lambda x, y: minimize_lbfgs(hand.map_objective, theta0, x, y, sigma, lam7))(x_pad, y_pad)
+    lbfgs7 = jax.vmap(lambda x, y: minimize_lbfgs(hand.map_objective, theta0, x, y, sigma, lam7))(
+        x_pad, y_pad
+    )
     closed = jax.vmap(hand.theta_map, in_axes=(0, 0, None, None))(x_pad, y_pad, sigma, eta)
     library = jax.vmap(ridge.theta_map, in_axes=(0, 0, None, None))(x_pad, y_pad, sigma, eta)
     per_n = _fit_rows(check_n, lbfgs, lbfgs7, closed, library)
 
     n_cf = check_n[len(check_n) // 2]
     x_cf, y_cf = jnp.asarray(data.train[n_cf].x), jnp.asarray(data.train[n_cf].y)
-    cf_report = check_closed_form(ridge.neg_log_posterior, hand.theta_map, x_cf, y_cf, sigma, eta,
-                                  key=jax.random.fold_in(key, 1), name=f"θ_MAP on train{n_cf}")
+    cf_report = check_closed_form(
+        ridge.neg_log_posterior,
+        hand.theta_map,
+        x_cf,
+        y_cf,
+        sigma,
+        eta,
+        key=jax.random.fold_in(key, 1),
+        name=f"θ_MAP on train{n_cf}",
+    )
     # eq. (7): the two objectives differ by a constant in θ, (d/2) log(2πη²)
     draws = jax.random.normal(jax.random.fold_in(key, 2), (config.objective_points, d), jnp.float64)
     thetas = 3.0 * np.asarray(draws)
-    diff, size = hand.objective_difference(lambda t: ridge.neg_log_posterior(t, x_cf, y_cf, sigma, eta),
-                                           lambda t: hand.map_objective(t, x_cf, y_cf, sigma, lam7), thetas)
+    diff, size = hand.objective_difference(
+        lambda t: ridge.neg_log_posterior(t, x_cf, y_cf, sigma, eta),
+        lambda t: hand.map_objective(t, x_cf, y_cf, sigma, lam7),
+        thetas,
+    )
     spread_rel = float(np.max(diff) - np.min(diff)) / size
     expected_constant = 0.5 * d * math.log(2 * math.pi * eta**2)
     minimiser = max(g["eq7_vs_posterior_minimiser_rel_diff"] for g in per_n.values())
     constant = float(np.mean(diff))
-    lam_eq = {"n": int(n_cf), "minimiser_rel_diff": minimiser, "objective_difference_spread_rel": spread_rel,
-              "constant": constant, "expected_constant": expected_constant,
-              "ok": bool(minimiser <= config.map_rtol and spread_rel <= 1e-12
-                         and abs(constant - expected_constant) <= 1e-9 * size)}
-    return GaussianChecks(per_n=per_n, check_n=check_n, n_cf=int(n_cf), cf_report=cf_report,
-                          lambda_equivalence=lam_eq, spread_rel=spread_rel, expected_constant=expected_constant)
+    lam_eq = {
+        "n": int(n_cf),
+        "minimiser_rel_diff": minimiser,
+        "objective_difference_spread_rel": spread_rel,
+        "constant": constant,
+        "expected_constant": expected_constant,
+        "ok": bool(
+            minimiser <= config.map_rtol
+            and spread_rel <= 1e-12
+            and abs(constant - expected_constant) <= 1e-9 * size
+        ),
+    }
+    return GaussianChecks(
+        per_n=per_n,
+        check_n=check_n,
+        n_cf=int(n_cf),
+        cf_report=cf_report,
+        lambda_equivalence=lam_eq,
+        spread_rel=spread_rel,
+        expected_constant=expected_constant,
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -215,10 +265,13 @@ def _min_norm(x_s, y_s, d, key, config: Config) -> dict:
     report = hand.check_min_norm(x_s, y_s, config.sigma, key=jax.random.fold_in(key, 3))
     pinv = ridge.min_norm(x_s, y_s)
     sweep_theta0 = np.asarray(ridge.path(x_s, y_s, np.zeros(1)))[0]
-    out.update(pinv_vs_lbfgs_rel_diff=report.details["solver_rel_diff"],
-               hand_vs_pinv_rel_diff=_rel(hand.min_norm_solution(x_s, y_s), pinv),
-               sweep_lambda0_vs_pinv_rel_diff=_rel(sweep_theta0, pinv),
-               off_row_space=report.details["off_row_space"], ok=bool(report.ok))
+    out.update(
+        pinv_vs_lbfgs_rel_diff=report.details["solver_rel_diff"],
+        hand_vs_pinv_rel_diff=_rel(hand.min_norm_solution(x_s, y_s), pinv),
+        sweep_lambda0_vs_pinv_rel_diff=_rel(sweep_theta0, pinv),
+        off_row_space=report.details["off_row_space"],
+        ok=bool(report.ok),
+    )
     return out
 
 
@@ -256,12 +309,17 @@ def _laplace(x_s, y_s, eta, key, config: Config) -> LaplaceChecks:
     plain = lasso.fit(x_s, y_s, gamma)
     theta_map, theta_lasso = np.asarray(laplace.theta), np.asarray(plain.theta)
     return LaplaceChecks(
-        b=b, gamma=float(gamma), theta_map=theta_map, theta_lasso=theta_lasso,
+        b=b,
+        gamma=float(gamma),
+        theta_map=theta_map,
+        theta_lasso=theta_lasso,
         iterations=int(laplace.iterations),
         kkt=check_lasso_kkt(theta_map, x_s, y_s, gamma),
         kkt_lasso=check_lasso_kkt(theta_lasso, x_s, y_s, gamma),
         kkt_wrong=check_lasso_kkt(theta_map, x_s, y_s, sigma**2 / b),  # γ = σ²/b: must fail
-        objective_report=hand.check_laplace_objective(x_s, y_s, sigma, b, key=jax.random.fold_in(key, 4)),
+        objective_report=hand.check_laplace_objective(
+            x_s, y_s, sigma, b, key=jax.random.fold_in(key, 4)
+        ),
     )
 
 
@@ -277,16 +335,26 @@ class LassoPaths:
     kkt: object  # the worst KKT report along the real path
 
 
+@jax.jit(static_argnames=("n", "d"))
+def _synthetic_draws(key, n, d):
+    """The synthetic problem's random numbers, one program: x ~ N(0, I) (n, d), u ~ U[0, 1) (d,), ε ~ N(0, 1) (n,)."""
+    k_x, k_t, k_e = jax.random.split(jax.random.fold_in(key, 5), 3)
+    return (
+        jax.random.normal(k_x, (n, d), jnp.float64),
+        jax.random.uniform(k_t, (d,)),
+        jax.random.normal(k_e, (n,), jnp.float64),
+    )
+
+
 def _synthetic_lasso(key, config: Config):
     """A small regression with a sparse truth: x ~ N(0, I) (n, d), θⱼ = ±(1 + U[0, 1)) on the first ``active``."""
     n, d, active = config.synthetic_lasso
-    k_x, k_t, k_e = jax.random.split(jax.random.fold_in(key, 5), 3)
-    x = jax.random.normal(k_x, (n, d), jnp.float64)
+    x, u, noise = _synthetic_draws(key, n, d)
     index = np.arange(d)
-    true = np.where(index < active, 1.0 + np.asarray(jax.random.uniform(k_t, (d,))), 0.0)
+    true = np.where(index < active, 1.0 + np.asarray(u), 0.0)
     true = true * np.where(index % 2 == 0, 1.0, -1.0)  # alternating signs
-    noise = np.asarray(jax.random.normal(k_e, (n,), jnp.float64))
-    y = np.asarray(x @ true) + config.sigma * noise  # y = Xθ + σ ε
+    # y = Xθ + σ ε (the product op by op, as before)
+    y = np.asarray(x @ true) + config.sigma * np.asarray(noise)
     return x, true, y
 
 
@@ -297,10 +365,21 @@ def _paths(x_s, y_s, b, key, config: Config) -> LassoPaths:
     path_syn = lasso.path(x_syn, y_syn, lasso.map_gamma(config.sigma, b_syn))
     b_real = b * np.logspace(2, -2, config.lasso_path_points)
     theta_real = np.asarray(lasso.path(x_s, y_s, lasso.map_gamma(config.sigma, b_real)).theta)
-    kkt = max((check_lasso_kkt(theta_real[i], x_s, y_s, lasso.map_gamma(config.sigma, b_real[i]))
-               for i in range(len(b_real))), key=lambda r: r.max_rel_error)
-    return LassoPaths(b_syn=b_syn, theta_syn=np.asarray(path_syn.theta), true_syn=true_syn, b_real=b_real,
-                      nnz_real=np.sum(theta_real != 0, axis=1), kkt=kkt)
+    kkt = max(
+        (
+            check_lasso_kkt(theta_real[i], x_s, y_s, lasso.map_gamma(config.sigma, b_real[i]))
+            for i in range(len(b_real))
+        ),
+        key=lambda r: r.max_rel_error,
+    )
+    return LassoPaths(
+        b_syn=b_syn,
+        theta_syn=np.asarray(path_syn.theta),
+        true_syn=true_syn,
+        b_real=b_real,
+        nnz_real=np.sum(theta_real != 0, axis=1),
+        kkt=kkt,
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -324,25 +403,48 @@ class DoubleDescentResult:
     solver_device: str
 
 
-def _map_summary(gaussian: GaussianChecks, min_norm: dict, laplace: LaplaceChecks, paths: LassoPaths,
-                 config: Config) -> tuple[float, bool]:
+def _map_summary(
+    gaussian: GaussianChecks,
+    min_norm: dict,
+    laplace: LaplaceChecks,
+    paths: LassoPaths,
+    config: Config,
+) -> tuple[float, bool]:
     """The largest closed-form-vs-solver relative difference, and whether every §4 check passed."""
     rel = [g["closed_form_vs_lbfgs_rel_diff"] for g in gaussian.per_n.values()]
     rel += [g["eq7_objective_vs_lbfgs_rel_diff"] for g in gaussian.per_n.values()]
-    rel += [gaussian.cf_report.solver_rel_diff, gaussian.lambda_equivalence["minimiser_rel_diff"],
-            _rel(laplace.theta_map, laplace.theta_lasso)]
+    rel += [
+        gaussian.cf_report.solver_rel_diff,
+        gaussian.lambda_equivalence["minimiser_rel_diff"],
+        _rel(laplace.theta_map, laplace.theta_lasso),
+    ]
     if "pinv_vs_lbfgs_rel_diff" in min_norm:
         rel += [min_norm["pinv_vs_lbfgs_rel_diff"], min_norm["sweep_lambda0_vs_pinv_rel_diff"]]
     max_rel = float(max(rel))
-    ok = bool(max_rel <= config.map_rtol and gaussian.cf_report.ok and gaussian.lambda_equivalence["ok"]
-              and laplace.kkt.ok and laplace.kkt_lasso.ok and not laplace.kkt_wrong.ok
-              and laplace.objective_report.ok and paths.kkt.ok and min_norm.get("ok", True)
-              and all(g["lbfgs_converged"] for g in gaussian.per_n.values()))
+    ok = bool(
+        max_rel <= config.map_rtol
+        and gaussian.cf_report.ok
+        and gaussian.lambda_equivalence["ok"]
+        and laplace.kkt.ok
+        and laplace.kkt_lasso.ok
+        and not laplace.kkt_wrong.ok
+        and laplace.objective_report.ok
+        and paths.kkt.ok
+        and min_norm.get("ok", True)
+        and all(g["lbfgs_converged"] for g in gaussian.per_n.values())
+    )
     return max_rel, ok
 
 
-def compute(data, *, key, config: Config = CONFIG, progress: Progress | None = None, device: str | None = None,
-            load_seconds: float = 0.0) -> DoubleDescentResult:
+def compute(
+    data,
+    *,
+    key,
+    config: Config = CONFIG,
+    progress: Progress | None = None,
+    device: str | None = None,
+    load_seconds: float = 0.0,
+) -> DoubleDescentResult:
     """Run §4: the double-descent grid and every closed form against its solver.
 
     Args:
@@ -368,9 +470,18 @@ def compute(data, *, key, config: Config = CONFIG, progress: Progress | None = N
         laplace = _laplace(x_s, y_s, grid.eta, key, config)
         paths = _paths(x_s, y_s, laplace.b, key, config)
     max_rel, ok = _map_summary(gaussian, min_norm, laplace, paths, config)
-    return DoubleDescentResult(config=config, grid=grid, gaussian=gaussian, min_norm=min_norm, laplace=laplace,
-                               paths=paths, map_max_rel=max_rel, map_ok=ok, load_seconds=load_seconds,
-                               solver_device=device_name(seq_device))
+    return DoubleDescentResult(
+        config=config,
+        grid=grid,
+        gaussian=gaussian,
+        min_norm=min_norm,
+        laplace=laplace,
+        paths=paths,
+        map_max_rel=max_rel,
+        map_ok=ok,
+        load_seconds=load_seconds,
+        solver_device=device_name(seq_device),
+    )
 
 
 def _grid_json(result: DoubleDescentResult, real: bool) -> dict:
@@ -409,28 +520,45 @@ def _grid_json(result: DoubleDescentResult, real: bool) -> dict:
 
 
 def _map_json(result: DoubleDescentResult) -> dict:
-    gaussian, laplace, paths, cf = result.gaussian, result.laplace, result.paths, result.gaussian.cf_report
+    gaussian, laplace, paths, cf = (
+        result.gaussian,
+        result.laplace,
+        result.paths,
+        result.gaussian.cf_report,
+    )
     return {
         "dtype": "float64",
         "closed_form_vs_solver_max_rel_diff": result.map_max_rel,
         "rtol": result.config.map_rtol,
         "gaussian": gaussian.per_n,
-        "check_closed_form": {"n": gaussian.n_cf, "ok": bool(cf.ok), "stationarity": cf.stationarity,
-                              "solver_rel_diff": cf.solver_rel_diff},
+        "check_closed_form": {
+            "n": gaussian.n_cf,
+            "ok": bool(cf.ok),
+            "stationarity": cf.stationarity,
+            "solver_rel_diff": cf.solver_rel_diff,
+        },
         "lambda_equivalence": gaussian.lambda_equivalence,
         "min_norm": result.min_norm,
-        "laplace": {"n": result.min_norm["n"], "b": laplace.b, "gamma": laplace.gamma,
-                    "laplace_vs_lasso_rel_diff": _rel(laplace.theta_map, laplace.theta_lasso),
-                    "nonzero": int(np.sum(laplace.theta_map != 0)), "fista_iterations": laplace.iterations,
-                    "objective_difference_spread_rel": laplace.objective_report.max_rel_error,
-                    "wrong_gamma_sigma2_over_b_rejected": not laplace.kkt_wrong.ok},
+        "laplace": {
+            "n": result.min_norm["n"],
+            "b": laplace.b,
+            "gamma": laplace.gamma,
+            "laplace_vs_lasso_rel_diff": _rel(laplace.theta_map, laplace.theta_lasso),
+            "nonzero": int(np.sum(laplace.theta_map != 0)),
+            "fista_iterations": laplace.iterations,
+            "objective_difference_spread_rel": laplace.objective_report.max_rel_error,
+            "wrong_gamma_sigma2_over_b_rejected": not laplace.kkt_wrong.ok,
+        },
         "lasso_kkt_ok": bool(laplace.kkt.ok),
         "lasso_kkt_max_abs": laplace.kkt.max_abs_error,
         "lasso_kkt_max_rel": laplace.kkt.max_rel_error,
-        "lasso_path": {"b": [float(v) for v in paths.b_real], "nonzero": [int(v) for v in paths.nnz_real],
-                       "kkt_max_rel": paths.kkt.max_rel_error,
-                       "synthetic_nonzero": [int(v) for v in np.sum(paths.theta_syn != 0, axis=1)],
-                       "synthetic_b": [float(v) for v in paths.b_syn]},
+        "lasso_path": {
+            "b": [float(v) for v in paths.b_real],
+            "nonzero": [int(v) for v in paths.nnz_real],
+            "kkt_max_rel": paths.kkt.max_rel_error,
+            "synthetic_nonzero": [int(v) for v in np.sum(paths.theta_syn != 0, axis=1)],
+            "synthetic_b": [float(v) for v in paths.b_syn],
+        },
         "all_ok": result.map_ok,
     }
 

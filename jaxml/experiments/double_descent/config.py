@@ -23,11 +23,14 @@ class Config:
     """
 
     sigma: float = 0.5  # write-up §4(d) / course starter: noise standard deviation σ = 0.5
-    scales: tuple = (0.0, 1 / 32, 1 / 16, 1 / 8, 1 / 4, 1 / 2, 1.0, 2.0, 4.0)  # course starter: λ = scale · λ_opt
+    # course starter: λ = scale · λ_opt
+    scales: tuple = (0.0, 1 / 32, 1 / 16, 1 / 8, 1 / 4, 1 / 2, 1.0, 2.0, 4.0)
     y_cap: float = 2.0  # write-up figure 3: validation error axis capped at 2
-    max_rise_no_double_descent: float = 0.05  # issue #6: the λ_opt curve's largest rise is "a few hundredths"
+    # issue #6: the λ_opt curve's largest rise is "a few hundredths"
+    max_rise_no_double_descent: float = 0.05
     map_rtol: float = 1e-6  # issue #6: closed forms and solvers agree to ≤ 1e-6 relative
-    check_n: tuple = (200, 500, 800)  # n < d, n = d, n > d for the closed-form checks on the real data
+    # n < d, n = d, n > d for the closed-form checks on the real data
+    check_n: tuple = (200, 500, 800)
     lasso_path_points: int = 13  # b values on the train200 lasso path
     synthetic_path_points: int = 40  # b values on the synthetic lasso path (d = 20: cheap)
     synthetic_lasso: tuple = (50, 20, 5)  # (n, d, active): 5 of 20 true coefficients non-zero
@@ -38,7 +41,9 @@ CONFIG = Config()
 
 # The write-up prints no numbers in §4 (figure 3 survives only as a caption); its claims:
 WRITEUP_NO_DOUBLE_DESCENT = "'When λ = λ_opt, we do not have a double descent problem' (§4(d))"
-WRITEUP_DOUBLE_DESCENT = "'the validation loss does not monotonically decrease' away from λ_opt (§4(d), fig. 3)"
+WRITEUP_DOUBLE_DESCENT = (
+    "'the validation loss does not monotonically decrease' away from λ_opt (§4(d), fig. 3)"
+)
 WRITEUP_CLOSED_FORM = "θ_MAP = (XᵀX + (σ²/η²) I)⁻¹ Xᵀy (§4(c))"
 WRITEUP_LAMBDA = "λ = 1/(2η²) (§4(b), eq. 7)"
 WRITEUP_GAMMA = "γ = 2σ²/b (§4(e))"

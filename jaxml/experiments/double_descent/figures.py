@@ -36,38 +36,59 @@ def _double_descent(plt, result: DoubleDescentResult):
     ax.set_ylim(0, config.y_cap)
     ax.set_xlabel("number of training examples n")
     ax.set_ylabel("validation mean squared error")
-    ax.set_title(f"Double descent and regularisation strength (d = {d}, σ = {config.sigma}, "
-                 f"λ_opt = σ²/η² = {d * config.sigma**2:g})")
+    ax.set_title(
+        f"Double descent and regularisation strength (d = {d}, σ = {config.sigma}, "
+        f"λ_opt = σ²/η² = {d * config.sigma**2:g})"
+    )
     if peak_value > config.y_cap:
-        ax.annotate(f"λ = 0 at n = d: {peak_value:.4g}\n(off the chart)", xy=(d, config.y_cap),
-                    xytext=(d + 40, 1.8), arrowprops={"arrowstyle": "->", "color": "grey"}, fontsize=8)
+        ax.annotate(
+            f"λ = 0 at n = d: {peak_value:.4g}\n(off the chart)",
+            xy=(d, config.y_cap),
+            xytext=(d + 40, 1.8),
+            arrowprops={"arrowstyle": "->", "color": "grey"},
+            fontsize=8,
+        )
     ax.legend(fontsize=8, ncol=3, loc="lower left")
     ax.grid(alpha=0.3)
     return fig
 
 
 def _lasso(plt, result: DoubleDescentResult):
-    paths, n_real, d_real, b_match = result.paths, result.min_norm["n"], result.grid.d, result.laplace.b
+    paths, n_real, d_real, b_match = (
+        result.paths,
+        result.min_norm["n"],
+        result.grid.d,
+        result.laplace.b,
+    )
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.6))
     for j in range(paths.theta_syn.shape[1]):
         active = paths.true_syn[j] != 0
-        left.plot(paths.b_syn, paths.theta_syn[:, j], color="tab:red" if active else "tab:grey",
-                  lw=1.6 if active else 0.9, alpha=1.0 if active else 0.7)
+        left.plot(
+            paths.b_syn,
+            paths.theta_syn[:, j],
+            color="tab:red" if active else "tab:grey",
+            lw=1.6 if active else 0.9,
+            alpha=1.0 if active else 0.7,
+        )
     left.set_xscale("log")
     left.invert_xaxis()
     left.axhline(0, color="black", lw=0.6)
     left.set_xlabel("Laplace scale b (shrinking →)")
     left.set_ylabel("θ_MAP coordinates")
     n_act = int(np.sum(paths.true_syn != 0))
-    left.set_title(f"synthetic n = {result.config.synthetic_lasso[0]}, d = {len(paths.true_syn)}: "
-                   f"{n_act} true non-zeros (red)")
+    left.set_title(
+        f"synthetic n = {result.config.synthetic_lasso[0]}, d = {len(paths.true_syn)}: "
+        f"{n_act} true non-zeros (red)"
+    )
     right.plot(paths.b_real, paths.nnz_real, marker="o", color="tab:blue")
     right.set_xscale("log")
     right.invert_xaxis()
     right.axvline(b_match, color="grey", ls=":", lw=1)
     right.text(b_match, n_real * 0.5, " b = η/√2\n (the variance of N(0, η²))", fontsize=8)
     right.axhline(n_real, color="grey", ls="--", lw=0.8)
-    right.text(paths.b_real[0], n_real * 1.02, f"at most n = {n_real} non-zeros (n < d)", fontsize=8)
+    right.text(
+        paths.b_real[0], n_real * 1.02, f"at most n = {n_real} non-zeros (n < d)", fontsize=8
+    )
     right.set_ylim(0, n_real * 1.12)
     right.set_xlabel("Laplace scale b (shrinking →)")
     right.set_ylabel(f"non-zero coordinates of θ_MAP (of {d_real})")

@@ -8,7 +8,7 @@ a typed :class:`PerceptronResult`) -> figure (``figures``) -> report rows and no
 from __future__ import annotations
 
 from .._registry import ExperimentOutput, register
-from . import compute, config, figures, report
+from . import compute, figures, report
 from .compute import PerceptronResult as PerceptronResult
 from .config import CONFIG as CONFIG
 from .config import Config as Config

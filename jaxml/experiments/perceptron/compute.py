@@ -110,7 +110,9 @@ def _scale_rings(key, n):
 def _scores(labels: np.ndarray, y_train: np.ndarray, y_test: np.ndarray) -> Scores:
     n = len(y_train)
     train, test = labels[:n], labels[n:]
-    return Scores(float(np.mean(train == y_train)), float(np.mean(test == y_test)), float(np.mean(test)))
+    return Scores(
+        float(np.mean(train == y_train)), float(np.mean(test == y_test)), float(np.mean(test))
+    )
 
 
 def _grams(kernel_fns: dict, x_train) -> tuple[dict, np.ndarray]:
@@ -122,7 +124,9 @@ def _grams(kernel_fns: dict, x_train) -> tuple[dict, np.ndarray]:
 def _scale_run(key, config: Config, progress: Progress, device) -> ScaleRun:
     """The RBF perceptron on config.scale_n fresh ring points: a chunked pass (progress bar), blocked predictions."""
     n = config.scale_n
-    (x_big, y_big), (x_test, y_test) = (tuple(np.asarray(a) for a in s) for s in _scale_rings(key, n))
+    (x_big, y_big), (x_test, y_test) = (
+        tuple(np.asarray(a) for a in s) for s in _scale_rings(key, n)
+    )
     progress.log(f"    perceptron [rbf] at scale: {n} synthetic ring points, O(n) memory per step")
     bar = progress.bar(n, "perceptron pass")
     done = [0]
@@ -134,8 +138,14 @@ def _scale_run(key, config: Config, progress: Progress, device) -> ScaleRun:
     rbf = functools.partial(kernels.rbf, sigma=config.sigma)
     with placed("sequential", device):
         start = time.perf_counter()
-        model = perceptron.fit(x_big, y_big, kernel=rbf, alpha=config.alpha, chunk_size=config.scale_chunk,
-                               on_chunk=on_chunk)
+        model = perceptron.fit(
+            x_big,
+            y_big,
+            kernel=rbf,
+            alpha=config.alpha,
+            chunk_size=config.scale_chunk,
+            on_chunk=on_chunk,
+        )
         jax.block_until_ready(model.beta)
         fit_seconds = time.perf_counter() - start
     bar.close()
@@ -156,8 +166,14 @@ def _grid(x_all: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     return axis, np.stack([gx.ravel(), gy.ravel()], axis=1)
 
 
-def compute(data: dict, *, key, config: Config = CONFIG, progress: Progress | None = None,
-            device: str | None = None) -> PerceptronResult:
+def compute(
+    data: dict,
+    *,
+    key,
+    config: Config = CONFIG,
+    progress: Progress | None = None,
+    device: str | None = None,
+) -> PerceptronResult:
     """Run §3: three kernels (and two contrasts) on the course's rings, dual == primal, and the scale run.
 
     Args:
@@ -185,18 +201,35 @@ def compute(data: dict, *, key, config: Config = CONFIG, progress: Progress | No
         "identity": _identity_kernel,
         "polynomial": kernels.polynomial,  # (1 + x^T z)^2
     }
-    progress.log(f"    perceptron [{', '.join(kernel_fns)}]: one pass each over {len(y_train)} training points")
+    progress.log(
+        f"    perceptron [{', '.join(kernel_fns)}]: one pass each over {len(y_train)} training points"
+    )
     with placed("sequential", device) as seq_device:  # 200-step passes: launch latency dominates
-        fitted = _fit_all(x_train, y_train, kernel_fns=tuple(kernel_fns.values()), alpha=config.alpha)
+        fitted = _fit_all(
+            x_train, y_train, kernel_fns=tuple(kernel_fns.values()), alpha=config.alpha
+        )
     models = dict(zip(kernel_fns, fitted))
     axis, grid = _grid(x_eval, config.grid)
     with placed("batched", device) as batch_device:
-        at_eval, on_grid = _margins_all(fitted, tuple(models[k] for k in FIGURE_KERNELS), x_eval, grid)
-        labels = {name: (np.asarray(m) >= 0).astype(np.float64) for name, m in zip(kernel_fns, at_eval)}  # g
+        at_eval, on_grid = _margins_all(
+            fitted, tuple(models[k] for k in FIGURE_KERNELS), x_eval, grid
+        )
+        # g
+        labels = {
+            name: (np.asarray(m) >= 0).astype(np.float64) for name, m in zip(kernel_fns, at_eval)
+        }
         gram_eigs, gram_non_psd = _grams({k: kernel_fns[k] for k in FIGURE_KERNELS}, x_train)
         dual_primal = {
-            name: hand.dual_equals_primal(name, kernel_fns[name], phi, x_train, y_train, x_eval,
-                                          alpha=config.alpha, model=models[name])
+            name: hand.dual_equals_primal(
+                name,
+                kernel_fns[name],
+                phi,
+                x_train,
+                y_train,
+                x_eval,
+                alpha=config.alpha,
+                model=models[name],
+            )
             for name, phi in (("dot", hand.phi_dot), ("polynomial", hand.phi_poly2))
         }
     for report in dual_primal.values():
@@ -211,14 +244,19 @@ def compute(data: dict, *, key, config: Config = CONFIG, progress: Progress | No
         min_pairwise_squared_distance=float(np.min(sq_dist[~np.eye(len(y_train), dtype=bool)])),
         online_margins_all_zero=bool(np.all(np.asarray(non_psd.online_margin) == 0.0)),
         beta_equals_alpha_times_y_minus_1=bool(
-            np.array_equal(np.asarray(non_psd.beta), hand.non_psd_beta_by_hand(y_train, config.alpha))),
+            np.array_equal(
+                np.asarray(non_psd.beta), hand.non_psd_beta_by_hand(y_train, config.alpha)
+            )
+        ),
         dual_primal=dual_primal,
         scale=_scale_run(key, config, progress, device),
         n_train=len(y_train),
         n_eval=len(x_eval),
         grid=axis,
-        grid_labels={name: (np.asarray(m) >= 0).reshape(len(axis), len(axis)).astype(np.float64)
-                     for name, m in zip(FIGURE_KERNELS, on_grid)},
+        grid_labels={
+            name: (np.asarray(m) >= 0).reshape(len(axis), len(axis)).astype(np.float64)
+            for name, m in zip(FIGURE_KERNELS, on_grid)
+        },
         devices=(device_name(seq_device), device_name(batch_device)),
     )
 
@@ -226,9 +264,17 @@ def compute(data: dict, *, key, config: Config = CONFIG, progress: Progress | No
 def results_json(result: PerceptronResult) -> dict:
     """The ``perceptron`` section of results.json (plain numbers; key names as before the split)."""
     config, scores = result.config, result.scores
-    out: dict = {"dtype": "float64", "alpha": config.alpha, "rbf_sigma": config.sigma, "non_psd_eps": config.non_psd_eps}
+    out: dict = {
+        "dtype": "float64",
+        "alpha": config.alpha,
+        "rbf_sigma": config.sigma,
+        "non_psd_eps": config.non_psd_eps,
+    }
     for name in FIGURE_KERNELS:
-        out[name] = {**dataclasses.asdict(scores[name]), "gram_min_eigenvalue": result.gram_min_eigenvalue[name]}
+        out[name] = {
+            **dataclasses.asdict(scores[name]),
+            "gram_min_eigenvalue": result.gram_min_eigenvalue[name],
+        }
     out["non_psd_min_eigenvalue"] = result.gram_min_eigenvalue["non_psd"]
     out["non_psd_detail"] = {
         "gram_is_minus_identity": result.gram_is_minus_identity,
@@ -237,12 +283,19 @@ def results_json(result: PerceptronResult) -> dict:
         "beta_equals_alpha_times_y_minus_1": result.beta_equals_alpha_times_y_minus_1,
     }
     identity = scores["identity"]
-    out["identity_kernel_contrast"] = {"train_accuracy": identity.train_accuracy,
-                                       "test_accuracy": identity.test_accuracy}
+    out["identity_kernel_contrast"] = {
+        "train_accuracy": identity.train_accuracy,
+        "test_accuracy": identity.test_accuracy,
+    }
     out["dual_equals_primal"] = {k: r.max_abs_error for k, r in result.dual_primal.items()}
     out["dual_equals_primal_detail"] = {
-        k: {"max_rel_error": r.max_rel_error, "ok": r.ok, "coefficients_equal": r.coefficients_equal,
-            "labels_agree": r.labels_agree, "n_eval": r.n_eval}
+        k: {
+            "max_rel_error": r.max_rel_error,
+            "ok": r.ok,
+            "coefficients_equal": r.coefficients_equal,
+            "labels_agree": r.labels_agree,
+            "n_eval": r.n_eval,
+        }
         for k, r in result.dual_primal.items()
     }
     poly = scores["polynomial"]

@@ -33,7 +33,8 @@ CONFIG = Config()
 # The write-up gives no numbers for §3 (its figure 2 is a set of pictures), only these qualitative claims:
 WRITEUP_DOT = "linear boundary; 'does not work well' (fig. 2a)"  # write-up §3(c)
 WRITEUP_RBF = "'does much better', circular boundary (fig. 2b)"  # write-up §3(c)
-WRITEUP_NON_PSD = "'every data point is predicted to be in the blue region' (fig. 2c)"  # write-up §3(c)
+# write-up §3(c)
+WRITEUP_NON_PSD = "'every data point is predicted to be in the blue region' (fig. 2c)"
 WRITEUP_NON_PSD_WHY = "'not PSD ... it cannot be a valid function'"  # write-up §3(c)
 
 # The kernels of the figure (write-up fig. 2), in its order, with their panel titles.

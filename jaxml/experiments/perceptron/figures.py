@@ -18,12 +18,21 @@ def _panel(ax, name: str, result: PerceptronResult, test) -> None:
     gx, gy = np.meshgrid(result.grid, result.grid)
     z = result.grid_labels[name]
     # class 0: orange, class 1: blue (as the course starter's plot, where the write-up's fig. 2c is all blue)
-    ax.pcolormesh(gx, gy, z, cmap=ListedColormap(["#fdd9b5", "#b5d3fd"]), vmin=0, vmax=1, shading="auto")
+    ax.pcolormesh(
+        gx, gy, z, cmap=ListedColormap(["#fdd9b5", "#b5d3fd"]), vmin=0, vmax=1, shading="auto"
+    )
     if 0 < z.mean() < 1:
         ax.contour(gx, gy, z, levels=[0.5], colors="k", linewidths=1)
     x, y = np.asarray(test.x), np.asarray(test.y)
-    ax.scatter(*x[y == 0].T, marker="o", s=16, c="#d9480f", edgecolors="k", linewidths=0.3,
-               label="test y = 0 (outer ring)")
+    ax.scatter(
+        *x[y == 0].T,
+        marker="o",
+        s=16,
+        c="#d9480f",
+        edgecolors="k",
+        linewidths=0.3,
+        label="test y = 0 (outer ring)",
+    )
     ax.scatter(*x[y == 1].T, marker="x", s=20, c="#1c4fb0", label="test y = 1 (inner disc)")
     lim = float(result.grid[-1])
     ax.set_title(TITLES[name], fontsize=11)
@@ -54,8 +63,11 @@ def figures(result: PerceptronResult, data: dict, out_dir: Path) -> list[str]:
         _panel(ax, name, result, data["test"])
     axes[0].set_ylabel("x1")
     axes[0].legend(loc="lower left", fontsize=8, framealpha=0.9)
-    fig.suptitle("Kernel perceptron, one pass, alpha = 0.5: decision regions (orange = 0, blue = 1) "
-                 "and the test points", fontsize=12)
+    fig.suptitle(
+        "Kernel perceptron, one pass, alpha = 0.5: decision regions (orange = 0, blue = 1) "
+        "and the test points",
+        fontsize=12,
+    )
     fig.tight_layout()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -14,39 +14,72 @@ def rows(result: PerceptronResult) -> list[Row]:
     min_eig = result.gram_min_eigenvalue["non_psd"]
     dp, scale = result.dual_primal, result.scale
     return [
-        Row("dot kernel: train / test accuracy", f"{dot.train_accuracy:.3f} / {dot.test_accuracy:.3f}", WRITEUP_DOT,
+        Row(
+            "dot kernel: train / test accuracy",
+            f"{dot.train_accuracy:.3f} / {dot.test_accuracy:.3f}",
+            WRITEUP_DOT,
             "reproduced" if dot.test_accuracy < 0.7 else "differs",
             "no intercept, so the boundary theta^T x = 0 is a line through the rings' common centre: about "
-            "chance on either side"),
-        Row("RBF kernel (sigma = 1): train / test accuracy", f"{rbf.train_accuracy:.3f} / {rbf.test_accuracy:.3f}",
-            WRITEUP_RBF, "reproduced" if rbf_margin >= 0.2 else "differs",
+            "chance on either side",
+        ),
+        Row(
+            "RBF kernel (sigma = 1): train / test accuracy",
+            f"{rbf.train_accuracy:.3f} / {rbf.test_accuracy:.3f}",
+            WRITEUP_RBF,
+            "reproduced" if rbf_margin >= 0.2 else "differs",
             f"beats the dot kernel by {100 * rbf_margin:.1f} points of test accuracy; "
-            "a closed boundary around the inner disc (figure)"),
-        Row("non-PSD kernel: fraction of test points predicted 1", f"{non_psd.predicted_positive_fraction:.3f}",
-            WRITEUP_NON_PSD, "reproduced" if non_psd.predicted_positive_fraction >= 0.95 else "differs",
+            "a closed boundary around the inner disc (figure)",
+        ),
+        Row(
+            "non-PSD kernel: fraction of test points predicted 1",
+            f"{non_psd.predicted_positive_fraction:.3f}",
+            WRITEUP_NON_PSD,
+            "reproduced" if non_psd.predicted_positive_fraction >= 0.95 else "differs",
             f"train / test accuracy {non_psd.train_accuracy:.3f} / {non_psd.test_accuracy:.3f} = the share "
-            "of class 1; derived from the update rule in the notes (beta_i = alpha (y_i - 1), h == 1)"),
-        Row("non-PSD Gram matrix on the 200 training points: smallest eigenvalue", f"{min_eig:.3g}", "not PSD",
+            "of class 1; derived from the update rule in the notes (beta_i = alpha (y_i - 1), h == 1)",
+        ),
+        Row(
+            "non-PSD Gram matrix on the 200 training points: smallest eigenvalue",
+            f"{min_eig:.3g}",
+            "not PSD",
             "reproduced" if min_eig < 0 else "differs",
-            "the Gram matrix is exactly -I" if result.gram_is_minus_identity
-            else "Gram matrix is not -I (close points)"),
-        Row("why the non-PSD kernel fails",
+            "the Gram matrix is exactly -I"
+            if result.gram_is_minus_identity
+            else "Gram matrix is not -I (close points)",
+        ),
+        Row(
+            "why the non-PSD kernel fails",
             "K is not a valid kernel (no phi with K = <phi, phi>); K <= 0 makes every margin >= 0 "
-            "(here exactly 0), and g(0) = 1", WRITEUP_NON_PSD_WHY, "erratum",
+            "(here exactly 0), and g(0) = 1",
+            WRITEUP_NON_PSD_WHY,
+            "erratum",
             "imprecise, conclusion right: K is a well-defined function but not a kernel, since K(x, x) = -1 "
             "cannot equal ||phi(x)||^2 >= 0 (Gram eigenvalue -1); the single class follows from the update "
-            "rule: beta_i = alpha (y_i - 1) <= 0, every margin >= 0, g = 1 (see notes)"),
-        Row("dual == primal, dot kernel: max |margin or theta difference|", f"{dp['dot'].max_abs_error:.2e}",
-            "derived (§3(a)(i)-(iii))", "reproduced" if dp["dot"].ok else "differs",
-            str(dp["dot"]).split("\n")[0]),
-        Row("dual == primal, polynomial (1 + x^T z)^2 with explicit phi: max difference",
-            f"{dp['polynomial'].max_abs_error:.2e}", "", "new" if dp["polynomial"].ok else "differs",
-            str(dp["polynomial"]).split("\n")[0]),
-        Row(f"scale: RBF perceptron on {scale.n:,} synthetic ring points",
+            "rule: beta_i = alpha (y_i - 1) <= 0, every margin >= 0, g = 1 (see notes)",
+        ),
+        Row(
+            "dual == primal, dot kernel: max |margin or theta difference|",
+            f"{dp['dot'].max_abs_error:.2e}",
+            "derived (§3(a)(i)-(iii))",
+            "reproduced" if dp["dot"].ok else "differs",
+            str(dp["dot"]).split("\n")[0],
+        ),
+        Row(
+            "dual == primal, polynomial (1 + x^T z)^2 with explicit phi: max difference",
+            f"{dp['polynomial'].max_abs_error:.2e}",
+            "",
+            "new" if dp["polynomial"].ok else "differs",
+            str(dp["polynomial"]).split("\n")[0],
+        ),
+        Row(
+            f"scale: RBF perceptron on {scale.n:,} synthetic ring points",
             f"fit {scale.fit_seconds:.1f} s, predict {scale.predict_seconds:.1f} s, test acc "
-            f"{scale.test_accuracy:.3f}", "", "new",
+            f"{scale.test_accuracy:.3f}",
+            "",
+            "new",
             f"O(n) memory per step, predictions in blocks of {scale.block_rows} rows; the {scale.n}x{scale.n} Gram "
-            f"matrix ({scale.n * scale.n * 8 / 2**30:.1f} GiB in float64) is never formed"),
+            f"matrix ({scale.n * scale.n * 8 / 2**30:.1f} GiB in float64) is never formed",
+        ),
     ]
 
 
@@ -114,5 +147,7 @@ in blocks of {scale.block_rows} rows ({scale.predict_seconds:.1f} s on {batch_de
 ({scale.n * scale.n * 8 / 2**30:.1f} GiB).
 """
     if not real:
-        text = "Synthetic stand-in rings (not the course's files): numbers are illustrative.\n" + text
+        text = (
+            "Synthetic stand-in rings (not the course's files): numbers are illustrative.\n" + text
+        )
     return text
