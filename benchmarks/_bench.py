@@ -60,8 +60,17 @@ class Ctx:
 
         return jax.default_device(self.device) if self.device is not None else placed(kind)
 
-    def timed_pair(self, name: str, jax_fn, numpy_fn, *, kind: str, sklearn_fn=None, sklearn_repeats=None,
-                   repeats=None) -> dict:
+    def timed_pair(
+        self,
+        name: str,
+        jax_fn,
+        numpy_fn,
+        *,
+        kind: str,
+        sklearn_fn=None,
+        sklearn_repeats=None,
+        repeats=None,
+    ) -> dict:
         """Time ``jax_fn`` (placed for ``kind``) beside its peers; on a second device reuse the NumPy times.
 
         Returns:
@@ -74,8 +83,13 @@ class Ctx:
             with self.placed(kind):
                 return jax_fn()
 
-        t = timing.time_pair(jax_call, None if reuse else numpy_fn, repeats=repeats,
-                             sklearn_fn=None if reuse else sklearn_fn, sklearn_repeats=sklearn_repeats)
+        t = timing.time_pair(
+            jax_call,
+            None if reuse else numpy_fn,
+            repeats=repeats,
+            sklearn_fn=None if reuse else sklearn_fn,
+            sklearn_repeats=sklearn_repeats,
+        )
         if reuse:
             t["numpy"], t["sklearn"] = self.numpy_times[name]
         else:
@@ -109,8 +123,15 @@ class Row:
 def row(name: str, what: str, t: dict, **kw) -> Row:
     """A :class:`Row` from the timings of :meth:`Ctx.timed_pair`."""
     j, n, s = t.get("jax"), t.get("numpy"), t.get("sklearn")
-    return Row(name, what, jax_s=j.median if j else None, jax_compile_s=j.compile if j else None,
-               numpy_s=n.median if n else None, sklearn_s=s.median if s else None, **kw)
+    return Row(
+        name,
+        what,
+        jax_s=j.median if j else None,
+        jax_compile_s=j.compile if j else None,
+        numpy_s=n.median if n else None,
+        sklearn_s=s.median if s else None,
+        **kw,
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,12 +180,24 @@ def _met(r: Row) -> str:
 
 def markdown_table(rows: list[Row]) -> str:
     """The results table: one line per :class:`Row`."""
-    head = ("| benchmark | what | JAX (median s) | JAX compile (s) | NumPy (median s) | ratio NumPy/JAX | "
-            "sklearn (s) | agreement | target | met? |")
+    head = (
+        "| benchmark | what | JAX (median s) | JAX compile (s) | NumPy (median s) | ratio NumPy/JAX | "
+        "sklearn (s) | agreement | target | met? |"
+    )
     lines = [head, "|" + "---|" * 10]
     for r in rows:
-        cells = [r.benchmark, r.what, fmt_s(r.jax_s), fmt_s(r.jax_compile_s), fmt_s(r.numpy_s),
-                 fmt_ratio(r.ratio), fmt_s(r.sklearn_s), r.agreement, r.target, _met(r)]
+        cells = [
+            r.benchmark,
+            r.what,
+            fmt_s(r.jax_s),
+            fmt_s(r.jax_compile_s),
+            fmt_s(r.numpy_s),
+            fmt_ratio(r.ratio),
+            fmt_s(r.sklearn_s),
+            r.agreement,
+            r.target,
+            _met(r),
+        ]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines)
 

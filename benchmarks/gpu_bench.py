@@ -11,7 +11,12 @@ import sec56_network
 from _bench import Ctx, Row, markdown_table
 
 NOMINAL_BANDWIDTH = {  # bytes/s, vendor figures for the HBM of common data-centre GPUs
-    "H200": 4.8e12, "H100": 3.35e12, "A100": 2.0e12, "V100": 0.9e12, "L4": 0.3e12, "A10": 0.6e12,
+    "H200": 4.8e12,
+    "H100": 3.35e12,
+    "A100": 2.0e12,
+    "V100": 0.9e12,
+    "L4": 0.3e12,
+    "A10": 0.6e12,
 }
 BN_SHAPE = (4096, 1024)
 
@@ -49,9 +54,11 @@ def _floor_lines(rows: list[Row], device) -> list[str]:
     lines = []
     for r in rows:
         floor = bytes_moved / bw
-        text = (f"- {r.what}: {r.jax_s * 1e3:.3f} ms; memory-bandwidth floor ({bytes_moved / 2**20:.0f} MiB: read x "
-                f"and dy, write dx, each m×d float32 once) at the measured copy bandwidth {bw / 1e9:.0f} GB/s: "
-                f"{floor * 1e3:.3f} ms → {r.jax_s / floor:.1f}× the floor")
+        text = (
+            f"- {r.what}: {r.jax_s * 1e3:.3f} ms; memory-bandwidth floor ({bytes_moved / 2**20:.0f} MiB: read x "
+            f"and dy, write dx, each m×d float32 once) at the measured copy bandwidth {bw / 1e9:.0f} GB/s: "
+            f"{floor * 1e3:.3f} ms → {r.jax_s / floor:.1f}× the floor"
+        )
         if nominal:
             text += f"; at the nominal {nominal / 1e12:.2f} TB/s: {r.jax_s / (bytes_moved / nominal):.1f}× the floor"
         lines.append(text)
@@ -76,9 +83,15 @@ def gpu_section(ctx: Ctx, benches, device=None) -> str:
                 rows.append(Row(name, f"FAILED on GPU: {type(exc).__name__}: {exc}"))
         rows += cli_bench.bench_verify(ctx)
         bn = sec56_network.bench_batchnorm(ctx, *BN_SHAPE)
-        lines = [f"## GPU: {device.device_kind} ({device.platform}:{device.id})", "",
-                 "Same benchmarks, JAX on the GPU (NumPy columns: the CPU medians above).", "",
-                 markdown_table(rows + bn), "", *_floor_lines(bn, device)]
+        lines = [
+            f"## GPU: {device.device_kind} ({device.platform}:{device.id})",
+            "",
+            "Same benchmarks, JAX on the GPU (NumPy columns: the CPU medians above).",
+            "",
+            markdown_table(rows + bn),
+            "",
+            *_floor_lines(bn, device),
+        ]
     finally:
         ctx.device = None
     return "\n".join(lines) + "\n"

@@ -75,7 +75,9 @@ def _ascent_constant(x, y, theta, learning_rate, tol2, max_iterations, record) -
         sub(y, z, out=z)  # y − h
         dot(xt, z, out=delta)  # α ∇ℓ(θ) = (α/n) Xᵀ(y − h)
         add(theta, delta, out=new)  # θ_new = θ + α ∇ℓ(θ)
-        sub(new, theta, out=delta)  # Δθ = θ_new − θ as stored (the course's ‖θ_new − θ‖, rounding included)
+        sub(
+            new, theta, out=delta
+        )  # Δθ = θ_new − θ as stored (the course's ‖θ_new − θ‖, rounding included)
         theta, new = new, theta
         t += 1
         if t in record:
@@ -86,7 +88,9 @@ def _ascent_constant(x, y, theta, learning_rate, tol2, max_iterations, record) -
     return theta, t, step2, recorded
 
 
-def _ascent_general(x, y, theta, learning_rate, schedule_power, l2, tol2, max_iterations, record) -> tuple:
+def _ascent_general(
+    x, y, theta, learning_rate, schedule_power, l2, tol2, max_iterations, record
+) -> tuple:
     """A decreasing rate α_t = α₀/t^p and/or the L2 penalty: θ ← θ + α_t (∇ℓ(θ) − λθ). Returns as above."""
     n, d = x.shape
     xt = np.ascontiguousarray(x.T) / n
@@ -114,8 +118,17 @@ def _ascent_general(x, y, theta, learning_rate, schedule_power, l2, tol2, max_it
 
 
 @one_blas_thread
-def logistic_gradient_ascent(x, y, *, learning_rate: float, tol: float, max_iterations: int,
-                             schedule_power: float | None = None, l2: float = 0.0, record_at=()) -> dict:
+def logistic_gradient_ascent(
+    x,
+    y,
+    *,
+    learning_rate: float,
+    tol: float,
+    max_iterations: int,
+    schedule_power: float | None = None,
+    l2: float = 0.0,
+    record_at=(),
+) -> dict:
     """θ ← θ + α_t (∇ℓ(θ) − λθ) from θ = 0, ∇ℓ = (1/n) Xᵀ(y − σ(Xθ)), until ‖Δθ‖ < tol (the course's rule).
 
     The peer of ``jaxml.models.logistic.fit`` (a constant rate, ``inverse_power_schedule(α₀, p)``: α_t = α₀/t^p,
@@ -139,17 +152,34 @@ def logistic_gradient_ascent(x, y, *, learning_rate: float, tol: float, max_iter
     theta = np.zeros(x.shape[1])
     record, tol2 = {int(t) for t in record_at}, tol * tol
     if schedule_power is None and l2 == 0.0:
-        theta, t, step2, recorded = _ascent_constant(x, y, theta, learning_rate, tol2, max_iterations, record)
+        theta, t, step2, recorded = _ascent_constant(
+            x, y, theta, learning_rate, tol2, max_iterations, record
+        )
     else:
-        theta, t, step2, recorded = _ascent_general(x, y, theta, learning_rate, schedule_power, l2, tol2,
-                                                    max_iterations, record)
-    return {"theta": theta, "iterations": t, "converged": bool(step2 < tol2), "step_norm": math.sqrt(step2),
-            "recorded": recorded}
+        theta, t, step2, recorded = _ascent_general(
+            x, y, theta, learning_rate, schedule_power, l2, tol2, max_iterations, record
+        )
+    return {
+        "theta": theta,
+        "iterations": t,
+        "converged": bool(step2 < tol2),
+        "step_norm": math.sqrt(step2),
+        "recorded": recorded,
+    }
 
 
 @one_blas_thread
-def linear_svm_adam(x, y, *, lam: float, steps: int, learning_rate: float = 1.0, b1: float = 0.9,
-                    b2: float = 0.999, eps: float = 1e-8) -> np.ndarray:
+def linear_svm_adam(
+    x,
+    y,
+    *,
+    lam: float,
+    steps: int,
+    learning_rate: float = 1.0,
+    b1: float = 0.9,
+    b2: float = 0.999,
+    eps: float = 1e-8,
+) -> np.ndarray:
     """Adam (cosine-decayed step) on J(θ) = (λ/2)‖w‖² + (1/n) Σ max(0, 1 − ỹ θᵀx), θ = (b, w), full batch.
 
     The peer of ``jaxml.models.linear_svm.fit`` with its default optimizer ``optax.adam(cosine_decay(lr, steps))``:
@@ -243,7 +273,9 @@ def rbf_table(radius: float, dmax: int) -> np.ndarray:
 
 
 @one_blas_thread
-def kernel_svm_train(kernel: np.ndarray, y, idx, *, lam: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+def kernel_svm_train(
+    kernel: np.ndarray, y, idx, *, lam: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The course's stochastic sub-gradient RBF-SVM (CS229 PS2 ``svm.py``), on a precomputed kernel matrix.
 
     For t = 1 … T with i = idx[t−1]:  margin = yᵢ (Kα)ᵢ;  g = (Mλαᵢ − yᵢ 1{margin < 1}) K[:, i];
@@ -261,7 +293,9 @@ def kernel_svm_train(kernel: np.ndarray, y, idx, *, lam: float | None = None) ->
     """
     m = kernel.shape[0]
     lam = 1.0 / (64.0 * m) if lam is None else lam
-    y_pm = (2.0 * np.asarray(y, dtype=np.float64) - 1.0).tolist()  # Python floats: cheap scalar arithmetic
+    y_pm = (
+        2.0 * np.asarray(y, dtype=np.float64) - 1.0
+    ).tolist()  # Python floats: cheap scalar arithmetic
     m_lam = m * lam
     alpha = np.zeros(m)
     alpha_sum = np.zeros(m)
@@ -281,13 +315,17 @@ def kernel_svm_train(kernel: np.ndarray, y, idx, *, lam: float | None = None) ->
     return alpha_sum / len(idx), alpha
 
 
-def kernel_svm_predict(sq_dist_query: np.ndarray, alpha_avg: np.ndarray, radius: float) -> np.ndarray:
+def kernel_svm_predict(
+    sq_dist_query: np.ndarray, alpha_avg: np.ndarray, radius: float
+) -> np.ndarray:
     """ŷ = 1{Σ_j ᾱ_j K(x, x_j) > 0}; ``sq_dist_query`` (n, M) integer squared distances to the training rows."""
     table = rbf_table(radius, int(sq_dist_query.max(initial=0)))
     return (table[sq_dist_query] @ alpha_avg > 0).astype(np.int32)
 
 
-def kernel_svm_radius_sweep(x_train, y_train, x_val, y_val, x_test, y_test, radii, idx_sweep, idx_test) -> dict:
+def kernel_svm_radius_sweep(
+    x_train, y_train, x_val, y_val, x_test, y_test, radii, idx_sweep, idx_test
+) -> dict:
     """The course's §2(d): fit the SVM for each radius (10·M steps), pick the best validation accuracy, refit on the
     training set with that radius and report the test accuracy.
 
@@ -319,9 +357,16 @@ def kernel_svm_radius_sweep(x_train, y_train, x_val, y_val, x_test, y_test, radi
     kernel = rbf_table(radii[best], dmax)[d_train]
     alpha_test, _ = kernel_svm_train(kernel, y_train, idx_test)
     del kernel
-    test_acc = float(np.mean(kernel_svm_predict(d_test, alpha_test, radii[best]) == np.asarray(y_test)))
-    return {"val_accuracy": accs, "best_radius": radii[best], "test_accuracy": test_acc,
-            "alpha_sweep": np.stack(alphas), "alpha_test": alpha_test}
+    test_acc = float(
+        np.mean(kernel_svm_predict(d_test, alpha_test, radii[best]) == np.asarray(y_test))
+    )
+    return {
+        "val_accuracy": accs,
+        "best_radius": radii[best],
+        "test_accuracy": test_acc,
+        "alpha_sweep": np.stack(alphas),
+        "alpha_test": alpha_test,
+    }
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -331,8 +376,9 @@ def kernel_svm_radius_sweep(x_train, y_train, x_val, y_val, x_test, y_test, radi
 KERNELS = ("dot", "rbf", "non_psd", "identity", "polynomial")
 
 
-def _sq_dists(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None,
-              tmp: np.ndarray | None = None) -> np.ndarray:
+def _sq_dists(
+    a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None, tmp: np.ndarray | None = None
+) -> np.ndarray:
     """‖aᵢ − bⱼ‖² summed from differences (as jaxml's kernels do), one feature at a time (small d), into ``out``.
 
     ``out`` and ``tmp`` are optional preallocated (len(a), len(b)) buffers: reusing them avoids fresh large
@@ -351,9 +397,16 @@ def _sq_dists(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None,
     return out
 
 
-def kernel_block(kernel: str, a: np.ndarray, b: np.ndarray, *, sigma: float | None = None,
-                 eps: float | None = None, out: np.ndarray | None = None,
-                 tmp: np.ndarray | None = None) -> np.ndarray:
+def kernel_block(
+    kernel: str,
+    a: np.ndarray,
+    b: np.ndarray,
+    *,
+    sigma: float | None = None,
+    eps: float | None = None,
+    out: np.ndarray | None = None,
+    tmp: np.ndarray | None = None,
+) -> np.ndarray:
     """K(aᵢ, bⱼ) for all pairs, into ``out`` when given (the kernels of ``jaxml.models.kernels``).
 
     "dot" aᵀb; "rbf" exp(−‖a − b‖²/(2σ²)); "non_psd" −1{‖a − b‖² < ε}; "identity" +1{‖a − b‖² < ε} (its PSD
@@ -380,8 +433,16 @@ def kernel_block(kernel: str, a: np.ndarray, b: np.ndarray, *, sigma: float | No
 
 
 @one_blas_thread
-def kernel_perceptron_fit(x, y, *, kernel: str, alpha: float, sigma: float | None = None, eps: float | None = None,
-                          block: int = 64) -> np.ndarray:
+def kernel_perceptron_fit(
+    x,
+    y,
+    *,
+    kernel: str,
+    alpha: float,
+    sigma: float | None = None,
+    eps: float | None = None,
+    block: int = 64,
+) -> np.ndarray:
     """One pass: βᵢ = α [yᵢ − g(Σ_{k<i} β_k K(x_k, x_i))], g(z) = 1{z ≥ 0} (write-up eq. 1).
 
     The peer of ``jaxml.models.perceptron.fit``. Kernel rows come in vectorised blocks of ``block`` examples
@@ -401,8 +462,15 @@ def kernel_perceptron_fit(x, y, *, kernel: str, alpha: float, sigma: float | Non
         stop = min(start + block, n)
         rows = stop - start
         # K(x_i, x_k) for i in the block and k < stop
-        k = kernel_block(kernel, x[start:stop], x[:stop], sigma=sigma, eps=eps, out=buf[:rows, :stop],
-                         tmp=tmp[:rows, :stop])
+        k = kernel_block(
+            kernel,
+            x[start:stop],
+            x[:stop],
+            sigma=sigma,
+            eps=eps,
+            out=buf[:rows, :stop],
+            tmp=tmp[:rows, :stop],
+        )
         for r in range(rows):
             i = start + r
             s = k[r, :i].dot(beta[:i])  # Σ_{k<i} β_k K(x_k, x_i)
@@ -410,8 +478,16 @@ def kernel_perceptron_fit(x, y, *, kernel: str, alpha: float, sigma: float | Non
     return beta
 
 
-def kernel_perceptron_margin(x_train, beta, z, *, kernel: str, sigma: float | None = None, eps: float | None = None,
-                             block_elements: int = 2**22) -> np.ndarray:
+def kernel_perceptron_margin(
+    x_train,
+    beta,
+    z,
+    *,
+    kernel: str,
+    sigma: float | None = None,
+    eps: float | None = None,
+    block_elements: int = 2**22,
+) -> np.ndarray:
     """f(zᵢ) = Σ_j β_j K(x_j, zᵢ), in blocks of rows of z (about ``block_elements`` kernel values at once).
 
     The peer of ``jaxml.models.perceptron.margin``.
@@ -423,14 +499,17 @@ def kernel_perceptron_margin(x_train, beta, z, *, kernel: str, sigma: float | No
     buf, tmp = np.empty((rows, n)), np.empty((rows, n))
     out = np.empty(z.shape[0])
     for start in range(0, z.shape[0], rows):
-        zb = z[start:start + rows]
-        k = kernel_block(kernel, zb, x_train, sigma=sigma, eps=eps, out=buf[:len(zb)], tmp=tmp[:len(zb)])
-        np.dot(k, beta, out=out[start:start + len(zb)])
+        zb = z[start : start + rows]
+        k = kernel_block(
+            kernel, zb, x_train, sigma=sigma, eps=eps, out=buf[: len(zb)], tmp=tmp[: len(zb)]
+        )
+        np.dot(k, beta, out=out[start : start + len(zb)])
     return out
 
 
-def kernel_perceptron_predict(x_train, beta, z, *, kernel: str, sigma: float | None = None,
-                              eps: float | None = None) -> np.ndarray:
+def kernel_perceptron_predict(
+    x_train, beta, z, *, kernel: str, sigma: float | None = None, eps: float | None = None
+) -> np.ndarray:
     """h(z) = g(f(z)) in {0., 1.} (the peer of ``jaxml.models.perceptron.predict``)."""
     margin = kernel_perceptron_margin(x_train, beta, z, kernel=kernel, sigma=sigma, eps=eps)
     return (margin >= 0.0).astype(np.float64)
@@ -464,7 +543,11 @@ def ridge_validation_grid(xs, ys, lams, x_val, y_val, *, rcond: float | None = N
     lam = lams[None, :, None]  # (1, L, 1)
     keep = e > rcond * e.max(axis=2, keepdims=True)
     with np.errstate(divide="ignore"):
-        f = np.where(lam > 0, 1.0 / (e + np.where(lam > 0, lam, 1.0)), np.where(keep, 1.0 / np.where(keep, e, 1.0), 0.0))
+        f = np.where(
+            lam > 0,
+            1.0 / (e + np.where(lam > 0, lam, 1.0)),
+            np.where(keep, 1.0 / np.where(keep, e, 1.0), 0.0),
+        )
     theta = np.matmul(f * b[:, None, :], vt)  # θ(λ) = V (f ⊙ b), stacked as rows: (N, L, d)
     residual = y_val[None, None, :] - theta @ x_val.T  # (N, L, m)
     return np.mean(residual**2, axis=2).T  # (L, N)
@@ -478,14 +561,20 @@ def ridge_validation_grid_solve(xs, ys, lams, x_val, y_val) -> np.ndarray:
         x, y = np.asarray(x), np.asarray(y)
         g, b = x.T @ x, x.T @ y
         eye = np.eye(g.shape[0])
-        thetas = [np.linalg.lstsq(x, y, rcond=None)[0] if lam == 0 else np.linalg.solve(g + lam * eye, b)
-                  for lam in lams]
-        out[:, j] = np.mean((np.asarray(y_val)[None, :] - np.stack(thetas) @ np.asarray(x_val).T) ** 2, axis=1)
+        thetas = [
+            np.linalg.lstsq(x, y, rcond=None)[0] if lam == 0 else np.linalg.solve(g + lam * eye, b)
+            for lam in lams
+        ]
+        out[:, j] = np.mean(
+            (np.asarray(y_val)[None, :] - np.stack(thetas) @ np.asarray(x_val).T) ** 2, axis=1
+        )
     return out
 
 
 @one_blas_thread
-def lasso_path_fista(x, y, gammas, *, rtol: float = 1e-10, max_iter: int = 50_000, restart: bool = True) -> dict:
+def lasso_path_fista(
+    x, y, gammas, *, rtol: float = 1e-10, max_iter: int = 50_000, restart: bool = True
+) -> dict:
     """min ‖y − Xθ‖² + γ‖θ‖₁ for every γ at once, by FISTA with adaptive restart, vectorised over γ.
 
     The algorithm of ``jaxml.models.lasso.path`` (FISTA vmapped over γ): step 1/L with L = 2 s_max(X)², the
@@ -548,7 +637,9 @@ def _csr(x):
 
 
 @one_blas_thread
-def sparse_logistic_fit(x, y, learning_rates, *, num_steps: int, l2: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def sparse_logistic_fit(
+    x, y, learning_rates, *, num_steps: int, l2: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Gradient ascent θ ← θ + α (Xᵀ(y − σ(Xθ + b)) − λθ), b ← b + α Σ(y − σ(Xθ + b)) (the SUM log-likelihood),
     from 0, for every learning rate α of the grid at once (columns of a (V, G) matrix), with scipy.sparse products.
 

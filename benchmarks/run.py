@@ -47,20 +47,50 @@ def _log(msg: str) -> None:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", metavar="DIR", default=None, help="the cs229-ps2 data directory (default $JAXML_DATA)")
-    p.add_argument("--quick", action="store_true", help="fewer repeats, smaller step counts (targets not judged)")
-    p.add_argument("--out", default=str(HERE / "RESULTS.md"), help="markdown output (default benchmarks/RESULTS.md)")
-    p.add_argument("--only", nargs="+", metavar="NAME", choices=[n for n, _ in BENCHES] + ["reproduce"],
-                   help="run only these benchmarks")
-    p.add_argument("--repeats", type=int, default=None, help="timed repeats per benchmark (default 5; quick 3)")
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--data",
+        metavar="DIR",
+        default=None,
+        help="the cs229-ps2 data directory (default $JAXML_DATA)",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="fewer repeats, smaller step counts (targets not judged)",
+    )
+    p.add_argument(
+        "--out",
+        default=str(HERE / "RESULTS.md"),
+        help="markdown output (default benchmarks/RESULTS.md)",
+    )
+    p.add_argument(
+        "--only",
+        nargs="+",
+        metavar="NAME",
+        choices=[n for n, _ in BENCHES] + ["reproduce"],
+        help="run only these benchmarks",
+    )
+    p.add_argument(
+        "--repeats", type=int, default=None, help="timed repeats per benchmark (default 5; quick 3)"
+    )
     p.add_argument("--seed", type=int, default=0, help="the `jaxml reproduce --seed` (default 0)")
-    p.add_argument("--no-reproduce", action="store_true", help="skip the end-to-end `jaxml reproduce` benchmark")
-    p.add_argument("--blas-threads", type=int, default=1,
-                   help="OpenBLAS threads for NumPy, SciPy and jaxlib's LAPACK calls, here and in the child "
-                        "processes (default 1; 0 = the libraries' default). On a busy 2-core machine a 2-thread "
-                        "OpenBLAS stalls whenever a helper thread is descheduled: the same 13 eigh of 500×500 "
-                        "took 0.4-8.7 s with 2 threads and 0.22-0.23 s with 1, in JAX and NumPy alike.")
+    p.add_argument(
+        "--no-reproduce",
+        action="store_true",
+        help="skip the end-to-end `jaxml reproduce` benchmark",
+    )
+    p.add_argument(
+        "--blas-threads",
+        type=int,
+        default=1,
+        help="OpenBLAS threads for NumPy, SciPy and jaxlib's LAPACK calls, here and in the child "
+        "processes (default 1; 0 = the libraries' default). On a busy 2-core machine a 2-thread "
+        "OpenBLAS stalls whenever a helper thread is descheduled: the same 13 eigh of 500×500 "
+        "took 0.4-8.7 s with 2 threads and 0.22-0.23 s with 1, in JAX and NumPy alike.",
+    )
     return p.parse_args(argv)
 
 
@@ -85,10 +115,18 @@ def main(argv=None) -> int:
 
     jaxml.enable_float64()  # the experiments' numbers are float64 numbers, as the CLI computes them
     source = locate(args.data or os.environ.get("JAXML_DATA") or None)
-    ctx = Ctx(data=source, data_dir=str(source.root) if source.root else None, quick=args.quick,
-              repeats=args.repeats or (3 if args.quick else 5), log=_log, seed=args.seed,
-              blas_threads=args.blas_threads or None)
-    jax.block_until_ready(jnp.linalg.eigh(jnp.eye(2)))  # load jaxlib's LAPACK before the BLAS pools are limited
+    ctx = Ctx(
+        data=source,
+        data_dir=str(source.root) if source.root else None,
+        quick=args.quick,
+        repeats=args.repeats or (3 if args.quick else 5),
+        log=_log,
+        seed=args.seed,
+        blas_threads=args.blas_threads or None,
+    )
+    jax.block_until_ready(
+        jnp.linalg.eigh(jnp.eye(2))
+    )  # load jaxlib's LAPACK before the BLAS pools are limited
     with _blas_limiter(ctx.blas_threads):
         text = run(args, ctx)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -116,7 +154,9 @@ def run(args, ctx: Ctx) -> str:
     """Every selected benchmark, the reproduce benchmark, the GPU section: the whole markdown text."""
     info = timing.machine_info()
     info["blas_threads"] = str(ctx.blas_threads or "library default")
-    _log(f"benchmarks: data {ctx.data.describe()}; {'quick' if args.quick else 'full'} run, {ctx.repeats} repeats")
+    _log(
+        f"benchmarks: data {ctx.data.describe()}; {'quick' if args.quick else 'full'} run, {ctx.repeats} repeats"
+    )
     _log("machine: " + ", ".join(f"{k} {v}" for k, v in info.items()))
     start = time.perf_counter()
     selected = [(n, f) for n, f in BENCHES if not args.only or n in args.only]
@@ -138,22 +178,32 @@ def header(args, ctx: Ctx, info: dict, elapsed: float) -> str:
     """The results' header: date, run, machine and load, versions, BLAS threading, data, how to read the table."""
     load_end = " ".join(f"{v:.2f}" for v in os.getloadavg())
     run_kind = "--quick (reduced sizes, targets not judged)" if args.quick else "full"
-    return "\n".join([
-        "# jaxml benchmarks: JAX vs NumPy vs scikit-learn",
-        "",
-        f"- date: {info['date']}; run: {run_kind}, {ctx.repeats} repeats (medians), {elapsed / 60:.1f} min in all",
-        (f"- machine: {info['nproc']} cores, {info['cpu']}, {info.get('memory', '?')} RAM; load average at start "
-         f"{info.get('loadavg', '?')}, at the end {load_end} (1, 5, 15 min; other processes may have run meanwhile)"),
-        (f"- Python {info['python']}, jax {info['jax']} (jaxlib {info['jaxlib']}), numpy {info['numpy']}, "
-         f"scipy {info['scipy']}, scikit-learn {info['sklearn']}, optax {info['optax']}"),
-        (f"- BLAS: {info['blas']}; OPENBLAS_CORETYPE={info['OPENBLAS_CORETYPE']}; limited to "
-         f"{info['blas_threads']} thread(s) for NumPy, SciPy and jaxlib's LAPACK, here and in the child processes "
-         "(--blas-threads); XLA's own thread pool left at its default"),
-        f"- data: {ctx.data.describe()}; `jaxml reproduce --seed {ctx.seed}`",
-        ("- JAX on the CPU, float64 except the batch-norm rows (float32); JAX timed after a warm-up call, "
-         "'JAX compile' = first call − median. Ratio = NumPy median / JAX median (> 1: JAX faster)."),
-        "",
-    ])
+    return "\n".join(
+        [
+            "# jaxml benchmarks: JAX vs NumPy vs scikit-learn",
+            "",
+            f"- date: {info['date']}; run: {run_kind}, {ctx.repeats} repeats (medians), {elapsed / 60:.1f} min in all",
+            (
+                f"- machine: {info['nproc']} cores, {info['cpu']}, {info.get('memory', '?')} RAM; load average at start "
+                f"{info.get('loadavg', '?')}, at the end {load_end} (1, 5, 15 min; other processes may have run meanwhile)"
+            ),
+            (
+                f"- Python {info['python']}, jax {info['jax']} (jaxlib {info['jaxlib']}), numpy {info['numpy']}, "
+                f"scipy {info['scipy']}, scikit-learn {info['sklearn']}, optax {info['optax']}"
+            ),
+            (
+                f"- BLAS: {info['blas']}; OPENBLAS_CORETYPE={info['OPENBLAS_CORETYPE']}; limited to "
+                f"{info['blas_threads']} thread(s) for NumPy, SciPy and jaxlib's LAPACK, here and in the child processes "
+                "(--blas-threads); XLA's own thread pool left at its default"
+            ),
+            f"- data: {ctx.data.describe()}; `jaxml reproduce --seed {ctx.seed}`",
+            (
+                "- JAX on the CPU, float64 except the batch-norm rows (float32); JAX timed after a warm-up call, "
+                "'JAX compile' = first call − median. Ratio = NumPy median / JAX median (> 1: JAX faster)."
+            ),
+            "",
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -67,21 +67,39 @@ def bench_naive_bayes(ctx: Ctx) -> list[Row]:
         from sklearn.naive_bayes import MultinomialNB
 
         def sklearn_fn():
-            clf = MultinomialNB(alpha=1.0).fit(x["train"], y["train"])  # Laplace smoothing, as naive_bayes.fit
+            clf = MultinomialNB(alpha=1.0).fit(
+                x["train"], y["train"]
+            )  # Laplace smoothing, as naive_bayes.fit
             return clf, clf.predict(x["test"])
 
-    t = ctx.timed_pair("naive_bayes", jax_fn, numpy_fn, kind="batched", sklearn_fn=sklearn_fn,
-                       repeats=max(ctx.repeats, 21))
+    t = ctx.timed_pair(
+        "naive_bayes",
+        jax_fn,
+        numpy_fn,
+        kind="batched",
+        sklearn_fn=sklearn_fn,
+        repeats=max(ctx.repeats, 21),
+    )
     (model, pred_j), (log_phi, pred_n) = t["jax"].result, t["numpy"].result
-    agree = (f"log φ max abs diff {maxabs(model.log_phi, log_phi):.1e}; test acc JAX {accuracy(pred_j, y['test']):.4f}, "
-             f"NumPy {accuracy(pred_n, y['test']):.4f}")
+    agree = (
+        f"log φ max abs diff {maxabs(model.log_phi, log_phi):.1e}; test acc JAX {accuracy(pred_j, y['test']):.4f}, "
+        f"NumPy {accuracy(pred_n, y['test']):.4f}"
+    )
     if t["sklearn"] is not None:
         clf, pred_s = t["sklearn"].result
-        agree += (f", sklearn {accuracy(pred_s, y['test']):.4f} (log φ vs feature_log_prob_ "
-                  f"{maxabs(model.log_phi, clf.feature_log_prob_):.1e})")
+        agree += (
+            f", sklearn {accuracy(pred_s, y['test']):.4f} (log φ vs feature_log_prob_ "
+            f"{maxabs(model.log_phi, clf.feature_log_prob_):.1e})"
+        )
     n, v = x["train"].shape
-    return [row("§2(b) naive Bayes", f"fit on {n}×{v} counts + predict {len(y['test'])} (sklearn: MultinomialNB)",
-                t, agreement=agree)]
+    return [
+        row(
+            "§2(b) naive Bayes",
+            f"fit on {n}×{v} counts + predict {len(y['test'])} (sklearn: MultinomialNB)",
+            t,
+            agreement=agree,
+        )
+    ]
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -98,14 +116,21 @@ def _jax_sweep(x, y, radii, idx_sweep, idx_test, *, joint: bool = True) -> dict:
         val = np.mean(np.asarray(kernel_svm.predict(fit, x["val"])) == y["val"][None], axis=1)
         alphas, lam = np.asarray(fit.alpha), fit.lam
     else:  # one scan per radius
-        fits = [kernel_svm.fit(x["train"], y["train"], r, indices=idx_sweep, chunks=1) for r in radii]
+        fits = [
+            kernel_svm.fit(x["train"], y["train"], r, indices=idx_sweep, chunks=1) for r in radii
+        ]
         val = np.array([accuracy(kernel_svm.predict(f, x["val"]), y["val"]) for f in fits])
         alphas, lam = np.stack([np.asarray(f.alpha) for f in fits]), fits[0].lam
     best = int(np.argmax(val))
     fit_test = kernel_svm.fit(x["train"], y["train"], radii[best], indices=idx_test, chunks=1)
-    return {"val_accuracy": val.tolist(), "best_radius": radii[best], "alpha_sweep": alphas, "lam": lam,
-            "test_accuracy": accuracy(kernel_svm.predict(fit_test, x["test"]), y["test"]),
-            "alpha_test": np.asarray(fit_test.alpha)}
+    return {
+        "val_accuracy": val.tolist(),
+        "best_radius": radii[best],
+        "alpha_sweep": alphas,
+        "lam": lam,
+        "test_accuracy": accuracy(kernel_svm.predict(fit_test, x["test"]), y["test"]),
+        "alpha_test": np.asarray(fit_test.alpha),
+    }
 
 
 def _sklearn_sweep(x, y, radii, c: float):
@@ -113,7 +138,10 @@ def _sklearn_sweep(x, y, radii, c: float):
     from sklearn.svm import SVC
 
     xb = x["train"] > 0
-    d = {k: peers.binary_sq_distances(x[k] > 0, None if k == "train" else xb) for k in ("train", "val", "test")}
+    d = {
+        k: peers.binary_sq_distances(x[k] > 0, None if k == "train" else xb)
+        for k in ("train", "val", "test")
+    }
     dmax = int(max(v.max() for v in d.values()))
     accs = []
     for r in radii:
@@ -127,10 +155,14 @@ def _sklearn_sweep(x, y, radii, c: float):
 
 
 def _sweep_agreement(rj: dict, rn: dict, sk) -> str:
-    diff = max(maxabs(rj["alpha_sweep"], rn["alpha_sweep"]), maxabs(rj["alpha_test"], rn["alpha_test"]))
-    text = (f"ᾱ max abs diff {diff:.1e}; val acc equal: {rj['val_accuracy'] == rn['val_accuracy']}; best r "
-            f"{rj['best_radius']:g} / {rn['best_radius']:g}; test acc {rj['test_accuracy']:.4f} / "
-            f"{rn['test_accuracy']:.4f}")
+    diff = max(
+        maxabs(rj["alpha_sweep"], rn["alpha_sweep"]), maxabs(rj["alpha_test"], rn["alpha_test"])
+    )
+    text = (
+        f"ᾱ max abs diff {diff:.1e}; val acc equal: {rj['val_accuracy'] == rn['val_accuracy']}; best r "
+        f"{rj['best_radius']:g} / {rn['best_radius']:g}; test acc {rj['test_accuracy']:.4f} / "
+        f"{rn['test_accuracy']:.4f}"
+    )
     if sk is not None:
         (accs, r_s, test_s), c = sk.result, rj["C"]
         text += f"; sklearn SVC(C={c:g}): val acc {[round(a, 4) for a in accs]}, best r {r_s:g}, test acc {test_s:.4f}"
@@ -142,35 +174,66 @@ def bench_svm_sweep(ctx: Ctx) -> list[Row]:
     s = spam_inputs(ctx)
     x, y = s["x"], s["y"]
     radii, m = list(_config().radii), x["train"].shape[0]
-    idx_sweep, idx_test = starter_streams(m, 2, _config().starter_seed, steps=m if ctx.quick else None)
+    idx_sweep, idx_test = starter_streams(
+        m, 2, _config().starter_seed, steps=m if ctx.quick else None
+    )
     seen: dict = {}
 
     def jax_fn():
         out = _jax_sweep(x, y, radii, idx_sweep, idx_test)
-        seen["C"] = out["C"] = 1.0 / (out["lam"] * m)  # C = 1/(λM): the library's λ = 1/(64 M) is C = 64
+        seen["C"] = out["C"] = 1.0 / (
+            out["lam"] * m
+        )  # C = 1/(λM): the library's λ = 1/(64 M) is C = 64
         return out
 
     def numpy_fn():
-        return peers.kernel_svm_radius_sweep(x["train"], y["train"], x["val"], y["val"], x["test"], y["test"],
-                                             radii, idx_sweep, idx_test)
+        return peers.kernel_svm_radius_sweep(
+            x["train"],
+            y["train"],
+            x["val"],
+            y["val"],
+            x["test"],
+            y["test"],
+            radii,
+            idx_sweep,
+            idx_test,
+        )
 
     sklearn_fn = (lambda: _sklearn_sweep(x, y, radii, seen["C"])) if sklearn_available() else None
-    t = ctx.timed_pair("svm_sweep", jax_fn, numpy_fn, kind="sequential", sklearn_fn=sklearn_fn, sklearn_repeats=1)
+    t = ctx.timed_pair(
+        "svm_sweep", jax_fn, numpy_fn, kind="sequential", sklearn_fn=sklearn_fn, sklearn_repeats=1
+    )
     rj, rn = t["jax"].result, t["numpy"].result
     ratio = t["numpy"].median / t["jax"].median
-    rows = [row("§2(d) SVM radius sweep", f"{len(radii)} radii × {idx_sweep.size:,} steps (M = {m}) + the test fit, "
-                "course's averaged SGD, same index streams", t, agreement=_sweep_agreement(rj, rn, t["sklearn"]),
-                target="≥ 10×", met=(ratio >= 10) if ctx.full else None,
-                note="NumPy: Gram matrix by float32 GEMM + exp table, per-step 3 vector ops on a kernel row; "
-                     "JAX: the radii in one scan, kernel rows from a sparse index per step")]
+    rows = [
+        row(
+            "§2(d) SVM radius sweep",
+            f"{len(radii)} radii × {idx_sweep.size:,} steps (M = {m}) + the test fit, "
+            "course's averaged SGD, same index streams",
+            t,
+            agreement=_sweep_agreement(rj, rn, t["sklearn"]),
+            target="≥ 10×",
+            met=(ratio >= 10) if ctx.full else None,
+            note="NumPy: Gram matrix by float32 GEMM + exp table, per-step 3 vector ops on a kernel row; "
+            "JAX: the radii in one scan, kernel rows from a sparse index per step",
+        )
+    ]
+
     def single():
         with ctx.placed("sequential"):
             return _jax_sweep(x, y, radii, idx_sweep, idx_test, joint=False)
 
     one = timing.time_one(single, repeats=max(1, ctx.repeats // 2 + 1), warmup=True)
-    rows.append(Row("§2(d) SVM radius sweep", "JAX variant: one scan per radius (same work)", jax_s=one.median,
-                    jax_compile_s=one.compile, numpy_s=t["numpy"].median,
-                    agreement=f"ᾱ max abs diff {maxabs(one.result['alpha_sweep'], rn['alpha_sweep']):.1e}"))
+    rows.append(
+        Row(
+            "§2(d) SVM radius sweep",
+            "JAX variant: one scan per radius (same work)",
+            jax_s=one.median,
+            jax_compile_s=one.compile,
+            numpy_s=t["numpy"].median,
+            agreement=f"ᾱ max abs diff {maxabs(one.result['alpha_sweep'], rn['alpha_sweep']):.1e}",
+        )
+    )
     return rows
 
 
@@ -184,9 +247,11 @@ def _logreg_agreement(fit, pred_j, theta_n, pred_n, y_test, rates) -> str:
     diffs = ", ".join(f"{r:g}: {rel(tj[g], theta_n[g]):.1e}" for g, r in enumerate(rates))
     acc_j = np.mean(np.asarray(pred_j) == y_test[None], axis=1)
     acc_n = np.mean(pred_n == y_test[None], axis=1)
-    return (f"θ max rel diff per rate ({diffs}); test accuracies equal at {int(np.sum(acc_j == acc_n))}/{len(rates)} "
-            f"rates (best JAX {acc_j.max():.4f}, NumPy {acc_n.max():.4f}); a rate whose steps overshoot and "
-            "oscillate amplifies the rounding differences of the two sparse products")
+    return (
+        f"θ max rel diff per rate ({diffs}); test accuracies equal at {int(np.sum(acc_j == acc_n))}/{len(rates)} "
+        f"rates (best JAX {acc_j.max():.4f}, NumPy {acc_n.max():.4f}); a rate whose steps overshoot and "
+        "oscillate amplifies the rounding differences of the two sparse products"
+    )
 
 
 def bench_sparse_logistic(ctx: Ctx) -> list[Row]:
@@ -195,7 +260,10 @@ def bench_sparse_logistic(ctx: Ctx) -> list[Row]:
 
     config = _config()
     counts = next(fs for fs in config.feature_sets if fs.name == "counts")
-    rates, steps = list(counts.learning_rates), QUICK_LOGREG_STEPS if ctx.quick else config.logreg_steps
+    rates, steps = (
+        list(counts.learning_rates),
+        QUICK_LOGREG_STEPS if ctx.quick else config.logreg_steps,
+    )
     s = spam_inputs(ctx)
     x, y = s["x"], s["y"]
 
@@ -215,18 +283,34 @@ def bench_sparse_logistic(ctx: Ctx) -> list[Row]:
             clf = LogisticRegression(C=1.0, max_iter=1000).fit(x["train"], y["train"])
             return accuracy(clf.predict(x["test"]), y["test"])
 
-    t = ctx.timed_pair("spam_logreg", jax_fn, numpy_fn, kind="sequential", sklearn_fn=sklearn_fn,
-                       sklearn_repeats=1, repeats=min(ctx.repeats, 3))
+    t = ctx.timed_pair(
+        "spam_logreg",
+        jax_fn,
+        numpy_fn,
+        kind="sequential",
+        sklearn_fn=sklearn_fn,
+        sklearn_repeats=1,
+        repeats=min(ctx.repeats, 3),
+    )
     (fit, pred_j), (theta_n, pred_n) = t["jax"].result, t["numpy"].result
     agree = _logreg_agreement(fit, pred_j, theta_n, pred_n, y["test"], rates)
     if t["sklearn"] is not None:
         agree += f"; sklearn LogisticRegression(C=1, lbfgs): {t['sklearn'].result:.4f}"
-    return [row("§2(e) logistic regression", f"{len(rates)} learning rates × {steps:,} full-batch steps on counts "
-                "(sparse products)", t, agreement=agree)]
+    return [
+        row(
+            "§2(e) logistic regression",
+            f"{len(rates)} learning rates × {steps:,} full-batch steps on counts (sparse products)",
+            t,
+            agreement=agree,
+        )
+    ]
 
 
-BENCHES = [("naive_bayes", bench_naive_bayes), ("svm_sweep", bench_svm_sweep),
-           ("spam_logreg", bench_sparse_logistic)]
+BENCHES = [
+    ("naive_bayes", bench_naive_bayes),
+    ("svm_sweep", bench_svm_sweep),
+    ("spam_logreg", bench_sparse_logistic),
+]
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -240,11 +324,16 @@ def _svm_all(x, y, radii, streams, replay, lam):
 
     def run():
         xb = x["train"] > 0
-        d = {k: peers.binary_sq_distances(x[k] > 0, None if k == "train" else xb) for k in ("train", "val", "test")}
+        d = {
+            k: peers.binary_sq_distances(x[k] > 0, None if k == "train" else xb)
+            for k in ("train", "val", "test")
+        }
         dmax = int(d["train"].max())
         for idx, splits in [(s, ("val", "test")) for s in streams] + [(replay, ("test",))]:
             for r in radii:
-                alpha, _ = peers.kernel_svm_train(peers.rbf_table(r, dmax)[d["train"]], y["train"], idx, lam=lam)
+                alpha, _ = peers.kernel_svm_train(
+                    peers.rbf_table(r, dmax)[d["train"]], y["train"], idx, lam=lam
+                )
                 for k in splits:
                     peers.kernel_svm_predict(d[k], alpha, r)
 
@@ -256,13 +345,17 @@ def _feature_study(features: dict, y: dict, config, steps: int):
     import scipy.sparse as sp
 
     def csr(m):
-        return sp.csr_matrix((np.asarray(m.val), (np.asarray(m.row), np.asarray(m.col))), shape=(m.n, m.V))
+        return sp.csr_matrix(
+            (np.asarray(m.val), (np.asarray(m.row), np.asarray(m.col))), shape=(m.n, m.V)
+        )
 
     inputs = [(fs, {k: csr(v) for k, v in features[fs.name].items()}) for fs in config.feature_sets]
 
     def run():
         for fs, x in inputs:
-            theta, b = peers.sparse_logistic_fit(x["train"], y["train"], fs.learning_rates, num_steps=steps, l2=fs.l2)
+            theta, b = peers.sparse_logistic_fit(
+                x["train"], y["train"], fs.learning_rates, num_steps=steps, l2=fs.l2
+            )
             peers.sparse_logistic_decision(theta, b, x["val"])
             peers.sparse_logistic_decision(theta, b, x["test"])
 
@@ -282,15 +375,35 @@ def reproduce_terms(ctx: Ctx, results: dict) -> list[Term]:
     x, y = s["x"], s["y"]
     m, radii, seeds = x["train"].shape[0], list(config.radii), r["svm_seeds"]
     # the experiment's streams: one per seed from its key (kernel_svm.sample_indices), and the starter's last fit
-    streams = kernel_svm.sample_indices(m, key=experiment_key(ctx.seed, "spam"), fits=seeds, num_steps=r["svm_num_steps"])
+    streams = kernel_svm.sample_indices(
+        m, key=experiment_key(ctx.seed, "spam"), fits=seeds, num_steps=r["svm_num_steps"]
+    )
     replay = starter_streams(m, len(radii) + 1, config.starter_seed)[-1]
-    study = features.build(s["messages"], x, config)  # the experiment's feature sets (not timed: text processing)
+    study = features.build(
+        s["messages"], x, config
+    )  # the experiment's feature sets (not timed: text processing)
     fits = sum(len(fs.learning_rates) for fs in config.feature_sets)
     return [
-        Term("§2", "spam", "naive Bayes fit + predict", lambda: peers.naive_bayes_predict(
-            *peers.naive_bayes_fit(x["train"], y["train"]), x["test"])),
-        Term("§2", "spam", f"RBF SVM: {seeds} seeds × {len(radii)} radii + the starter stream × {len(radii)} radii, "
-             f"{r['svm_num_steps']:,} steps each", _svm_all(x, y, radii, streams, replay, r["svm_lambda"])),
-        Term("§2", "spam", f"logistic regression: {len(config.feature_sets)} feature sets, {fits} (set, rate) fits × "
-             f"{r['logreg_steps']:,} steps", _feature_study(study, y, config, r["logreg_steps"])),
+        Term(
+            "§2",
+            "spam",
+            "naive Bayes fit + predict",
+            lambda: peers.naive_bayes_predict(
+                *peers.naive_bayes_fit(x["train"], y["train"]), x["test"]
+            ),
+        ),
+        Term(
+            "§2",
+            "spam",
+            f"RBF SVM: {seeds} seeds × {len(radii)} radii + the starter stream × {len(radii)} radii, "
+            f"{r['svm_num_steps']:,} steps each",
+            _svm_all(x, y, radii, streams, replay, r["svm_lambda"]),
+        ),
+        Term(
+            "§2",
+            "spam",
+            f"logistic regression: {len(config.feature_sets)} feature sets, {fits} (set, rate) fits × "
+            f"{r['logreg_steps']:,} steps",
+            _feature_study(study, y, config, r["logreg_steps"]),
+        ),
     ]

@@ -36,12 +36,19 @@ def kernel_pairs(config) -> dict[str, tuple]:
 
     return {
         "dot": (kernels.dot, {"kernel": "dot"}),
-        "rbf": (functools.partial(kernels.rbf, sigma=config.sigma), {"kernel": "rbf", "sigma": config.sigma}),
-        "non_psd": (functools.partial(kernels.non_psd, eps=config.non_psd_eps),
-                    {"kernel": "non_psd", "eps": config.non_psd_eps}),
+        "rbf": (
+            functools.partial(kernels.rbf, sigma=config.sigma),
+            {"kernel": "rbf", "sigma": config.sigma},
+        ),
+        "non_psd": (
+            functools.partial(kernels.non_psd, eps=config.non_psd_eps),
+            {"kernel": "non_psd", "eps": config.non_psd_eps},
+        ),
         # the PSD mirror image of the non-PSD kernel (the experiment's contrast)
-        "identity": (lambda x, z: -kernels.non_psd(x, z, eps=config.non_psd_eps),
-                     {"kernel": "identity", "eps": config.non_psd_eps}),
+        "identity": (
+            lambda x, z: -kernels.non_psd(x, z, eps=config.non_psd_eps),
+            {"kernel": "identity", "eps": config.non_psd_eps},
+        ),
         "polynomial": (kernels.polynomial, {"kernel": "polynomial"}),
     }
 
@@ -78,12 +85,24 @@ def bench_perceptron(ctx: Ctx) -> list[Row]:
             out[name] = (beta, peers.kernel_perceptron_predict(tr.x, beta, te.x, **pairs[name][1]))
         return out
 
-    t = ctx.timed_pair("perceptron", jax_fn, numpy_fn, kind="sequential", repeats=max(ctx.repeats, 11))
+    t = ctx.timed_pair(
+        "perceptron", jax_fn, numpy_fn, kind="sequential", repeats=max(ctx.repeats, 11)
+    )
     rj, rn = t["jax"].result, t["numpy"].result
-    agree = "; ".join(f"{k}: β max diff {maxabs(rj[k][0], rn[k][0]):.0e}, labels equal "
-                      f"{np.array_equal(np.asarray(rj[k][1]), rn[k][1])}" for k in names)
-    return [row("§3 kernel perceptron", f"{len(names)} kernels ({', '.join(names)}): one pass over {len(tr.y)} + "
-                f"predict {len(te.y)}", t, agreement=agree)] + _bench_scale(ctx, config, pairs["rbf"])
+    agree = "; ".join(
+        f"{k}: β max diff {maxabs(rj[k][0], rn[k][0]):.0e}, labels equal "
+        f"{np.array_equal(np.asarray(rj[k][1]), rn[k][1])}"
+        for k in names
+    )
+    return [
+        row(
+            "§3 kernel perceptron",
+            f"{len(names)} kernels ({', '.join(names)}): one pass over {len(tr.y)} + "
+            f"predict {len(te.y)}",
+            t,
+            agreement=agree,
+        )
+    ] + _bench_scale(ctx, config, pairs["rbf"])
 
 
 def _bench_scale(ctx: Ctx, config, rbf) -> list[Row]:
@@ -96,19 +115,34 @@ def _bench_scale(ctx: Ctx, config, rbf) -> list[Row]:
     (x, y), (x_test, _) = scale_rings(jax.random.PRNGKey(ctx.seed), n)
 
     def jax_fn():
-        model = perceptron.fit(x, y, kernel=rbf[0], alpha=config.alpha, chunk_size=config.scale_chunk)
-        return model.beta, perceptron.predict(model, x_test, block_size=kernels.default_block_size(n, n))
+        model = perceptron.fit(
+            x, y, kernel=rbf[0], alpha=config.alpha, chunk_size=config.scale_chunk
+        )
+        return model.beta, perceptron.predict(
+            model, x_test, block_size=kernels.default_block_size(n, n)
+        )
 
     def numpy_fn():
         beta = peers.kernel_perceptron_fit(x, y, alpha=config.alpha, **rbf[1])
         return beta, peers.kernel_perceptron_predict(x, beta, x_test, **rbf[1])
 
-    t = ctx.timed_pair("perceptron_scale", jax_fn, numpy_fn, kind="sequential",
-                       repeats=min(ctx.repeats, 3) if ctx.full else ctx.repeats)
+    t = ctx.timed_pair(
+        "perceptron_scale",
+        jax_fn,
+        numpy_fn,
+        kind="sequential",
+        repeats=min(ctx.repeats, 3) if ctx.full else ctx.repeats,
+    )
     (bj, pj), (bn, pn) = t["jax"].result, t["numpy"].result
-    return [row("§3 kernel perceptron", f"RBF, {n:,} ring points: one pass (O(n²) kernel values) + predict {n:,}", t,
-                agreement=f"β max diff {maxabs(bj, bn):.0e}, labels equal {np.array_equal(np.asarray(pj), pn)}",
-                note="median of 3 (long)" if ctx.full else "")]
+    return [
+        row(
+            "§3 kernel perceptron",
+            f"RBF, {n:,} ring points: one pass (O(n²) kernel values) + predict {n:,}",
+            t,
+            agreement=f"β max diff {maxabs(bj, bn):.0e}, labels equal {np.array_equal(np.asarray(pj), pn)}",
+            note="median of 3 (long)" if ctx.full else "",
+        )
+    ]
 
 
 BENCHES = [("perceptron", bench_perceptron)]
@@ -164,7 +198,17 @@ def reproduce_terms(ctx: Ctx, results: dict) -> list[Term]:
         peers.kernel_perceptron_margin(x, beta, x_test, **rbf)
 
     return [
-        Term("§3", "perceptron", f"5 kernels: one pass over {len(tr.y)} + margins at {len(tr.y) + len(te.y)} points, "
-             f"3 figure grids ({config.grid}² points) and Gram spectra", _five_kernels(tr, te, config)),
-        Term("§3", "perceptron", f"RBF at scale: one pass over {n:,} ring points + margins at {n:,}", scale),
+        Term(
+            "§3",
+            "perceptron",
+            f"5 kernels: one pass over {len(tr.y)} + margins at {len(tr.y) + len(te.y)} points, "
+            f"3 figure grids ({config.grid}² points) and Gram spectra",
+            _five_kernels(tr, te, config),
+        ),
+        Term(
+            "§3",
+            "perceptron",
+            f"RBF at scale: one pass over {n:,} ring points + margins at {n:,}",
+            scale,
+        ),
     ]

@@ -12,7 +12,10 @@ import numpy as np
 import numpy_peers as peers
 from _bench import Ctx, Row, Term, rel, row
 
-BENCH_STEPS, QUICK_STEPS = 10_000, 2_000  # the timed training (the reproduce sum replays the experiment's steps)
+BENCH_STEPS, QUICK_STEPS = (
+    10_000,
+    2_000,
+)  # the timed training (the reproduce sum replays the experiment's steps)
 
 
 def _config():
@@ -44,8 +47,11 @@ def bench_network(ctx: Ctx) -> list[Row]:
     nets = _restarts(config, ctx.seed)
     x, y = jnp.asarray(split.x), jnp.asarray(split.y)
     chunk = min(config.chunk, steps)
-    train_chunk = jax.jit(jax.vmap(lambda net: network.fit(net, x, y, learning_rate=config.learning_rate,
-                                                           steps=chunk)))
+    train_chunk = jax.jit(
+        jax.vmap(
+            lambda net: network.fit(net, x, y, learning_rate=config.learning_rate, steps=chunk)
+        )
+    )
 
     def jax_fn():
         net = nets
@@ -54,17 +60,26 @@ def bench_network(ctx: Ctx) -> list[Row]:
         return net
 
     def numpy_fn():
-        return peers.network_train(nets.W1, nets.W2, split.x, split.y, learning_rate=config.learning_rate,
-                                   steps=steps)
+        return peers.network_train(
+            nets.W1, nets.W2, split.x, split.y, learning_rate=config.learning_rate, steps=steps
+        )
 
     t = ctx.timed_pair("network", jax_fn, numpy_fn, kind="sequential", repeats=min(ctx.repeats, 3))
     net, (W1n, W2n, _) = t["jax"].result, t["numpy"].result
-    per = np.array([max(rel(net.W1[r], W1n[r]), rel(net.W2[r], W2n[r])) for r in range(config.restarts)])
-    return [row("§5 network training", f"{config.restarts} restarts (batched) × {steps:,} full-batch GD steps, "
-                f"2-{config.hidden}-1 sigmoid, n = {len(split.y)}", t,
-                agreement=f"{int(np.sum(per < 1e-9))}/{config.restarts} restarts agree to < 1e-9 (median rel diff "
-                          f"{np.median(per):.0e}); the other trajectories amplify rounding (max {per.max():.0e})",
-                note="JAX: autodiff gradients; NumPy: hand backprop")]
+    per = np.array(
+        [max(rel(net.W1[r], W1n[r]), rel(net.W2[r], W2n[r])) for r in range(config.restarts)]
+    )
+    return [
+        row(
+            "§5 network training",
+            f"{config.restarts} restarts (batched) × {steps:,} full-batch GD steps, "
+            f"2-{config.hidden}-1 sigmoid, n = {len(split.y)}",
+            t,
+            agreement=f"{int(np.sum(per < 1e-9))}/{config.restarts} restarts agree to < 1e-9 (median rel diff "
+            f"{np.median(per):.0e}); the other trajectories amplify rounding (max {per.max():.0e})",
+            note="JAX: autodiff gradients; NumPy: hand backprop",
+        )
+    ]
 
 
 def _batchnorm_inputs(m: int, d: int):
@@ -103,17 +118,34 @@ def bench_batchnorm(ctx: Ctx, m: int = 4096, d: int = 1024) -> list[Row]:
         return peers.batchnorm_backward(x_hat, inv_std, host[1], host[3])
 
     reps = max(ctx.repeats, 11)
-    t = ctx.timed_pair(f"batchnorm_hand_{m}x{d}", lambda: hand(*args), numpy_fn, kind="batched", repeats=reps)
-    ta = ctx.timed_pair(f"batchnorm_auto_{m}x{d}", lambda: auto(*args), None, kind="batched", repeats=reps)
-    dx_h, dx_a, dx_n = np.asarray(t["jax"].result[0]), np.asarray(ta["jax"].result[0]), t["numpy"].result[0]
+    t = ctx.timed_pair(
+        f"batchnorm_hand_{m}x{d}", lambda: hand(*args), numpy_fn, kind="batched", repeats=reps
+    )
+    ta = ctx.timed_pair(
+        f"batchnorm_auto_{m}x{d}", lambda: auto(*args), None, kind="batched", repeats=reps
+    )
+    dx_h, dx_a, dx_n = (
+        np.asarray(t["jax"].result[0]),
+        np.asarray(ta["jax"].result[0]),
+        t["numpy"].result[0],
+    )
     scale = float(np.max(np.abs(dx_a)))
     return [
-        row("§6 batch-norm backward", f"forward + VJP, {m}×{d} float32: hand custom_vjp (eq. 16 fused)", t,
+        row(
+            "§6 batch-norm backward",
+            f"forward + VJP, {m}×{d} float32: hand custom_vjp (eq. 16 fused)",
+            t,
             agreement=f"dx vs autodiff max abs {np.max(np.abs(dx_h - dx_a)) / scale:.1e} (rel. to max |dx|); NumPy "
-                      f"{np.max(np.abs(dx_n - dx_a)) / scale:.1e}"),
-        Row("§6 batch-norm backward", f"same, JAX autodiff of the plain layer (hand/autodiff time "
-            f"{t['jax'].median / ta['jax'].median:.2f})", jax_s=ta["jax"].median,
-            jax_compile_s=ta["jax"].compile, numpy_s=t["numpy"].median),
+            f"{np.max(np.abs(dx_n - dx_a)) / scale:.1e}",
+        ),
+        Row(
+            "§6 batch-norm backward",
+            f"same, JAX autodiff of the plain layer (hand/autodiff time "
+            f"{t['jax'].median / ta['jax'].median:.2f})",
+            jax_s=ta["jax"].median,
+            jax_compile_s=ta["jax"].compile,
+            numpy_s=t["numpy"].median,
+        ),
     ]
 
 
@@ -139,10 +171,26 @@ def reproduce_terms(ctx: Ctx, results: dict) -> list[Term]:
     W1 = tr["init_scale"] * rng.normal(size=(tr["restarts"], h, 3))
     W2 = tr["init_scale"] * rng.normal(size=(tr["restarts"], h + 1))
     return [
-        Term("§5", "nn", f"sigmoid network: {tr['restarts']} restarts × {tr['steps']:,} steps",
-             lambda: peers.network_train(W1, W2, split.x, split.y, learning_rate=tr["learning_rate"],
-                                         steps=tr["steps"])),
-        Term("§5", "nn", f"linear network: {config.linear_steps:,} steps",
-             lambda: peers.network_train(W1[0], W2[0], split.x, split.y, learning_rate=config.linear_learning_rate,
-                                         steps=config.linear_steps, activation="linear")),
+        Term(
+            "§5",
+            "nn",
+            f"sigmoid network: {tr['restarts']} restarts × {tr['steps']:,} steps",
+            lambda: peers.network_train(
+                W1, W2, split.x, split.y, learning_rate=tr["learning_rate"], steps=tr["steps"]
+            ),
+        ),
+        Term(
+            "§5",
+            "nn",
+            f"linear network: {config.linear_steps:,} steps",
+            lambda: peers.network_train(
+                W1[0],
+                W2[0],
+                split.x,
+                split.y,
+                learning_rate=config.linear_learning_rate,
+                steps=config.linear_steps,
+                activation="linear",
+            ),
+        ),
     ]

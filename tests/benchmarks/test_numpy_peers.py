@@ -71,15 +71,25 @@ def _logreg_data(rng, n=30, separable=False):
 @pytest.mark.parametrize("separable", [False, True])
 def test_gradient_ascent_constant_rate_matches_jaxml(separable):
     x, y = _logreg_data(np.random.default_rng(0), separable=separable)
-    ours = peers.logistic_gradient_ascent(x, y, learning_rate=1.0, tol=1e-15, max_iterations=3_000,
-                                          record_at=(10, 500))
-    ref = logistic.fit(x, y, learning_rate=1.0, tol=1e-15, max_iterations=3_000, record_at=(10, 500),
-                       chunk_size=1_000)
+    ours = peers.logistic_gradient_ascent(
+        x, y, learning_rate=1.0, tol=1e-15, max_iterations=3_000, record_at=(10, 500)
+    )
+    ref = logistic.fit(
+        x,
+        y,
+        learning_rate=1.0,
+        tol=1e-15,
+        max_iterations=3_000,
+        record_at=(10, 500),
+        chunk_size=1_000,
+    )
     assert _rel(ours["theta"], ref.theta) < 1e-12
     assert set(ours["recorded"]) == set(ref.recorded) == {10, 500}
     for t in (10, 500):
         assert _rel(ours["recorded"][t], ref.recorded[t]) < 1e-12
-    assert ours["converged"] == ref.converged == (not separable)  # separable: tol 1e-15 is never reached
+    assert (
+        ours["converged"] == ref.converged == (not separable)
+    )  # separable: tol 1e-15 is never reached
     # at tol = 1e-15, ‖θ_new − θ‖ is a few ulps of θ: the order in which BLAS and XLA sum Xᵀ(y − h) decides the
     # last bit, and with it the exact stopping step (a handful of steps out of ~1,700)
     assert abs(ours["iterations"] - ref.iterations) <= 3
@@ -101,20 +111,32 @@ def test_gradient_ascent_stops_at_the_same_iteration(tol):
 
 def test_gradient_ascent_schedule_and_l2_match_jaxml():
     x, y = _logreg_data(np.random.default_rng(2), separable=True)
-    ours = peers.logistic_gradient_ascent(x, y, learning_rate=10.0, schedule_power=2.0, tol=1e-15,
-                                          max_iterations=2_000)
-    ref = logistic.fit(x, y, learning_rate=logistic.inverse_power_schedule(10.0, 2.0), max_iterations=2_000)
+    ours = peers.logistic_gradient_ascent(
+        x, y, learning_rate=10.0, schedule_power=2.0, tol=1e-15, max_iterations=2_000
+    )
+    ref = logistic.fit(
+        x, y, learning_rate=logistic.inverse_power_schedule(10.0, 2.0), max_iterations=2_000
+    )
     assert _rel(ours["theta"], ref.theta) < 1e-12
-    ours = peers.logistic_gradient_ascent(x, y, learning_rate=1.0, l2=1e-2, tol=1e-15, max_iterations=2_000)
+    ours = peers.logistic_gradient_ascent(
+        x, y, learning_rate=1.0, l2=1e-2, tol=1e-15, max_iterations=2_000
+    )
     ref = logistic.fit(x, y, learning_rate=1.0, l2=1e-2, max_iterations=2_000)
     assert _rel(ours["theta"], ref.theta) < 1e-12
-    assert abs(ours["iterations"] - ref.iterations) <= 3  # tol 1e-15: the last bit decides the stopping step
+    assert (
+        abs(ours["iterations"] - ref.iterations) <= 3
+    )  # tol 1e-15: the last bit decides the stopping step
 
 
 def test_gradient_ascent_tol_zero_runs_every_step():
     """The reproduce sum replays a run's step count with tol = 0: the loop must not stop early."""
     x, y = _logreg_data(np.random.default_rng(3))
-    assert peers.logistic_gradient_ascent(x, y, learning_rate=10.0, tol=0.0, max_iterations=1234)["iterations"] == 1234
+    assert (
+        peers.logistic_gradient_ascent(x, y, learning_rate=10.0, tol=0.0, max_iterations=1234)[
+            "iterations"
+        ]
+        == 1234
+    )
 
 
 def test_linear_svm_adam_matches_jaxml():
@@ -149,8 +171,9 @@ def test_naive_bayes_matches_jaxml():
     model = naive_bayes.fit(x, y)
     assert _rel(log_phi, model.log_phi) < 1e-14
     assert _rel(log_prior, model.log_prior) < 1e-14
-    np.testing.assert_array_equal(peers.naive_bayes_predict(log_phi, log_prior, x),
-                                  np.asarray(naive_bayes.predict(model, x)))
+    np.testing.assert_array_equal(
+        peers.naive_bayes_predict(log_phi, log_prior, x), np.asarray(naive_bayes.predict(model, x))
+    )
 
 
 def test_binary_sq_distances_are_exact():
@@ -174,7 +197,9 @@ def test_kernel_svm_matches_jaxml_on_the_same_stream():
         assert _rel(alpha_last, fit.alpha_last[k]) < 1e-12
         np.testing.assert_array_equal(peers.kernel_svm_predict(d, alpha_avg, r), labels[k])
     lam = 3.0 / (64 * 60)  # an explicit λ reaches both sides alike
-    alpha_avg, _ = peers.kernel_svm_train(peers.rbf_table(radii[0], int(d.max()))[d], y, idx, lam=lam)
+    alpha_avg, _ = peers.kernel_svm_train(
+        peers.rbf_table(radii[0], int(d.max()))[d], y, idx, lam=lam
+    )
     assert _rel(alpha_avg, kernel_svm.fit(x, y, radii[0], indices=idx, lam=lam).alpha) < 1e-12
 
 
@@ -184,14 +209,18 @@ def test_kernel_svm_radius_sweep_matches_jaxml_protocol():
     tr, va, te = slice(0, 50), slice(50, 70), slice(70, 90)
     idx_s, idx_t = rng.integers(0, 50, 500), rng.integers(0, 50, 500)
     radii = [0.3, 1.0, 3.0]
-    ours = peers.kernel_svm_radius_sweep(x[tr], y[tr], x[va], y[va], x[te], y[te], radii, idx_s, idx_t)
+    ours = peers.kernel_svm_radius_sweep(
+        x[tr], y[tr], x[va], y[va], x[te], y[te], radii, idx_s, idx_t
+    )
     fit = kernel_svm.fit(x[tr], y[tr], radii, indices=idx_s)
     val = np.mean(np.asarray(kernel_svm.predict(fit, x[va])) == y[va][None], axis=1)
     np.testing.assert_array_equal(ours["val_accuracy"], val)
     best = radii[int(np.argmax(val))]
     assert ours["best_radius"] == best
     fit_test = kernel_svm.fit(x[tr], y[tr], best, indices=idx_t)
-    assert ours["test_accuracy"] == np.mean(np.asarray(kernel_svm.predict(fit_test, x[te])) == y[te])
+    assert ours["test_accuracy"] == np.mean(
+        np.asarray(kernel_svm.predict(fit_test, x[te])) == y[te]
+    )
     assert _rel(ours["alpha_test"], fit_test.alpha) < 1e-12
 
 
@@ -201,15 +230,22 @@ def test_sparse_logistic_matches_jaxml(l2):
 
     x, y = _counts(np.random.default_rng(10))
     rates = [1e-3, 1e-2, 1e-1]
-    theta, b = peers.sparse_logistic_fit(sp.csr_matrix(x), y, rates, num_steps=50, l2=l2)  # sparse input
+    theta, b = peers.sparse_logistic_fit(
+        sp.csr_matrix(x), y, rates, num_steps=50, l2=l2
+    )  # sparse input
     fit = sparse_logistic.fit(x, y, rates, num_steps=50, l2=l2)
     assert _rel(theta, fit.theta) < 1e-10
     assert _rel(b, fit.b) < 1e-10
-    dense = peers.sparse_logistic_fit(x, y, rates, num_steps=50, l2=l2)  # dense input: the same numbers
+    dense = peers.sparse_logistic_fit(
+        x, y, rates, num_steps=50, l2=l2
+    )  # dense input: the same numbers
     np.testing.assert_array_equal(dense[0], theta)
-    assert _rel(peers.sparse_logistic_decision(theta, b, x), sparse_logistic.decision(fit, x)) < 1e-10
-    np.testing.assert_array_equal(peers.sparse_logistic_predict(theta, b, x),
-                                  np.asarray(sparse_logistic.predict(fit, x)))
+    assert (
+        _rel(peers.sparse_logistic_decision(theta, b, x), sparse_logistic.decision(fit, x)) < 1e-10
+    )
+    np.testing.assert_array_equal(
+        peers.sparse_logistic_predict(theta, b, x), np.asarray(sparse_logistic.predict(fit, x))
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -233,9 +269,14 @@ def test_peer_kernels_are_the_jaxml_kernels():
     b[1] = a[3]  # a coincident pair: the (non-)PSD kernels are non-zero there
     for fn, kw in KERNELS.values():
         expected = np.asarray(kernels.gram(fn, a, b))
-        np.testing.assert_allclose(peers.kernel_block(kw["kernel"], a, b, **{k: v for k, v in kw.items()
-                                                                             if k != "kernel"}),
-                                   expected, rtol=1e-13, atol=1e-13)
+        np.testing.assert_allclose(
+            peers.kernel_block(
+                kw["kernel"], a, b, **{k: v for k, v in kw.items() if k != "kernel"}
+            ),
+            expected,
+            rtol=1e-13,
+            atol=1e-13,
+        )
     with pytest.raises(ValueError, match="sigma"):
         peers.kernel_block("rbf", a, b)
 
@@ -247,13 +288,24 @@ def test_kernel_perceptron_matches_jaxml():
     y = (np.linalg.norm(x, axis=1) < 2.0).astype(np.float64)
     z = rng.normal(size=(23, 2)) * 2.0
     for name, (fn, kw) in KERNELS.items():
-        beta = peers.kernel_perceptron_fit(x, y, alpha=0.5, block=8, **kw)  # several blocks, a ragged last
+        beta = peers.kernel_perceptron_fit(
+            x, y, alpha=0.5, block=8, **kw
+        )  # several blocks, a ragged last
         model = perceptron.fit(x, y, kernel=fn, alpha=0.5)
-        np.testing.assert_array_equal(beta, np.asarray(model.beta), err_msg=name)  # β ∈ {−α, 0, α}: every decision
-        margin = peers.kernel_perceptron_margin(x, beta, z, block_elements=100, **kw)  # blocks of 2 rows
-        assert np.allclose(margin, np.asarray(perceptron.margin(model, z)), rtol=1e-12, atol=1e-12), name
-        np.testing.assert_array_equal(peers.kernel_perceptron_predict(x, beta, z, **kw),
-                                      np.asarray(perceptron.predict(model, z)), err_msg=name)
+        np.testing.assert_array_equal(
+            beta, np.asarray(model.beta), err_msg=name
+        )  # β ∈ {−α, 0, α}: every decision
+        margin = peers.kernel_perceptron_margin(
+            x, beta, z, block_elements=100, **kw
+        )  # blocks of 2 rows
+        assert np.allclose(
+            margin, np.asarray(perceptron.margin(model, z)), rtol=1e-12, atol=1e-12
+        ), name
+        np.testing.assert_array_equal(
+            peers.kernel_perceptron_predict(x, beta, z, **kw),
+            np.asarray(perceptron.predict(model, z)),
+            err_msg=name,
+        )
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -274,7 +326,9 @@ def test_ridge_validation_grid_matches_double_descent_sweep():
     ref = np.asarray(ridge.double_descent_sweep(xs, ys, lams, xv, yv))
     assert ours.shape == ref.shape == (4, 3)
     assert _rel(ours, ref) < 1e-9
-    direct = peers.ridge_validation_grid_solve(xs, ys, lams, xv, yv)  # lstsq / solve: the same numbers
+    direct = peers.ridge_validation_grid_solve(
+        xs, ys, lams, xv, yv
+    )  # lstsq / solve: the same numbers
     assert _rel(direct, ref) < 1e-8
 
 
@@ -305,12 +359,16 @@ def test_network_train_matches_jaxml(activation):
     act = jax.nn.sigmoid if activation == "sigmoid" else network.linear
     lr = 0.1 if activation == "sigmoid" else 0.01
     ref = jax.vmap(lambda net: network.fit(net, x, y, learning_rate=lr, steps=200, activation=act))(
-        network.Network(W1, W2, np.zeros((3, 0))))
-    W1n, W2n, losses = peers.network_train(W1, W2, x, y, learning_rate=lr, steps=200, activation=activation)
+        network.Network(W1, W2, np.zeros((3, 0)))
+    )
+    W1n, W2n, losses = peers.network_train(
+        W1, W2, x, y, learning_rate=lr, steps=200, activation=activation
+    )
     assert _rel(W1n, ref.W1) < 1e-10 and _rel(W2n, ref.W2) < 1e-10
     assert _rel(losses, np.asarray(ref.losses).T) < 1e-10
-    W1s, W2s, _ = peers.network_train(W1[0], W2[0], x, y, learning_rate=lr, steps=200,
-                                      activation=activation)  # unbatched form
+    W1s, W2s, _ = peers.network_train(
+        W1[0], W2[0], x, y, learning_rate=lr, steps=200, activation=activation
+    )  # unbatched form
     assert W1s.shape == (3, 3) and _rel(W1s, ref.W1[0]) < 1e-10
     assert W2s.shape == (4,) and _rel(W2s, ref.W2[0]) < 1e-10
 
@@ -321,7 +379,10 @@ def test_batchnorm_forward_and_backward_match_jaxml():
     gamma, beta = 1.0 + 0.1 * rng.normal(size=5), 0.1 * rng.normal(size=5)
     y_ours, x_hat, inv_std = peers.batchnorm_forward(x, gamma, beta)
     grads_ours = peers.batchnorm_backward(x_hat, inv_std, gamma, dy)
-    for layer in (batchnorm.reference, batchnorm.layer):  # autodiff of the plain layer; the hand VJP
+    for layer in (
+        batchnorm.reference,
+        batchnorm.layer,
+    ):  # autodiff of the plain layer; the hand VJP
         y_ref, pullback = jax.vjp(layer, x, gamma, beta)
         assert _rel(y_ours, y_ref) < 1e-13
         for ours, ref in zip(grads_ours, pullback(dy)):
@@ -334,17 +395,23 @@ def test_batchnorm_forward_and_backward_match_jaxml():
 
 
 def test_run_child_reports_its_own_exit_code_and_rss():
-    big = timing.run_child([sys.executable, "-c", "import sys; b = bytearray(60 * 2**20); sys.exit(3)"], timeout=60)
+    big = timing.run_child(
+        [sys.executable, "-c", "import sys; b = bytearray(60 * 2**20); sys.exit(3)"], timeout=60
+    )
     assert big.returncode == 3
     assert big.max_rss_bytes >= 60 * 2**20  # the child's own peak, from os.wait4
     small = timing.run_child([sys.executable, "-c", "print('hi')"], timeout=60)
     assert small.returncode == 0 and small.stdout.strip() == "hi"
-    assert small.max_rss_bytes < big.max_rss_bytes  # per child, not the maximum over all children so far
+    assert (
+        small.max_rss_bytes < big.max_rss_bytes
+    )  # per child, not the maximum over all children so far
 
 
 def test_time_pair_interleaves_and_keeps_results():
     calls = []
-    out = timing.time_pair(lambda: calls.append("j") or 1, lambda: calls.append("n") or 2, repeats=3)
+    out = timing.time_pair(
+        lambda: calls.append("j") or 1, lambda: calls.append("n") or 2, repeats=3
+    )
     assert calls == ["j", "j", "n", "j", "n", "j", "n"]  # warm-up, then alternating
     assert out["jax"].result == 1 and out["numpy"].result == 2 and out["sklearn"] is None
     assert len(out["jax"].times) == len(out["numpy"].times) == 3 and out["jax"].first is not None
@@ -355,16 +422,26 @@ def test_reproduce_rows_compare_with_the_peers_of_sections_1_to_4_only():
     cli = _load("cli_bench")
     bench = _load("_bench")
     ctx = bench.Ctx(data=None, data_dir=None, quick=False, repeats=1, log=lambda _: None)
-    measured = [cli.Measured(bench.Term(s, e, w, lambda: None), sec) for s, e, w, sec in [
-        ("§1", "logreg_stability", "ascent", 2.0), ("§2", "spam", "svm", 3.0), ("§4", "double_descent", "grid", 1.0),
-        ("§5", "nn", "training", 10.0)]]
+    measured = [
+        cli.Measured(bench.Term(s, e, w, lambda: None), sec)
+        for s, e, w, sec in [
+            ("§1", "logreg_stability", "ascent", 2.0),
+            ("§2", "spam", "svm", 3.0),
+            ("§4", "double_descent", "grid", 1.0),
+            ("§5", "nn", "training", 10.0),
+        ]
+    ]
     cold = timing.ChildRun(seconds=5.0, max_rss_bytes=2**30, returncode=0, stdout="", stderr="")
     warm = timing.ChildRun(seconds=4.0, max_rss_bytes=2**29, returncode=0, stdout="", stderr="")
-    results = {"timings_s": {"logreg_stability": 1.5, "spam": 2.5, "derivations": 1.0}}
+    results = {"timings_s": {"logreg_stability": 1.5, "spam": 2.5, "nn": 7.0, "derivations": 1.0}}
     rows = cli.reproduce_rows(ctx, cold, warm, measured, results)
-    assert [r.numpy_s for r in rows] == [6.0, 6.0, 10.0]  # §1–§4: 2 + 3 + 1; then §5 alone
+    # cold and warm against §1–§4 (2 + 3 + 1); §1–§4 experiments' own wall (1.5 + 2.5: no timing for
+    # double_descent) against the same; nn against §5 alone
+    assert [(r.jax_s, r.numpy_s) for r in rows] == [(5.0, 6.0), (4.0, 6.0), (4.0, 6.0), (7.0, 10.0)]
     assert rows[0].ratio == pytest.approx(6.0 / 5.0) and rows[0].met is True
-    assert rows[1].ratio == pytest.approx(6.0 / 4.0)
+    assert rows[1].target == "" and rows[1].met is None  # the target is the cold run's
     detail = cli.reproduce_detail(cold, warm, measured, results)
-    assert "**6.0**" in detail and "1024 MiB" in detail and "no NumPy peer" in detail  # derivations: not summed
+    assert (
+        "**6.0**" in detail and "1024 MiB" in detail and "no NumPy peer" in detail
+    )  # derivations: not summed
     assert all(w in detail for w in ("ascent", "svm", "grid", "training"))
