@@ -37,7 +37,7 @@ def _load(name: str):
     """Import a script of benchmarks/ (a folder of scripts, not a package) as ``run.py`` does: by its plain name,
     with benchmarks/ on the path (its modules import each other that way)."""
     if str(BENCH) not in sys.path:
-        sys.path.insert(0, str(BENCH))
+        sys.path.append(str(BENCH))
     if name not in sys.modules:
         spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
         module = importlib.util.module_from_spec(spec)
