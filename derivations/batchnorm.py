@@ -42,7 +42,7 @@ import numpy as np
 from jaxml.models import batchnorm
 from jaxml.verify import check_gradient, derivation, verification
 
-from . import _draws
+from jaxml import random as _draws
 
 M, D, K = (
     6,

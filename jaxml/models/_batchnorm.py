@@ -33,7 +33,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from .. import _random
+from .. import random as _random
 from ..errors import UsageError
 from ._network import add_intercept, hidden
 
