@@ -80,6 +80,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="placement: auto (default; small sequential loops on the CPU, batched work on the "
                         "accelerator), cpu, or gpu (everything there); also $JAXML_DEVICE")
     r.add_argument("--quiet", action="store_true", help="no progress output")
+    r.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="experiments run at the same time, each in its own process (default: one per core, at most "
+                        "4, on a CPU; 1 with a GPU). The numbers do not depend on it")
     _timeout_option(r, "experiment")
 
     v = sub.add_parser("verify", help="check derivations against autodiff",
@@ -138,8 +141,11 @@ def _reproduce(args) -> int:
     source = data_mod.locate(args.data, seed=args.seed)
     progress = Progress(quiet=args.quiet)
     progress.log(f"jaxml reproduce: data = {source.describe()}; output = {args.out}")
+    jobs = reproduce.default_jobs() if args.jobs is None else args.jobs
+    if jobs < 1:
+        raise JaxmlError(f"--jobs must be >= 1, got {jobs}")
     results = reproduce.run(source, Path(args.out), only=args.only, seed=args.seed, progress=progress,
-                            device=args.device, timeout=_stage_timeout(args))
+                            device=args.device, timeout=_stage_timeout(args), jobs=jobs)
     out = Path(args.out)
     print(f"wrote {out / 'results.json'} and {out / 'REPORT.md'}")
     if source.kind == "synthetic":

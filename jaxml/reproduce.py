@@ -9,8 +9,11 @@ experiment is recorded in results.json under ``"errors"`` and the others still r
 
 from __future__ import annotations
 
+import concurrent.futures
+import dataclasses
 import gc
 import json
+import multiprocessing
 import time
 import traceback
 import zlib
@@ -20,7 +23,7 @@ import jax
 
 from . import experiments
 from ._watchdog import stage
-from .errors import UsageError
+from .errors import ComputationTimeout, JaxmlError, UsageError
 from .experiments._registry import Context, ExperimentOutput, Progress
 from .placement import describe_devices
 from .report import write_report
@@ -52,11 +55,21 @@ def _jsonable(obj):
 
 
 def run(data, out_dir: Path, *, only=None, seed: int = 0, progress: Progress | None = None,
-        device: str | None = None, timeout: float | None = None) -> dict:
+        device: str | None = None, timeout: float | None = None, jobs: int = 1) -> dict:
     """Run the experiments (all, or those named in ``only``) and write the outputs into ``out_dir``.
 
-    ``timeout``: seconds one experiment may take before the process is ended with exit status 3 (the CLI's
-    watchdog, :mod:`jaxml._watchdog`); None (default) sets no bound.
+    Args:
+      data: the :class:`jaxml.data.DataSource`.
+      out_dir: where results.json, REPORT.md and the figures go.
+      only: experiment names to run (default: all, in registration order).
+      seed: the run's seed (each experiment's key is :func:`experiment_key`).
+      progress: progress reporting (stderr).
+      device: placement override ("auto", "cpu", "gpu").
+      timeout: seconds one experiment may take before the process is ended with exit status 3 (the CLI's
+        watchdog, :mod:`jaxml._watchdog`); None (default) sets no bound.
+      jobs: experiments run at the same time, each in its own worker process (1: all in this process). Every
+        experiment's numbers are the same either way: each depends only on its own key, and each process has the
+        same XLA thread pool.
     """
     progress = progress or Progress()
     registry = experiments.registered()
@@ -66,46 +79,141 @@ def run(data, out_dir: Path, *, only=None, seed: int = 0, progress: Progress | N
         if unknown:
             raise UsageError(f"unknown experiment(s) {', '.join(unknown)}; known: {', '.join(names)}")
         names = [n for n in names if n in only]
+    if jobs < 1:
+        raise UsageError(f"jobs must be >= 1, got {jobs}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
 
     results: dict = {"data": data.kind, "jax_version": jax.__version__, "device": describe_devices(),
                      "seed": seed}
-    sections, errors, timings = [], {}, {}
     if data.kind == "synthetic":
         progress.log("*" * 78 + "\n*  SYNTHETIC DATA: no real data directory given (--data DIR or $JAXML_DATA).\n"
                      "*  Every number below comes from seeded stand-ins, NOT the course's files.\n" + "*" * 78)
-    for i, name in enumerate(names, 1):
+    if jobs > 1 and len(names) > 1:
+        runs = _run_in_workers(names, data, seed, out_dir, device, timeout, jobs, progress)
+    else:
+        runs = [_run_here(i, names, data, seed, out_dir, device, timeout, progress) for i in range(len(names))]
+    sections, errors, timings = [], {}, {}
+    for name, output, seconds, error in runs:
         exp = registry[name]
-        progress.log(f"[{i}/{len(names)}] {exp.section} {exp.title} ({name}) ...")
-        ctx = Context(data=data, key=experiment_key(seed, name), out_dir=out_dir, progress=progress,
-                      device_override=device)
-        start = time.perf_counter()
-        try:
-            with stage(f"experiment {name}", timeout, command="jaxml reproduce"):
-                output: ExperimentOutput = exp.run(ctx)
-        except UsageError:
-            raise
-        except Exception as exc:  # a bug in one experiment: record it, keep going
-            if exc.__class__.__module__.startswith("jaxml.errors"):
-                raise
-            errors[name] = f"{type(exc).__name__}: {exc}"
-            progress.log(f"    FAILED: {errors[name]}\n" + traceback.format_exc())
-            sections.append((exp, None, time.perf_counter() - start))
+        sections.append((exp, output, seconds))
+        if output is None:
+            errors[name] = error
             continue
-        seconds = time.perf_counter() - start
         timings[name] = round(seconds, 3)
         for key, value in output.results.items():
             results[key] = _jsonable(value)
-        sections.append((exp, output, seconds))
-        progress.log(f"    done in {seconds:.1f} s")
-        # each experiment's compiled programs are not needed by the next: dropping them halves the peak memory
-        # of a full run (2.7 GB -> 1.4 GB measured, benchmarks/README.md) at no cost in time
-        jax.clear_caches()
-        gc.collect()
     results["timings_s"] = timings
     if errors:
         results["errors"] = errors
     (out_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     write_report(out_dir / "REPORT.md", results, sections, data)
     return results
+
+
+def default_jobs() -> int:
+    """How many experiments to run at once: one per core (at most 4) on a CPU-only machine, one with an
+    accelerator (processes would compete for its memory)."""
+    import os
+
+    if any(d.platform != "cpu" for d in jax.devices()):
+        return 1
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _run_one(name: str, data, seed: int, out_dir: Path, device, timeout, progress: Progress):
+    """Run one experiment under the watchdog: (output or None, seconds, error or None).
+
+    A user's mistake (:class:`JaxmlError`) propagates; a bug in the experiment is returned as an error string
+    so that the others still run.
+    """
+    exp = experiments.registered()[name]
+    ctx = Context(data=data, key=experiment_key(seed, name), out_dir=out_dir, progress=progress,
+                  device_override=device)
+    start = time.perf_counter()
+    try:
+        with stage(f"experiment {name}", timeout, command="jaxml reproduce"):
+            output: ExperimentOutput = exp.run(ctx)
+    except JaxmlError:
+        raise
+    except Exception as exc:  # a bug in one experiment: record it, keep going
+        error = f"{type(exc).__name__}: {exc}"
+        progress.log(f"    FAILED: {error}\n" + traceback.format_exc())
+        return None, time.perf_counter() - start, error
+    seconds = time.perf_counter() - start
+    output = dataclasses.replace(output, results=_jsonable(output.results))
+    # each experiment's compiled programs are not needed by the next: dropping them halves the peak memory
+    # of a full run (2.7 GB -> 1.4 GB measured, benchmarks/README.md) at no cost in time
+    jax.clear_caches()
+    gc.collect()
+    return output, seconds, None
+
+
+def _run_here(i: int, names, data, seed, out_dir, device, timeout, progress):
+    name = names[i]
+    exp = experiments.registered()[name]
+    progress.log(f"[{i + 1}/{len(names)}] {exp.section} {exp.title} ({name}) ...")
+    output, seconds, error = _run_one(name, data, seed, out_dir, device, timeout, progress)
+    if output is not None:
+        progress.log(f"    done in {seconds:.1f} s")
+    return name, output, seconds, error
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# several experiments at once, in worker processes
+# ----------------------------------------------------------------------------------------------------------------
+#
+# XLA compiles a program on one core, and many of an experiment's steps are short chains of small programs: one
+# process leaves a core idle much of the time. Worker processes (not threads: each process has its own XLA
+# thread pool, so jaxlib's blocking LAPACK kernels cannot starve each other's pools, see jaxml/sharding.py) run
+# experiments side by side. Workers are started with "spawn" (forking a process that has started XLA's threads
+# is unsafe).
+
+
+def _worker_run(name: str, root, data_seed: int, seed: int, out_dir: str, device, timeout):
+    from .data import DataSource
+
+    data = DataSource(root, seed=data_seed)
+    output, seconds, error = _run_one(name, data, seed, Path(out_dir), device, timeout, Progress(quiet=True))
+    return name, output, seconds, error
+
+
+def _run_in_workers(names, data, seed, out_dir, device, timeout, jobs, progress):
+    """Run ``names`` in ``jobs`` worker processes; return their outcomes in the order of ``names``."""
+    context = multiprocessing.get_context("spawn")
+    cache_dir = jax.config.jax_compilation_cache_dir or None
+    done: dict = {}
+    progress.log(f"running {len(names)} experiments in {jobs} worker processes: {', '.join(names)}")
+    with concurrent.futures.ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=_worker_init_x64,
+        initargs=(bool(jax.config.jax_enable_x64), cache_dir),
+    ) as pool:
+        futures = {pool.submit(_worker_run, name, data.root, data.seed, seed, str(out_dir), device, timeout): name
+                   for name in names}
+        # the workers' own watchdogs bound each experiment; this bound only guards against a worker that died
+        # without saying so
+        bound = None if timeout is None else timeout * len(names) + 120.0
+        try:
+            for future in concurrent.futures.as_completed(futures, timeout=bound):
+                name, output, seconds, error = future.result()
+                done[name] = (name, output, seconds, error)
+                status = f"done in {seconds:.1f} s" if output is not None else f"FAILED: {error}"
+                progress.log(f"[{len(done)}/{len(names)}] {name}: {status}")
+        except concurrent.futures.process.BrokenProcessPool as exc:
+            raise ComputationTimeout(
+                "a worker process ended abruptly (its experiment overran its time bound, see above, or the "
+                "process was killed)") from exc
+        except concurrent.futures.TimeoutError as exc:
+            raise ComputationTimeout(f"the experiments did not finish within {bound:g} s") from exc
+    return [done[name] for name in names]
+
+
+def _worker_init_x64(x64: bool, cache_dir: str | None) -> None:
+    """A worker starts as the parent is set up: float64 as the parent has it, the same compilation cache."""
+    if x64:
+        from ._float64 import enable_float64
+
+        enable_float64()
+    if cache_dir:
+        jax.config.update("jax_compilation_cache_dir", cache_dir)
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
