@@ -84,4 +84,7 @@ def minimize_lbfgs(fun: Callable, theta0, *args, gtol: float = 1e-12, max_iter: 
         raise UsageError(f"theta0 must be a 1-d array; got shape {theta0.shape}")
     dtype = jnp.result_type(theta0)
     theta0 = theta0.astype(dtype if jnp.issubdtype(dtype, jnp.floating) else jnp.float64)
-    return _lbfgs(fun, theta0, tuple(args), gtol, int(max_iter), int(memory_size))
+    # optax's L-BFGS adds its int32 step counter to an int64 ``jnp.arange`` under x64, which strict dtype promotion
+    # rejects; trace it under the standard rules (the same program the CLI has always compiled).
+    with jax.numpy_dtype_promotion("standard"):
+        return _lbfgs(fun, theta0, tuple(args), gtol, int(max_iter), int(memory_size))

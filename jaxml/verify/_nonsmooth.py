@@ -19,6 +19,7 @@ non-convergence.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Callable
 
 import jax
@@ -26,6 +27,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import UsageError
+from ._factors import factor_label
+from ._report import Report
+from ._x64 import in_float64
 
 DEFAULT_RTOL = {np.dtype(np.float64): 1e-6, np.dtype(np.float32): 1e-3}
 # A coordinate counts as "tiny" (for the diagnosis only) when |θⱼ| ≤ TINY · max|θ|.
@@ -34,8 +38,8 @@ TINY = 1e-6
 _AGREE = 1e-6
 
 
-@dataclasses.dataclass
-class SubgradientReport:
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SubgradientReport(Report):
     """The verdict of :func:`check_lasso_kkt` / :func:`check_l1_optimality`.
 
     Attributes:
@@ -50,6 +54,7 @@ class SubgradientReport:
         coordinates are stationary for (equals γ at a solution); None when every coordinate is zero.
       rtol, atol: the tolerance (``atol`` overrides ``rtol · scale`` when given).
       diagnosis: the likely mistake (None when ok).
+      note: a remark (None).
     """
 
     ok: bool
@@ -64,6 +69,7 @@ class SubgradientReport:
     rtol: float
     atol: float | None
     diagnosis: str | None = None
+    note: str | None = None
     name: str = "sub-gradient optimality"
     compares: str = "0 ∈ ∇f(θ) + γ ∂‖θ‖₁ (KKT)"
     points: int = 1
@@ -72,31 +78,26 @@ class SubgradientReport:
     def tolerance(self) -> str:
         return f"atol {self.atol:.0e}" if self.atol is not None else f"rtol {self.rtol:.0e}"
 
-    def __str__(self) -> str:
-        verdict = "PASS" if self.ok else "FAIL"
+    def summary(self) -> str:
         implied = ("" if self.gamma_implied is None
                    else f", the non-zero coordinates imply γ' = {self.gamma_implied:.6g}")
-        lines = [
-            (f"{self.name}: {verdict} - largest sub-gradient violation {self.max_abs_error:.3g} at coordinate "
-             f"{self.worst_index} (relative {self.max_rel_error:.3g} of scale {self.scale:.4g}; {self.tolerance}); "
-             f"{self.n_nonzero} non-zero / {self.n_zero} zero coordinates; γ = {self.gamma:.6g}{implied}")
-        ]
-        if self.diagnosis:
-            lines.append(f"  diagnosis: {self.diagnosis}")
-        return "\n".join(lines)
+        return (f"largest sub-gradient violation {self.max_abs_error:.3g} at coordinate {self.worst_index} (relative "
+                f"{self.max_rel_error:.3g} of scale {self.scale:.4g}; {self.tolerance}); {self.n_nonzero} non-zero / "
+                f"{self.n_zero} zero coordinates; γ = {self.gamma:.6g}{implied}")
 
 
-def _factor_label(c: float, ns: tuple[int, ...]) -> str | None:
-    """Name c when it is one of the factors people slip on (2, 1/2, n, 1/n, 2n, 1/(2n)), else None."""
-    candidates = [(2.0, "2"), (0.5, "1/2")]
-    for n in ns:
-        if n > 2:
-            candidates += [(float(n), f"n = {n}"), (1.0 / n, f"1/n = 1/{n}"), (2.0 * n, f"2n = {2 * n}"),
-                           (0.5 / n, f"1/(2n) = 1/{2 * n}"), (0.5 * n, f"n/2 = {n}/2"), (2.0 / n, f"2/n = 2/{n}")]
-    for value, label in candidates:
-        if abs(c - value) <= 1e-6 * value:
-            return label
-    return None
+def _legacy_setattr(self, name, value):
+    """Transitional: ``derivations/map_estimation.py`` still sets ``report.name`` / ``.points`` / ``.solver``.
+
+    Reports are immutable; use ``check_lasso_kkt(..., name=...)`` and ``dataclasses.replace(report, points=...)``.
+    Removed at integration, with this compatibility path.
+    """
+    warnings.warn("verifier reports are immutable: use dataclasses.replace(report, ...) instead of setting "
+                  f"report.{name}", DeprecationWarning, stacklevel=2)
+    object.__setattr__(self, name, value)
+
+
+SubgradientReport.__setattr__ = _legacy_setattr  # legacy: see _legacy_setattr
 
 
 def _diagnose(theta, g, gamma, zero, r, tol_abs, ns) -> str:
@@ -117,7 +118,7 @@ def _diagnose(theta, g, gamma, zero, r, tol_abs, ns) -> str:
             if abs(c + 1.0) <= _AGREE:
                 return ("sign flip: ∂f/∂θⱼ = +γ sign θⱼ on every non-zero coordinate — θ is stationary for "
                         "f − γ‖θ‖₁ or the smooth part's gradient has the wrong sign (gradient ascent, or θ negated)")
-            label = _factor_label(abs(c), ns)
+            label = factor_label(abs(c), ns)
             if c > 0 and (active.sum() >= 2 or label is not None) and zeros_fit:
                 named = f"c = {label}" if label else f"c = {c:.6g}"
                 hint = ""
@@ -188,6 +189,7 @@ def _default_rtol(theta, rtol):
     return DEFAULT_RTOL.get(dtype, 1e-6)
 
 
+@in_float64
 def check_l1_optimality(smooth: Callable, theta, *args, gamma, rtol: float | None = None,
                         atol: float | None = None, zero_tol: float = 0.0,
                         name: str = "sub-gradient optimality") -> SubgradientReport:
@@ -222,7 +224,7 @@ def check_l1_optimality(smooth: Callable, theta, *args, gamma, rtol: float | Non
 
 
 def check_lasso_kkt(theta, x, y, gamma, *, rtol: float | None = None, atol: float | None = None,
-                    zero_tol: float = 0.0) -> SubgradientReport:
+                    zero_tol: float = 0.0, name: str = "lasso KKT") -> SubgradientReport:
     """Check the lasso's sub-gradient (KKT) conditions for θ = argmin ‖y − Xθ‖² + γ‖θ‖₁ (write-up §4(e)).
 
         2xⱼᵀ(Xθ − y) + γ sign θⱼ = 0   (θⱼ ≠ 0),       |2xⱼᵀ(Xθ − y)| ≤ γ   (θⱼ = 0)
@@ -235,6 +237,7 @@ def check_lasso_kkt(theta, x, y, gamma, *, rtol: float | None = None, atol: floa
       rtol: tolerance relative to max(γ, ‖2Xᵀy‖∞) (default 1e-6 for a float64 θ, 1e-3 for float32).
       atol: absolute tolerance on the largest violation; overrides rtol.
       zero_tol: |θⱼ| ≤ zero_tol counts as zero (default 0).
+      name: the report's title.
 
     Returns:
       A :class:`SubgradientReport` (``str()`` it for a readable verdict and diagnosis).
@@ -252,5 +255,4 @@ def check_lasso_kkt(theta, x, y, gamma, *, rtol: float | None = None, atol: floa
     theta64, x64, y64 = (np.asarray(a, np.float64) for a in (theta, x, y))
     g = 2.0 * x64.T @ (x64 @ theta64 - y64)  # ∇‖y − Xθ‖² = 2Xᵀ(Xθ − y)
     g0 = -2.0 * x64.T @ y64  # ∇ at θ = 0
-    return _report(theta64, g, g0, gamma, rtol=rtol, atol=atol, zero_tol=zero_tol, ns=(x_shape[0],),
-                   name="lasso KKT")
+    return _report(theta64, g, g0, gamma, rtol=rtol, atol=atol, zero_tol=zero_tol, ns=(x_shape[0],), name=name)
