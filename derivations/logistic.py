@@ -19,7 +19,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from jaxml.models._logistic import log_likelihood
+from jaxml.models.logistic import log_likelihood
 from jaxml.verify import derivation, hessian
 
 
@@ -27,7 +27,7 @@ def _example(key):
     """A random problem: n = 40 points in d = 3 (intercept + 2 features), labels in {0, 1}, θ of moderate size."""
     k_theta, k_x, k_y = jax.random.split(key, 3)
     x = jnp.concatenate([jnp.ones((40, 1)), jax.random.normal(k_x, (40, 2))], axis=1)
-    y = jax.random.bernoulli(k_y, 0.5, (40,)).astype(jnp.float64)
+    y = jax.random.bernoulli(k_y, 0.5, (40,)).astype(x.dtype)
     theta = 2.0 * jax.random.normal(k_theta, (3,))
     return theta, x, y
 
@@ -46,9 +46,14 @@ def log_likelihood_hessian(theta, x, y):
     return -(x.T * (h * (1.0 - h))) @ x / y.shape[0]
 
 
-@derivation(of=log_likelihood, example=_example, name="log_likelihood_grad_sum (common slip)",
-            equation="§1, written for the sum", expected_failure=True,
-            erratum="Xᵀ(y − h) is the gradient of the SUM log-likelihood; ℓ here is the mean, so 1/n is missing")
+@derivation(
+    of=log_likelihood,
+    example=_example,
+    name="log_likelihood_grad_sum (common slip)",
+    equation="§1, written for the sum",
+    expected_failure=True,
+    erratum="Xᵀ(y − h) is the gradient of the SUM log-likelihood; ℓ here is the mean, so 1/n is missing",
+)
 def log_likelihood_grad_sum(theta, x, y):
     """Xᵀ(y − σ(Xθ)): the gradient of Σᵢ log p(yᵢ|xᵢ), kept as a documented slip against the mean ℓ."""
     return x.T @ (y - jax.nn.sigmoid(x @ theta))

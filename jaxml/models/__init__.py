@@ -3,25 +3,9 @@
 Each model lives in one private file; its public names are re-exported here, one section per model.
 """
 
-# --- logistic regression (§1): _logistic.py ---
-from ._logistic import AscentResult as AscentResult
-from ._logistic import NewtonResult as NewtonResult
-from ._logistic import add_intercept as add_intercept
-from ._logistic import gradient_ascent as gradient_ascent
-from ._logistic import inverse_power_schedule as inverse_power_schedule
-from ._logistic import l2_optimizer as l2_optimizer
-from ._logistic import l2_regularised_log_likelihood as l2_regularised_log_likelihood
-from ._logistic import log_likelihood as log_likelihood
-from ._logistic import newton as newton
-from ._logistic import predict_proba as predict_proba
-
-# --- linear SVM, hinge loss (§1(d)): _linear_svm.py ---
-from ._linear_svm import SVMResult as SVMResult
-from ._linear_svm import fit_linear_svm as fit_linear_svm
-from ._linear_svm import hinge_objective as hinge_objective
-from ._linear_svm import svm_dual as svm_dual
-from ._linear_svm import svm_duality_gap as svm_duality_gap
-from ._linear_svm import svm_margin as svm_margin
+# --- logistic regression (§1) and the linear SVM (§1(d)): sub-namespaces ---
+from . import linear_svm as linear_svm
+from . import logistic as logistic
 
 # --- spam: tokens and features (§2): _text.py ---
 from ._text import Encoded as Encoded
@@ -110,3 +94,21 @@ from ._batchnorm import batchnorm as batchnorm
 from ._batchnorm import batchnorm_backward as batchnorm_backward
 from ._batchnorm import batchnorm_reference as batchnorm_reference
 from ._batchnorm import batchnorm_stats as batchnorm_stats
+
+# --- legacy flat names (removed at integration) ---
+from ._logistic import add_intercept as add_intercept
+from ._logistic import inverse_power_schedule as inverse_power_schedule
+from ._logistic import l2_optimizer as l2_optimizer
+from ._logistic import l2_regularised_log_likelihood as l2_regularised_log_likelihood
+from ._logistic import log_likelihood as log_likelihood
+from ._logistic import predict_proba as predict_proba
+
+AscentResult = NewtonResult = logistic.LogisticRegression
+gradient_ascent = logistic.fit
+newton = logistic.fit_newton
+SVMResult = linear_svm.LinearSVM
+fit_linear_svm = linear_svm.fit
+hinge_objective = linear_svm.objective
+svm_dual = linear_svm.dual
+svm_duality_gap = linear_svm.duality_gap
+svm_margin = linear_svm.margin

@@ -26,10 +26,10 @@ import numpy as np
 import optax
 
 from ..errors import UsageError
-from ._logistic import check_labelled
+from ._logistic import _full, _start, check_labelled, optax_update
 
 
-def hinge_objective(theta, x, y, lam):
+def objective(theta, x, y, lam):
     """J(θ) = (λ/2)‖w‖² + (1/n) Σ max(0, 1 − ỹᵢ θᵀxᵢ), θ = (b, w), ỹ = 2y − 1.
 
     Args:
@@ -43,13 +43,52 @@ def hinge_objective(theta, x, y, lam):
     return 0.5 * lam * jnp.sum(theta[1:] ** 2) + jnp.mean(hinge)
 
 
-def svm_margin(theta) -> float:
-    """The SVM margin 1/‖w‖ of θ = (b, w)."""
-    return float(1.0 / np.linalg.norm(np.asarray(theta)[1:]))
+@jax.jit
+def _mean_hinge(theta, x, y):
+    """(1/n) Σ max(0, 1 − ỹᵢ θᵀxᵢ), the data term of :func:`objective`."""
+    return jnp.mean(jnp.maximum(0.0, 1.0 - (2.0 * y - 1.0) * (x @ theta)))
 
 
-class SVMResult(NamedTuple):
-    """What :func:`fit_linear_svm` returns.
+def _objective_value(theta, x, y, lam: float) -> float:
+    """J(θ) as a float: the hinge mean jitted, the penalty (λ/2)‖w‖² of the d − 1 weights in NumPy.
+
+    One small program instead of a dozen op-by-op ones; each rounding is the one evaluating :func:`objective`
+    outside jit performs (no fused multiply-add across the two terms).
+    """
+    w = np.asarray(theta)[1:]
+    penalty = 0.5 * lam * np.sum(w**2)  # (λ/2) ‖w‖²
+    return float(penalty + np.asarray(_mean_hinge(_as_jax(theta, x.dtype), x, y)))
+
+
+def _as_jax(theta, dtype) -> jax.Array:
+    return (
+        theta.astype(dtype)
+        if isinstance(theta, jax.Array)
+        else jax.device_put(np.asarray(theta, dtype))
+    )
+
+
+def _theta(result_or_theta):
+    return getattr(result_or_theta, "theta", result_or_theta)
+
+
+def margin(result) -> float:
+    """The SVM margin 1/‖w‖ of θ = (b, w) (``result`` a :class:`LinearSVM` or θ)."""
+    return float(1.0 / np.linalg.norm(np.asarray(_theta(result))[1:]))
+
+
+def decision(result, x):
+    """The score θᵀx: x (n, d) with intercept -> (n,)."""
+    return jnp.asarray(x) @ jnp.asarray(_theta(result))
+
+
+def predict(result, x):
+    """Labels 1{θᵀx > 0} in {0, 1}: x (n, d) with intercept -> (n,) int32."""
+    return (decision(result, x) > 0).astype(jnp.int32)
+
+
+class LinearSVM(NamedTuple):
+    """A fitted linear SVM (:func:`fit`).
 
     Attributes:
       theta: (d,) = (b, w), NumPy.
@@ -64,60 +103,101 @@ class SVMResult(NamedTuple):
     margin: float
 
 
-@functools.lru_cache(maxsize=16)
-def default_optimizer(steps: int, learning_rate: float = 1.0) -> optax.GradientTransformation:
-    """Adam with a cosine decay of the step to 0 over ``steps``: the subgradient method's vanishing step."""
-    return optax.adam(optax.cosine_decay_schedule(learning_rate, steps))
+_subgradient = jax.grad(objective)  # a subgradient at the kinks (JAX splits ties of max evenly)
+_ADAM = optax.scale_by_adam()
 
 
-@functools.lru_cache(maxsize=16)
-def _runner(optimizer: optax.GradientTransformation, steps: int):
-    grad = jax.grad(hinge_objective)  # a subgradient at the kinks (JAX splits ties of max evenly)
+def _cosine_step(count, steps, learning_rate):
+    """optax.cosine_decay_schedule(learning_rate, steps)(count) with ``steps`` traced.
 
-    @jax.jit
-    def run(theta, x, y, lam):
-        def body(carry, _):
-            theta, state = carry
-            updates, state = optimizer.update(grad(theta, x, y, lam), state, theta)
-            return (optax.apply_updates(theta, updates), state), None
-
-        carry, _ = jax.lax.scan(body, (theta, optimizer.init(theta)), None, length=steps)
-        return carry[0]
-
-    return run
+    optax computes π·count/T with T a constant, which XLA turns into count·(π·(1/T)); that is written out here
+    so that a traced T gives the same bits.
+    """
+    count = jnp.minimum(count.astype(steps.dtype), steps)
+    cosine_decay = 0.5 * (1 + jnp.cos(count * (jnp.pi * (1.0 / steps))))  # ½(1 + cos(π t / T))
+    decayed = (1 - 0.0) * cosine_decay**1.0 + 0.0  # optax's (1 − α)·c^e + α with α = 0, e = 1
+    return learning_rate * decayed
 
 
-def fit_linear_svm(
-    x, y, *, lam: float, steps: int = 100_000, optimizer=None, theta0=None
-) -> SVMResult:
-    """Minimise the hinge-loss SVM objective J (module docstring) with an optax optimiser, full batch, jitted.
+@jax.jit
+def _adam_cosine(theta, x, y, lam, steps, learning_rate):
+    """The default fit: Adam with a cosine-decayed step, ``steps`` full-batch steps; λ, T, rate all traced."""
+
+    def body(_, carry):
+        theta, state, count = carry
+        updates, state = optax_update(_ADAM, _subgradient(theta, x, y, lam), state, theta)
+        step_size = -1 * _cosine_step(
+            count, steps.astype(theta.dtype), learning_rate
+        )  # sgd flips the sign
+        updates = jnp.array(step_size, dtype=updates.dtype) * updates
+        return optax.apply_updates(theta, updates), state, count + 1
+
+    carry = (theta, _ADAM.init(theta), jnp.zeros((), jnp.int32))
+    return jax.lax.fori_loop(0, steps, body, carry)[0]
+
+
+@functools.partial(jax.jit, static_argnames=("optimizer", "steps"))
+def _optax_scan(theta, x, y, lam, *, optimizer, steps):
+    """A caller's optax optimiser for ``steps`` full-batch steps (one program per optimizer object and steps)."""
+
+    def body(carry, _):
+        theta, state = carry
+        updates, state = optax_update(optimizer, _subgradient(theta, x, y, lam), state, theta)
+        return (optax.apply_updates(theta, updates), state), None
+
+    carry, _ = jax.lax.scan(body, (theta, optimizer.init(theta)), None, length=steps)
+    return carry[0]
+
+
+def fit(
+    x,
+    y,
+    *,
+    lam: float,
+    steps: int = 100_000,
+    learning_rate: float = 1.0,
+    optimizer=None,
+    theta0=None,
+) -> LinearSVM:
+    """Minimise the hinge-loss SVM objective J (module docstring) with optax, full batch, jitted.
+
+    The default is the subgradient method's vanishing step through Adam: ``optax.adam`` with
+    ``optax.cosine_decay_schedule(learning_rate, steps)``, where λ, ``steps`` and the rate are traced (every fit
+    of one data shape shares one program).
 
     Args:
       x: (n, d) inputs with intercept column.
       y: (n,) labels in {0, 1}.
       lam: λ > 0, the L2 penalty on w.
-      steps: optimiser steps (one ``lax.scan``).
-      optimizer: optax transformation; default :func:`default_optimizer` (Adam, cosine-decayed step from 1.0).
+      steps: optimiser steps.
+      learning_rate: the initial step of the default cosine schedule.
+      optimizer: an optax transformation instead of the default (``learning_rate`` then unused).
       theta0: (d,) start, default zeros.
 
     Returns:
-      :class:`SVMResult`. Certify it with :func:`svm_duality_gap`.
+      :class:`LinearSVM`. Certify it with :func:`duality_gap`.
     """
     x, y = check_labelled(x, y)
     if not lam > 0:
         raise UsageError(f"lam must be > 0 (it bounds ‖w‖ ≤ √(2/λ)); got {lam}")
-    if steps < 2:
-        raise UsageError(f"steps must be >= 2; got {steps}")
-    theta = jnp.zeros(x.shape[1], x.dtype) if theta0 is None else jnp.asarray(theta0, x.dtype)
-    if theta.shape != (x.shape[1],):
-        raise UsageError(f"theta0 must have shape ({x.shape[1]},); got {theta.shape}")
-    optimizer = default_optimizer(int(steps)) if optimizer is None else optimizer
-    theta = np.asarray(_runner(optimizer, int(steps))(theta, x, y, jnp.asarray(lam, x.dtype)))
-    return SVMResult(
+    if not 2 <= steps < 2**31:
+        raise UsageError(f"steps must be in [2, 2**31); got {steps}")
+    if theta0 is not None and np.shape(theta0) != (x.shape[1],):
+        raise UsageError(f"theta0 must have shape ({x.shape[1]},); got {np.shape(theta0)}")
+    theta = _start(theta0, x)
+    lam_x = _full(lam, x.dtype)
+    if optimizer is None:
+        theta = _adam_cosine(
+            theta, x, y, lam_x, _full(steps, np.int32), _full(learning_rate, x.dtype)
+        )
+    else:
+        theta = _optax_scan(theta, x, y, lam_x, optimizer=optimizer, steps=int(steps))
+    theta = np.asarray(theta)
+    return LinearSVM(
         theta=theta,
-        objective=float(hinge_objective(theta, x, y, lam)),
+        objective=_objective_value(theta, x, y, lam),
         steps=int(steps),
-        margin=svm_margin(theta),
+        margin=margin(theta),
     )
 
 
@@ -132,10 +212,10 @@ def _single_threaded_blas():
     return threadpool_limits(1, user_api="blas")
 
 
-def _minimize_dual(minimize, dual, g, y_pm, n, lam):
+def _minimize_dual(minimize, dual_value, g, y_pm, n, lam):
     """SLSQP on −D(α) over 0 ≤ α ≤ 1/n, Σ αᵢ ỹᵢ = 0; ∇D(α) = 1 − G Gᵀα / λ."""
     return minimize(
-        lambda a: -dual(a),
+        lambda a: -dual_value(a),
         np.zeros(n),
         jac=lambda a: -(np.ones(n) - g @ (g.T @ a) / lam),
         bounds=[(0.0, 1.0 / n)] * n,
@@ -145,7 +225,7 @@ def _minimize_dual(minimize, dual, g, y_pm, n, lam):
     )
 
 
-def svm_dual(x, y, lam: float) -> tuple[np.ndarray, float]:
+def dual(x, y, lam: float) -> tuple[np.ndarray, float]:
     """A feasible dual point α and D(α), by SciPy SLSQP (module docstring), for the duality-gap certificate.
 
     Args:
@@ -158,18 +238,18 @@ def svm_dual(x, y, lam: float) -> tuple[np.ndarray, float]:
     from scipy.optimize import minimize
 
     x, y = check_labelled(x, y)
-    x_tilde, y_pm = np.asarray(x)[:, 1:], 2.0 * np.asarray(y) - 1.0
+    x_tilde, y_pm = np.asarray(x, np.float64)[:, 1:], 2.0 * np.asarray(y, np.float64) - 1.0
     n = x_tilde.shape[0]
     g = y_pm[:, None] * x_tilde  # rows ỹᵢ x̃ᵢ
 
-    def dual(alpha):  # D(α) = Σα − ‖Gᵀα‖² / (2λ)
+    def dual_value(alpha):  # D(α) = Σα − ‖Gᵀα‖² / (2λ)
         v = g.T @ alpha
         return alpha.sum() - 0.5 / lam * (v @ v)
 
     with (
         _single_threaded_blas()
     ):  # a 100-variable QP: BLAS threads only contend (seconds on a busy machine)
-        res = _minimize_dual(minimize, dual, g, y_pm, n, lam)
+        res = _minimize_dual(minimize, dual_value, g, y_pm, n, lam)
     alpha = np.clip(res.x, 0.0, 1.0 / n)
     # exact feasibility Σ αᵢ ỹᵢ = 0: shrink the heavier class's weights (stays within [0, 1/n])
     pos, neg = alpha[y_pm > 0].sum(), alpha[y_pm < 0].sum()
@@ -177,10 +257,11 @@ def svm_dual(x, y, lam: float) -> tuple[np.ndarray, float]:
         alpha = np.where(y_pm > 0, alpha * (neg / pos), alpha)
     elif neg > pos:
         alpha = np.where(y_pm < 0, alpha * (pos / neg), alpha)
-    return alpha, float(dual(alpha))
+    return alpha, float(dual_value(alpha))
 
 
-def svm_duality_gap(theta, x, y, lam: float) -> float:
-    """J(θ) − D(α*) ≥ J(θ) − min J ≥ 0: how far θ is from the SVM optimum in objective (weak duality)."""
-    _, d_value = svm_dual(x, y, lam)
-    return float(hinge_objective(jnp.asarray(theta), *check_labelled(x, y), lam)) - d_value
+def duality_gap(result, x, y, lam: float) -> float:
+    """J(θ) − D(α*) ≥ J(θ) − min J ≥ 0: how far θ (a :class:`LinearSVM` or θ) is from the optimum (weak duality)."""
+    _, d_value = dual(x, y, lam)
+    x, y = check_labelled(x, y)
+    return _objective_value(_theta(result), x, y, lam) - d_value

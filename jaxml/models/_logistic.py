@@ -5,22 +5,27 @@
 with x including the intercept entry x₀ = 1. log σ(z) is computed as ``jax.nn.log_sigmoid(z)`` and
 log(1 − σ(z)) = log σ(−z), so ℓ stays finite for |θᵀx| in the thousands.
 
-Fits:
+Fits (both return one :class:`LogisticRegression`):
 
-* :func:`gradient_ascent` — θ ← θ + α_t ∇ℓ(θ) from θ₀ = 0 with the course's stopping rule ‖Δθ‖ < 1e-15; an optax
-  step (constant rate, a schedule such as :func:`inverse_power_schedule`, or an L2-penalised chain from
-  :func:`l2_optimizer`) inside a jitted ``lax.while_loop`` run in chunks (progress, θ at chosen iterations).
-* :func:`newton` — θ ← θ − (∇²ℓ)⁻¹∇ℓ, jitted, with the hand-derived gradient and Hessian of
-  ``derivations/logistic.py``; for data that are not linearly separable.
+* :func:`fit` — gradient ascent θ ← θ + α_t (∇ℓ(θ) − λθ) from θ₀ = 0 with the course's stopping rule
+  ‖Δθ‖ < 1e-15, in a jitted ``lax.while_loop`` run in chunks (progress, θ at chosen iterations). The step is an
+  optax transformation; the built-in one keeps α₀, the schedule's power p (α_t = α₀ / t^p) and λ in its state, so
+  every rate, schedule and penalty shares one compiled loop per data shape.
+* :func:`fit_newton` — θ ← θ − (∇²ℓ)⁻¹∇ℓ, jitted; for data that are not linearly separable.
 
-Both use the hand gradient ∇ℓ = (1/n) Xᵀ(y − σ(Xθ)) of ``derivations/logistic.py`` (verified against autodiff by
-``jaxml verify``), imported lazily because that module imports this one.
+Both take ``gradient=`` (and Newton ``hessian=``) callables ``f(theta, x, y)``; the defaults are autodiff
+(``jax.grad`` / ``jax.hessian`` of :func:`log_likelihood`). Pass hand-derived ones to use them instead (the §1
+experiment passes ``jaxml_derivations.logistic``'s, verified by ``jaxml verify``).
+
+Dtypes: the fits compute in the floating dtype of ``x`` (float32 stays float32; integers become the default
+float dtype), count iterations in int32, and never ask for a 64-bit type on their own.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 import jax
@@ -30,24 +35,25 @@ import optax
 
 from ..errors import UsageError
 
+# ----------------------------------------------------------------------------------------------------------------
+# The model: ℓ(θ), h_θ(x), inputs
+# ----------------------------------------------------------------------------------------------------------------
 
-def add_intercept(x) -> jnp.ndarray:
-    """Prepend the intercept column: (n, d) -> (n, d + 1) with x[:, 0] = 1."""
-    x = jnp.asarray(x)
+
+def add_intercept(x):
+    """Prepend the intercept column: x (n, d) -> (n, d + 1) with x[:, 0] = 1.
+
+    NumPy in, NumPy out (no XLA program for one-shot preprocessing); a JAX array (or a tracer) in, JAX out.
+    """
+    if isinstance(x, jax.Array):
+        if x.ndim != 2:
+            raise UsageError(f"add_intercept expects x of shape (n, d), got {x.shape}")
+        return jnp.concatenate([jnp.ones((x.shape[0], 1), x.dtype), x], axis=1)
+    x = np.asarray(x)
     if x.ndim != 2:
         raise UsageError(f"add_intercept expects x of shape (n, d), got {x.shape}")
-    return jnp.concatenate([jnp.ones((x.shape[0], 1), x.dtype), x], axis=1)
-
-
-def check_xy(theta, x, y) -> None:
-    """Raise UsageError unless theta (d,), x (n, d), y (n,) fit together."""
-    theta_shape, x_shape, y_shape = np.shape(theta), np.shape(x), np.shape(y)
-    if len(x_shape) != 2 or len(theta_shape) != 1 or len(y_shape) != 1:
-        raise UsageError(
-            f"expected theta (d,), x (n, d), y (n,); got {theta_shape}, {x_shape}, {y_shape}"
-        )
-    if x_shape[1] != theta_shape[0] or x_shape[0] != y_shape[0]:
-        raise UsageError(f"shapes do not fit: theta {theta_shape}, x {x_shape}, y {y_shape}")
+    dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
+    return np.concatenate([np.ones((x.shape[0], 1), dtype), x.astype(dtype, copy=False)], axis=1)
 
 
 def log_likelihood(theta, x, y):
@@ -66,18 +72,42 @@ def log_likelihood(theta, x, y):
     return jnp.mean(y * jax.nn.log_sigmoid(z) + (1.0 - y) * jax.nn.log_sigmoid(-z))
 
 
-def predict_proba(theta, x):
-    """h_θ(x) = σ(θᵀx) for x (n, d) -> (n,)."""
-    return jax.nn.sigmoid(x @ theta)
+def l2_regularised_log_likelihood(theta, x, y, lam):
+    """The penalised objective of §1(c)(iv): ℓ(θ) − (λ/2) ‖θ‖² (every entry of θ penalised, intercept included).
+
+    Args:
+      theta: (d,); x: (n, d) with intercept; y: (n,) in {0, 1}; lam: λ >= 0.
+
+    Returns:
+      scalar.
+    """
+    return log_likelihood(theta, x, y) - 0.5 * lam * jnp.sum(theta**2)
 
 
-# ----------------------------------------------------------------------------------------------------------------
-# Gradient ascent (write-up §1(a)-(c)): a jitted while_loop, run in chunks
-# ----------------------------------------------------------------------------------------------------------------
+def _theta(result_or_theta):
+    return getattr(result_or_theta, "theta", result_or_theta)
 
 
-def check_labelled(x, y) -> tuple[jnp.ndarray, jnp.ndarray]:
-    """Validate a training set and return it as float JAX arrays.
+def predict_proba(result, x):
+    """h_θ(x) = σ(θᵀx): x (n, d) with intercept -> (n,). ``result`` is a :class:`LogisticRegression` or θ (d,)."""
+    return jax.nn.sigmoid(jnp.asarray(x) @ jnp.asarray(_theta(result)))
+
+
+def predict(result, x):
+    """Labels 1{θᵀx > 0} (= 1{h_θ(x) > 1/2}) in {0, 1}: x (n, d) with intercept -> (n,) int32."""
+    return (jnp.asarray(x) @ jnp.asarray(_theta(result)) > 0).astype(jnp.int32)
+
+
+def float_dtype(x) -> np.dtype:
+    """The dtype a fit computes in: x's floating dtype, else the default float (float64 only under x64)."""
+    dtype = np.dtype(x.dtype) if hasattr(x, "dtype") else np.asarray(x).dtype
+    if not np.issubdtype(dtype, np.floating):
+        dtype = np.dtype(np.float64)
+    return np.dtype(jax.dtypes.canonicalize_dtype(dtype))
+
+
+def check_labelled(x, y) -> tuple[jax.Array, jax.Array]:
+    """Validate a training set and return it as JAX arrays of one floating dtype (:func:`float_dtype` of x).
 
     Args:
       x: (n, d) inputs, intercept column included.
@@ -93,108 +123,222 @@ def check_labelled(x, y) -> tuple[jnp.ndarray, jnp.ndarray]:
         )
     if x_shape[0] == 0:
         raise UsageError("the training set is empty (n = 0)")
-    x_np, y_np = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    x_np, y_np = np.asarray(x), np.asarray(y)
     if not (np.all(np.isfinite(x_np)) and np.all(np.isfinite(y_np))):
         raise UsageError("x or y contains NaN or inf")
-    if not np.all((y_np == 0.0) | (y_np == 1.0)):
+    if not np.all((y_np == 0) | (y_np == 1)):
         raise UsageError(f"labels must be 0 or 1; got values {np.unique(y_np)[:5]}")
-    dtype = (
-        jnp.asarray(x).dtype if jnp.issubdtype(jnp.asarray(x).dtype, jnp.floating) else jnp.float64
-    )
-    return jnp.asarray(x, dtype), jnp.asarray(y, dtype)
+    dtype = float_dtype(x)
+    return _as_array(x, dtype), _as_array(y, dtype)
 
 
-def inverse_power_schedule(alpha0: float, power: float) -> optax.Schedule:
-    """The decreasing step α_t = α₀ / t^p at iteration t = 1, 2, ... as an optax schedule.
-
-    optax counts updates from 0, so the schedule is ``count ↦ α₀ / (count + 1)^p``. (optax ships exponential,
-    polynomial-to-a-floor and cosine decays but no inverse power; this is the one the write-up's §1(c)(ii) uses.)
-
-    Args:
-      alpha0: the first step α₁.
-      power: p > 0.
-
-    Returns:
-      A schedule usable as ``optax.sgd(learning_rate=...)``.
-    """
-    if not (alpha0 > 0 and power > 0):
-        raise UsageError(
-            f"inverse_power_schedule needs alpha0 > 0 and power > 0; got {alpha0}, {power}"
-        )
-
-    def schedule(count):
-        return alpha0 / (count + 1.0) ** power  # α_t = α₀ / t^p,  t = count + 1
-
-    return schedule
+def _as_array(a, dtype) -> jax.Array:
+    """``a`` as a JAX array of ``dtype``; NumPy goes through device_put (no XLA program is compiled for it)."""
+    if isinstance(a, jax.Array):
+        return a.astype(dtype)
+    return jax.device_put(np.asarray(a, dtype))
 
 
-class AscentResult(NamedTuple):
-    """What :func:`gradient_ascent` returns.
+def _check_theta(theta, x) -> None:
+    if np.shape(theta) != (x.shape[1],):
+        raise UsageError(f"shapes do not fit: theta {np.shape(theta)}, x {x.shape}")
+
+
+def _full(value, dtype) -> jax.Array:
+    """A scalar JAX array, placed without compiling a program (``jnp.full`` would compile one per dtype)."""
+    return jax.device_put(np.asarray(value, dtype))
+
+
+def _start(theta0, x) -> jax.Array:
+    """θ₀: zeros, or the caller's start in x's dtype."""
+    if theta0 is None:
+        return jax.device_put(np.zeros(x.shape[1], x.dtype))
+    _check_theta(theta0, x)
+    return _as_array(theta0, x.dtype)
+
+
+class LogisticRegression(NamedTuple):
+    """A fitted logistic regression (:func:`fit` or :func:`fit_newton`).
 
     Attributes:
-      theta: (d,) final parameters (NumPy).
+      theta: (d,) final parameters, intercept first (NumPy; Newton: the last finite iterate).
       iterations: steps taken.
-      converged: True when the last step had ‖Δθ‖ < tol (the course's stopping rule; it says nothing about ∇ℓ).
+      converged: the last step had ‖Δθ‖ < tol (and, for Newton, every iterate stayed finite). For gradient
+        ascent this is the course's stopping rule; it says nothing about ∇ℓ (a vanishing step size also stops it).
       step_norm: ‖Δθ‖ of the last step.
-      recorded: {iteration: θ (d,)} at the requested ``record_at`` iterations that were reached.
+      finite: False when an iterate overflowed (Newton on separable data: the MLE does not exist).
+      recorded: {iteration: θ (d,)} at the ``record_at`` iterations that were reached (gradient ascent only).
     """
 
     theta: np.ndarray
     iterations: int
     converged: bool
     step_norm: float
-    recorded: dict
+    finite: bool = True
+    recorded: Mapping[int, np.ndarray] = types.MappingProxyType({})
+
+
+# the autodiff defaults, built once so that the compiled loops are reused across calls
+_autodiff_gradient = jax.grad(log_likelihood)
+_autodiff_hessian = jax.hessian(log_likelihood)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Gradient ascent (write-up §1(a)-(c)): one jitted while_loop, run in chunks
+# ----------------------------------------------------------------------------------------------------------------
+
+
+class InversePowerSchedule(NamedTuple):
+    """The decreasing step α_t = α₀ / t^p at iteration t = 1, 2, ... (write-up §1(c)(ii)); an optax schedule.
+
+    optax counts updates from 0, so calling it maps ``count ↦ α₀ / (count + 1)^p``. :func:`fit` recognises it
+    and keeps (α₀, p) as traced state (no new compiled loop per schedule).
+    """
+
+    alpha0: float
+    power: float
+
+    def __call__(self, count):
+        if isinstance(count, (int, float)):  # a Python count: Python arithmetic
+            return self.alpha0 / (count + 1.0) ** self.power  # α_t = α₀ / t^p,  t = count + 1
+        t = (count + 1).astype(jnp.result_type(float))  # optax's int32 count, as the default float
+        return self.alpha0 / t**self.power
+
+
+def inverse_power_schedule(alpha0: float, power: float) -> InversePowerSchedule:
+    """α_t = α₀ / t^p as an optax schedule (optax ships exponential, polynomial and cosine decays, not this one).
+
+    Args:
+      alpha0: the first step α₁ > 0.
+      power: p > 0.
+
+    Returns:
+      An :class:`InversePowerSchedule`, usable as ``fit(..., learning_rate=...)`` or ``optax.sgd(...)``.
+    """
+    if not (alpha0 > 0 and power > 0):
+        raise UsageError(
+            f"inverse_power_schedule needs alpha0 > 0 and power > 0; got {alpha0}, {power}"
+        )
+    return InversePowerSchedule(float(alpha0), float(power))
+
+
+class _StepState(NamedTuple):
+    """The built-in step's state: the update count and its hyperparameters, all traced."""
+
+    count: jax.Array  # int32, updates so far (t − 1)
+    alpha0: jax.Array
+    power: jax.Array  # 0 for a constant rate
+    lam: jax.Array  # L2 penalty λ (0: none)
+
+
+def _power(t, p):
+    """t^p, with p = 0, 1, 2, 3 as exact products: what XLA makes of a constant power (pow(t, 3) -> t·(t·t)),
+    so a traced p gives the bits a schedule compiled with p fixed gives (exact while t^p < 2^53)."""
+    powers = [jnp.ones_like(t), t, t * t, t * (t * t)]
+    return jnp.select([p == k for k in range(4)], powers, t**p)
+
+
+def _step_init(params) -> _StepState:
+    zero = jnp.zeros((), params.dtype)
+    return _StepState(count=jnp.zeros((), jnp.int32), alpha0=zero, power=zero, lam=zero)
+
+
+def _step_update(updates, state: _StepState, params):
+    """optax ``add_decayed_weights(λ)`` then ``sgd(α₀ / t^p)``: u = −α_t (updates + λθ), with updates = −∇ℓ."""
+    t = (state.count + 1).astype(updates.dtype)  # t = count + 1
+    alpha = state.alpha0 / _power(t, state.power)  # α_t = α₀ / t^p
+    decayed = updates + state.lam * params  # −∇ℓ(θ) + λθ, the gradient of −(ℓ − (λ/2)‖θ‖²)
+    return (-alpha) * decayed, state._replace(count=state.count + 1)  # sgd: −α_t × (that)
+
+
+# one object (one compiled loop per data shape) for every constant rate, InversePowerSchedule and λ
+_BUILTIN_STEP = optax.GradientTransformation(_step_init, _step_update)
+
+
+def _builtin_state(theta, learning_rate, lam) -> _StepState:
+    alpha0, power = (
+        (learning_rate.alpha0, learning_rate.power)
+        if isinstance(learning_rate, InversePowerSchedule)
+        else (learning_rate, 0.0)
+    )
+    dtype = theta.dtype
+    return _StepState(
+        count=_full(0, np.int32),
+        alpha0=_full(alpha0, dtype),
+        power=_full(power, dtype),
+        lam=_full(lam, dtype),
+    )
+
+
+def optax_update(optimizer: optax.GradientTransformation, grads, state, params):
+    """``optimizer.update(grads, state, params)`` traced under standard dtype promotion.
+
+    optax's own arithmetic assumes it (Adam's bias correction computes b₁ ** count, a float to an int32 power,
+    which ``jax_numpy_dtype_promotion="strict"`` rejects); the updates keep the parameters' dtype either way.
+    """
+    with jax.numpy_dtype_promotion("standard"):
+        return optimizer.update(grads, state, params)
 
 
 class _AscentState(NamedTuple):
     theta: jax.Array
     opt_state: object
-    iteration: jax.Array
+    iteration: jax.Array  # int32
     step_norm: jax.Array
 
 
-def _default_gradient(theta, x, y):
-    """∇ℓ(θ) = (1/n) Xᵀ(y − σ(Xθ)), the hand-derived gradient of the foundation (derivations/logistic.py)."""
-    from jaxml_derivations.logistic import log_likelihood_grad  # lazy: derivations imports this module
+@functools.partial(jax.jit, static_argnames=("gradient", "optimizer"))
+def _ascent_chunk(state: _AscentState, x, y, stop_at, tol, *, gradient, optimizer) -> _AscentState:
+    """Step until ``iteration == stop_at`` or ‖Δθ‖ < tol. One program per (gradient, optimizer, shapes)."""
 
-    return log_likelihood_grad(theta, x, y)
-
-
-# optax.sgd with its rate held in the optimiser state, so every constant rate shares one compiled loop
-_CONSTANT_SGD = optax.inject_hyperparams(optax.sgd)(learning_rate=1.0)
-
-
-@functools.lru_cache(maxsize=64)
-def _chunk_runner(gradient: Callable, optimizer: optax.GradientTransformation) -> Callable:
-    """The jitted loop: steps until ``iteration == stop_at`` or ‖Δθ‖ < tol. Cached per (gradient, optimizer)."""
-
-    def step(state: _AscentState, x, y) -> _AscentState:
-        g = gradient(state.theta, x, y)  # ∇ (objective to maximise)
+    def step(s: _AscentState) -> _AscentState:
+        g = gradient(s.theta, x, y)  # ∇ℓ(θ), the objective to maximise
         # optax minimises: feed −∇ so that sgd's update is −α·(−∇) = +α∇ (gradient ascent)
-        updates, opt_state = optimizer.update(-g, state.opt_state, state.theta)
-        theta = optax.apply_updates(state.theta, updates)  # θ_{t+1} = θ_t + α_t ∇ℓ(θ_t)
-        return _AscentState(
-            theta=theta,
-            opt_state=opt_state,
-            iteration=state.iteration + 1,
-            step_norm=jnp.linalg.norm(theta - state.theta),  # ‖Δθ‖, the stopping statistic
-        )
+        updates, opt_state = optax_update(optimizer, -g, s.opt_state, s.theta)
+        theta = optax.apply_updates(s.theta, updates)  # θ_{t+1} = θ_t + α_t ∇ℓ(θ_t)
+        # ‖Δθ‖, the stopping statistic
+        return _AscentState(theta, opt_state, s.iteration + 1, jnp.linalg.norm(theta - s.theta))
 
-    @jax.jit
-    def run(state: _AscentState, x, y, stop_at, tol) -> _AscentState:
-        def cond(s):
-            return (s.iteration < stop_at) & ~(s.step_norm < tol)
+    def cond(s: _AscentState):
+        return (s.iteration < stop_at) & ~(s.step_norm < tol)
 
-        return jax.lax.while_loop(cond, lambda s: step(s, x, y), state)
-
-    return run
+    return jax.lax.while_loop(cond, step, state)
 
 
-def gradient_ascent(
+def _optimizer_and_state(theta, learning_rate, l2, optimizer):
+    """The optax transformation and its initial state: the built-in step unless the caller brings one."""
+    if optimizer is not None:
+        if l2 != 0.0:
+            raise UsageError(
+                "give either optimizer= or l2= (add optax.add_decayed_weights to your optimizer)"
+            )
+        return optimizer, optimizer.init(theta)
+    if l2 < 0:
+        raise UsageError(f"l2 must be >= 0; got {l2}")
+    if callable(learning_rate) and not isinstance(learning_rate, InversePowerSchedule):
+        if l2 != 0.0:
+            raise UsageError(
+                "an optax schedule with l2= needs optimizer=optax.chain(add_decayed_weights, sgd)"
+            )
+        optimizer = optax.sgd(
+            learning_rate
+        )  # a new program: pass optimizer= and reuse it to avoid that
+        return optimizer, optimizer.init(theta)
+    return _BUILTIN_STEP, _builtin_state(theta, learning_rate, l2)
+
+
+def _stops(chunk_size: int, max_iterations: int, record_at) -> list[int]:
+    """The iterations at which the chunked loop returns to Python: chunk ends, record points and the cap."""
+    stops = {*range(chunk_size, max_iterations, chunk_size), max_iterations, *record_at} - {0}
+    return sorted(t for t in stops if t <= max_iterations)
+
+
+def fit(
     x,
     y,
     *,
-    learning_rate: float | optax.Schedule = 10.0,
+    learning_rate: float | InversePowerSchedule | optax.Schedule = 10.0,
+    l2: float = 0.0,
     optimizer: optax.GradientTransformation | None = None,
     gradient: Callable | None = None,
     theta0=None,
@@ -203,69 +347,52 @@ def gradient_ascent(
     record_at=(),
     chunk_size: int = 50_000,
     on_chunk: Callable[[int], None] | None = None,
-) -> AscentResult:
-    """Batch gradient ascent on the mean log-likelihood, θ ← θ + α_t ∇ℓ(θ), from θ₀ = 0 (write-up §1).
+) -> LogisticRegression:
+    """Batch gradient ascent on ℓ(θ) − (λ/2)‖θ‖²: θ ← θ + α_t (∇ℓ(θ) − λθ) from θ₀ = 0 (write-up §1).
 
-    Stops at the course's rule ‖θ_{t+1} − θ_t‖ < tol, or after ``max_iterations`` steps. The step is an optax
-    transformation (``optax.sgd(learning_rate)`` by default), jitted in a ``lax.while_loop`` that runs
-    ``chunk_size`` iterations per call, so a caller can show progress between chunks (``on_chunk``) and read θ
-    at chosen iterations (``record_at``). α = 10 on the mean gradient is the course's 0.1 on the sum for n = 100.
+    Stops at the course's rule ‖θ_{t+1} − θ_t‖ < tol, or after ``max_iterations`` steps, in a jitted
+    ``lax.while_loop`` that returns to Python every ``chunk_size`` iterations (``on_chunk`` for progress) and at
+    the ``record_at`` iterations (θ kept there). α = 10 on the mean gradient is the course's 0.1 on the sum for
+    n = 100. A constant α, an :func:`inverse_power_schedule` and λ are traced: they share one compiled loop.
 
     Args:
       x: (n, d) inputs with intercept column.
       y: (n,) labels in {0, 1}.
-      learning_rate: constant α, or an optax schedule α(count) (count = t − 1); ignored when ``optimizer`` given.
-      optimizer: any optax transformation applied to −∇ (e.g. ``optax.chain(optax.add_decayed_weights(λ),
-        optax.sgd(α))`` for an L2 penalty λ/2 ‖θ‖²). Reuse one object across calls to reuse the compiled loop.
-      gradient: ``gradient(theta, x, y) -> (d,)`` of the objective to maximise; default the hand-derived ∇ℓ
-        (jaxml_derivations.logistic.log_likelihood_grad).
+      learning_rate: constant α, :func:`inverse_power_schedule` (α₀, p), or any optax schedule (count = t − 1).
+      l2: λ >= 0 (every entry of θ penalised, the intercept too).
+      optimizer: any optax transformation applied to −∇ℓ instead of the built-in step (then ``learning_rate``
+        and ``l2`` are unused). Reuse one object across calls to reuse its compiled loop.
+      gradient: ``gradient(theta, x, y) -> (d,)``, ∇ℓ; default autodiff (``jax.grad(log_likelihood)``).
       theta0: (d,) start; default zeros.
       tol: the stopping threshold on ‖Δθ‖.
-      max_iterations: iteration cap.
+      max_iterations: iteration cap (< 2³¹).
       record_at: iterations at which to keep θ.
       chunk_size: iterations per jitted call.
-      on_chunk: called with the iteration count after every chunk.
+      on_chunk: called with the iteration count after every jitted call.
 
     Returns:
-      :class:`AscentResult`.
+      :class:`LogisticRegression` (``finite`` False if θ overflowed).
     """
     x, y = check_labelled(x, y)
-    theta = jnp.zeros(x.shape[1], x.dtype) if theta0 is None else jnp.asarray(theta0, x.dtype)
-    check_xy(theta, x, y)
-    if max_iterations < 0 or chunk_size < 1:
+    theta = _start(theta0, x)
+    if not (0 <= max_iterations < 2**31 and chunk_size >= 1):
         raise UsageError(
-            f"need max_iterations >= 0 and chunk_size >= 1; got {max_iterations}, {chunk_size}"
+            f"need 0 <= max_iterations < 2**31 and chunk_size >= 1; got {max_iterations}, {chunk_size}"
         )
     record_at = sorted({int(t) for t in record_at})
     if any(t < 1 for t in record_at):
         raise UsageError(f"record_at iterations must be >= 1; got {record_at}")
-    constant = optimizer is None and not callable(learning_rate)
-    if optimizer is None:
-        optimizer = _CONSTANT_SGD if constant else optax.sgd(learning_rate)
-    run = _chunk_runner(_default_gradient if gradient is None else gradient, optimizer)
-    opt_state = optimizer.init(theta)
-    if constant:  # the rate lives in the state: no recompilation for a new rate
-        opt_state = opt_state._replace(
-            hyperparams={
-                **opt_state.hyperparams,
-                "learning_rate": jnp.asarray(learning_rate, x.dtype),
-            }
-        )
-
-    state = _AscentState(
-        theta=theta,
-        opt_state=opt_state,
-        iteration=jnp.asarray(0, jnp.int64),
-        step_norm=jnp.asarray(jnp.inf, x.dtype),
+    optimizer, opt_state = _optimizer_and_state(theta, learning_rate, float(l2), optimizer)
+    run = functools.partial(
+        _ascent_chunk,
+        gradient=_autodiff_gradient if gradient is None else gradient,
+        optimizer=optimizer,
     )
-    tol = jnp.asarray(tol, x.dtype)
-    stops = sorted(
-        {*range(chunk_size, max_iterations, chunk_size), max_iterations, *record_at} - {0}
-    )
-    stops = [t for t in stops if t <= max_iterations]
+    state = _AscentState(theta, opt_state, _full(0, np.int32), _full(np.inf, x.dtype))
+    tol_x = _full(tol, x.dtype)
     recorded = {}
-    for stop_at in stops:
-        state = run(state, x, y, jnp.asarray(stop_at, jnp.int64), tol)
+    for stop_at in _stops(chunk_size, max_iterations, record_at):
+        state = run(state, x, y, _full(stop_at, np.int32), tol_x)
         iteration = int(state.iteration)
         if iteration == stop_at and stop_at in record_at:
             recorded[stop_at] = np.asarray(state.theta)
@@ -273,35 +400,15 @@ def gradient_ascent(
             on_chunk(iteration)
         if iteration < stop_at:  # stopped early: converged
             break
-    step_norm = float(state.step_norm)
-    return AscentResult(
-        theta=np.asarray(state.theta),
+    step_norm, theta = float(state.step_norm), np.asarray(state.theta)
+    return LogisticRegression(
+        theta=theta,
         iterations=int(state.iteration),
-        converged=bool(step_norm < float(tol)),
+        converged=bool(step_norm < float(tol_x)),
         step_norm=step_norm,
+        finite=bool(np.all(np.isfinite(theta))),
         recorded=recorded,
     )
-
-
-def l2_regularised_log_likelihood(theta, x, y, lam):
-    """The penalised objective of §1(c)(iv): ℓ(θ) − (λ/2) ‖θ‖² (every entry of θ penalised, intercept included).
-
-    Args:
-      theta: (d,); x: (n, d) with intercept; y: (n,) in {0, 1}; lam: λ >= 0.
-
-    Returns:
-      scalar.
-    """
-    return log_likelihood(theta, x, y) - 0.5 * lam * jnp.sum(theta**2)
-
-
-@functools.lru_cache(maxsize=64)
-def l2_optimizer(lam: float, learning_rate: float = 10.0) -> optax.GradientTransformation:
-    """Gradient ascent on ℓ(θ) − (λ/2)‖θ‖²: optax weight decay λθ added to −∇ℓ, then sgd(α).
-
-    The step is θ ← θ + α (∇ℓ(θ) − λθ). Cached: the same (λ, α) reuses one compiled loop.
-    """
-    return optax.chain(optax.add_decayed_weights(lam), optax.sgd(learning_rate))
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -309,75 +416,78 @@ def l2_optimizer(lam: float, learning_rate: float = 10.0) -> optax.GradientTrans
 # ----------------------------------------------------------------------------------------------------------------
 
 
-class NewtonResult(NamedTuple):
-    """What :func:`newton` returns.
-
-    Attributes:
-      theta: (d,) final parameters (the last finite iterate).
-      iterations: Newton steps taken.
-      converged: ‖Δθ‖ < tol reached with a finite, negative-definite Hessian.
-      step_norm: ‖Δθ‖ of the last step.
-      grad_norm: ‖∇ℓ(θ)‖ at the returned θ.
-      finite: False when a step produced NaN/inf (the Hessian became singular: the MLE does not exist).
-    """
-
-    theta: np.ndarray
-    iterations: int
-    converged: bool
-    step_norm: float
-    grad_norm: float
-    finite: bool
-
-
-@jax.jit
-def _newton_loop(theta, x, y, tol, max_iterations):
-    from jaxml_derivations.logistic import log_likelihood_grad, log_likelihood_hessian
-
+@functools.partial(jax.jit, static_argnames=("gradient", "hessian"))
+def _newton_loop(theta, x, y, tol, max_iterations, *, gradient, hessian):
     def cond(carry):
         _, it, step_norm, finite = carry
         return (it < max_iterations) & ~(step_norm < tol) & finite
 
     def body(carry):
         theta, it, _, _ = carry
-        g = log_likelihood_grad(theta, x, y)  # ∇ℓ(θ)
-        hessian = log_likelihood_hessian(theta, x, y)  # ∇²ℓ(θ), negative definite off separability
-        new = theta - jnp.linalg.solve(hessian, g)  # θ ← θ − (∇²ℓ)⁻¹ ∇ℓ
+        g = gradient(theta, x, y)  # ∇ℓ(θ)
+        h = hessian(theta, x, y)  # ∇²ℓ(θ), negative definite off separability
+        new = theta - jnp.linalg.solve(h, g)  # θ ← θ − (∇²ℓ)⁻¹ ∇ℓ
         finite = jnp.all(jnp.isfinite(new))
         step_norm = jnp.linalg.norm(new - theta)
         return jnp.where(finite, new, theta), it + 1, jnp.where(finite, step_norm, jnp.inf), finite
 
-    carry = (theta, jnp.asarray(0, jnp.int64), jnp.asarray(jnp.inf, theta.dtype), jnp.asarray(True))
+    carry = (theta, jnp.zeros((), jnp.int32), jnp.full((), jnp.inf, theta.dtype), jnp.asarray(True))
     return jax.lax.while_loop(cond, body, carry)
 
 
-def newton(x, y, *, theta0=None, tol: float = 1e-12, max_iterations: int = 100) -> NewtonResult:
+def fit_newton(
+    x,
+    y,
+    *,
+    gradient: Callable | None = None,
+    hessian: Callable | None = None,
+    theta0=None,
+    tol: float = 1e-12,
+    max_iterations: int = 100,
+) -> LogisticRegression:
     """Newton's method for the maximum-likelihood θ: θ ← θ − (∇²ℓ(θ))⁻¹ ∇ℓ(θ), jitted, from θ₀ = 0.
 
-    Uses the hand-derived gradient and Hessian of derivations/logistic.py. Quadratic convergence when the data
-    are not linearly separable (the MLE exists); on separable data the Hessian vanishes as ‖θ‖ grows and the
-    iteration ends non-converged (``finite`` False when a step overflowed).
+    Quadratic convergence when the data are not linearly separable (the MLE exists); on separable data the
+    Hessian vanishes as ‖θ‖ grows and the iteration ends non-converged (``finite`` False when a step overflowed).
 
     Args:
       x: (n, d) with intercept column; y: (n,) in {0, 1}.
+      gradient: ``gradient(theta, x, y) -> (d,)``, ∇ℓ; default ``jax.grad(log_likelihood)``.
+      hessian: ``hessian(theta, x, y) -> (d, d)``, ∇²ℓ; default ``jax.hessian(log_likelihood)``.
       theta0: (d,) start, default zeros.
       tol: stop when ‖Δθ‖ < tol.
       max_iterations: cap on Newton steps.
 
     Returns:
-      :class:`NewtonResult`.
+      :class:`LogisticRegression` (``recorded`` empty).
     """
-    from jaxml_derivations.logistic import log_likelihood_grad
-
     x, y = check_labelled(x, y)
-    theta = jnp.zeros(x.shape[1], x.dtype) if theta0 is None else jnp.asarray(theta0, x.dtype)
-    check_xy(theta, x, y)
-    theta, it, step_norm, finite = _newton_loop(theta, x, y, tol, max_iterations)
+    theta = _start(theta0, x)
+    theta, it, step_norm, finite = _newton_loop(
+        theta,
+        x,
+        y,
+        _full(tol, x.dtype),
+        _full(max_iterations, np.int32),
+        gradient=_autodiff_gradient if gradient is None else gradient,
+        hessian=_autodiff_hessian if hessian is None else hessian,
+    )
     step_norm = float(step_norm)
-    return NewtonResult(
+    return LogisticRegression(
         theta=np.asarray(theta),
         iterations=int(it),
         converged=bool(finite) and step_norm < tol,
         step_norm=step_norm,
-        grad_norm=float(jnp.linalg.norm(log_likelihood_grad(theta, x, y))),
         finite=bool(finite),
     )
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Legacy (removed at integration): the optax chain the old gradient_ascent took for an L2 penalty
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=64)
+def l2_optimizer(lam: float, learning_rate: float = 10.0) -> optax.GradientTransformation:
+    """Legacy: ``optax.chain(add_decayed_weights(λ), sgd(α))``; use ``fit(..., learning_rate=α, l2=λ)``."""
+    return optax.chain(optax.add_decayed_weights(lam), optax.sgd(learning_rate))

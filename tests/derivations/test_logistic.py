@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-
 from jaxml_derivations import logistic
-from jaxml.models._logistic import log_likelihood
+
+from jaxml.models.logistic import log_likelihood
 from jaxml.verify import check_gradient, check_hessian
 
 
@@ -16,15 +16,21 @@ def _points(key, n=300):
 
 def test_gradient_matches_autodiff_to_1e_10(key):
     batch = _points(key)
-    report = check_gradient(log_likelihood, logistic.log_likelihood_grad,
-                            *(a[0] for a in batch), at=batch, rtol=1e-10)
+    report = check_gradient(
+        log_likelihood, logistic.log_likelihood_grad, *(a[0] for a in batch), at=batch, rtol=1e-10
+    )
     assert report.ok, str(report)
 
 
 def test_full_hessian_matches_autodiff_to_1e_10(key):
     batch = _points(key)
-    report = check_hessian(log_likelihood, logistic.log_likelihood_hessian,
-                           *(a[0] for a in batch), at=batch, rtol=1e-10)
+    report = check_hessian(
+        log_likelihood,
+        logistic.log_likelihood_hessian,
+        *(a[0] for a in batch),
+        at=batch,
+        rtol=1e-10,
+    )
     assert report.ok, str(report)
 
 
@@ -35,7 +41,9 @@ def test_hessian_is_negative_semidefinite(key):
 
 
 def test_sum_slip_is_diagnosed_as_missing_1_over_n(key):
-    report = check_gradient(log_likelihood, logistic.log_likelihood_grad_sum, *logistic._example(key))
+    report = check_gradient(
+        log_likelihood, logistic.log_likelihood_grad_sum, *logistic._example(key)
+    )
     assert not report.ok
     assert "missing 1/n" in report.diagnosis and "n = 40" in report.diagnosis
 
