@@ -30,7 +30,7 @@ from ._diagnose import _close, diagnose_shape
 TINY = np.finfo(np.float64).tiny
 SAMPLE_BYTES = 64 * 2**20  # at most this much of the first points' values is kept for the diagnosis
 MAX_SAMPLE_POINTS = 1_000_000
-MAX_CANDIDATES = 256  # entries past their tolerance kept for the kink analysis
+MAX_CANDIDATES = 2048  # entries past their tolerance kept for the kink analysis
 
 
 def leaf_labels(paths, arg_names: tuple[str, ...], tuple_argnums: bool, kind: str, plain: bool) -> list[str]:
@@ -238,24 +238,33 @@ class Tally:
         """Some entry of this leaf is past the final tolerance."""
         return self.leaf_any[leaf] if self.chunks == 1 else self.leaf_need[leaf] > self.atol
 
-    def errors_without(self, excluded) -> tuple[float, float]:
-        """(max abs, max rel) error leaving out the ``excluded`` candidates (when every point is sampled)."""
+    def without(self, excluded) -> tuple[float, float, tuple | None]:
+        """(max abs error, max rel error, worst entry) leaving out the ``excluded`` candidates (entries accepted as
+        sub-gradients); computed from the sample when it holds every point, else the worst entry is dropped."""
         if self.sample_points < self.n_points:
-            return self.max_abs, self.max_rel
+            return self.max_abs, self.max_rel, None
         drop = {(c.leaf, c.point, c.index) for c in excluded}
         scale = np.concatenate(self.scales)
         max_abs = max_rel = 0.0
+        worst = None
         for leaf in range(len(self.labels)):
             got, ref = self.sample(leaf)
-            err = np.abs(got - ref).reshape(got.shape[0], -1)
+            flat_g, flat_r = got.reshape(got.shape[0], -1), ref.reshape(ref.shape[0], -1)
+            err = np.abs(flat_g - flat_r)
             err = np.where(np.isfinite(err), err, np.inf)
             for lf, p, e in drop:
                 if lf == leaf:
-                    err[p, e] = 0.0
-            if err.size:
-                max_abs = max(max_abs, float(err.max()))
-                max_rel = max(max_rel, float((err / np.maximum(scale, TINY)[:, None]).max()))
-        return max_abs, max_rel
+                    err[p, e] = -1.0  # never the worst, counts as 0
+            if not err.size:
+                continue
+            max_abs = max(max_abs, float(err.max(initial=0.0)))
+            max_rel = max(max_rel, float((err / np.maximum(scale, TINY)[:, None]).max(initial=0.0)))
+            ratio = err / (self.rtol * scale[:, None] + self.atol + TINY)
+            p, e = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
+            if worst is None or ratio[p, e] > worst[0]:
+                entry = tuple(int(i) for i in np.unravel_index(e, got.shape[1:]))
+                worst = (float(ratio[p, e]), int(p), leaf, entry, float(flat_g[p, e]), float(flat_r[p, e]))
+        return max_abs, max_rel, worst
 
     def still_bad(self) -> list[Candidate]:
         """The kept candidates that are past the final tolerance."""

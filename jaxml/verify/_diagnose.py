@@ -108,10 +108,9 @@ def _axis_scale(got, ref, noun, vectors) -> str | None:
         what = {len(per_point) - 1: "column", 0: "row"}.get(axis, f"index of axis {axis}")
         named = _name_vector(s, vectors)
         if named:
-            return (f"a scale per {what}: your {noun} is the true one {named} (a per-{what} factor missing or "
-                    "extra)")
+            return f"a scale per {what}: your {noun} is the true one {named}"
         return (f"a scale per {what}: {what} j of your {noun} is s_j x the true one (s from {np.min(s):.4g} to "
-                f"{np.max(s):.4g}): a per-{what} factor is missing or extra (e.g. γ in a batch-norm ∂L/∂x)")
+                f"{np.max(s):.4g}): a per-{what} factor is missing or extra (a per-feature γ, a per-example weight)")
     return None
 
 
@@ -121,14 +120,14 @@ def _name_vector(s: np.ndarray, vectors: dict) -> str | None:
         if v.shape != s.shape:
             continue
         if _close(s, v):
-            return f"times {name} (an extra factor {name})"
+            return f"times {name}: an extra factor {name}"
         if _close(s, -v):
-            return f"times -{name}"
+            return f"times -{name}: an extra factor -{name}"
         if np.all(v != 0):
             if _close(s, 1.0 / v):
-                return f"divided by {name} (a factor {name} is missing)"
+                return f"divided by {name}: a factor {name} is missing"
             if _close(s, -1.0 / v):
-                return f"divided by -{name}"
+                return f"divided by -{name}: a factor -{name} is missing"
     return None
 
 

@@ -404,33 +404,39 @@ def _precision_text(spec: Spec, pts: Points, tally: Tally, sample: tuple, yours:
 
 
 def _finish(spec: Spec, pts: Points, tally: Tally, ns, names, yours: _Yours, size: int, note) -> GradientReport:
-    """The verdict, the diagnosis (values, kinks, precision) and the worst entry."""
-    ok, diagnosis, subgradients = tally.passed(), None, 0
-    max_abs, max_rel = tally.max_abs, tally.max_rel
+    """The verdict, the diagnosis (kinks, values, precision) and the worst entry."""
+    ok, diagnosis, subgradients, accepted = tally.passed(), None, 0, []
+    max_abs, max_rel, worst = tally.max_abs, tally.max_rel, tally.worst
     if not ok:
         sample = _sample_args(tally, pts)
         vectors = _vectors(sample, pts.in_axes, names, tally.sample(0)[1].shape[0])
-        diagnosis = _value_diagnosis(tally, ns, spec.kind, vectors)
-        if not _named(diagnosis) and spec.kind == "gradient":
+        problem = smooth = None
+        if spec.kind == "gradient" and not tally.overflow and _kink_budget(tally, pts):
             accepted, outside, smooth = _kink_analysis(spec, pts, tally, size)
-            if accepted or outside:
-                shapes = [tally.sample(leaf)[1].shape[1:] for leaf in range(len(tally.labels))]
-                problem, kink_note = _kink_text(accepted, outside, tally, shapes)
-                note = "; ".join(x for x in (note, kink_note) if x) or None
-                subgradients = len(accepted)
-                if not outside and not smooth and not tally.overflow:
-                    ok, diagnosis = True, None
-                    max_abs, max_rel = tally.errors_without(accepted)
-                else:
-                    rest = _value_diagnosis(tally, ns, spec.kind, vectors, _masked(tally, accepted)) if smooth else None
-                    diagnosis = "; ".join(x for x in (problem, rest) if x)
-        if not ok and not _named(diagnosis):
-            diagnosis = _precision_text(spec, pts, tally, sample, yours) or diagnosis
-    worst = {}
-    if tally.worst is not None:
-        _, p, leaf, entry, y, r = tally.worst
-        worst = dict(worst_index=(p, tally.labels[leaf], entry), worst_yours=y, worst_autodiff=r,
-                     worst_point=pts.at_point(p))
+            shapes = [tally.sample(leaf)[1].shape[1:] for leaf in range(len(tally.labels))]
+            problem, kink_note = _kink_text(accepted, outside, tally, shapes)
+            note = "; ".join(x for x in (note, kink_note) if x) or None
+            subgradients = len(accepted)
+            if accepted and not outside and not smooth:
+                ok = True
+                max_abs, max_rel, worst = tally.without(accepted)
+        if not ok:
+            rest = None
+            if smooth is None or smooth:
+                rest = _value_diagnosis(tally, ns, spec.kind, vectors, _masked(tally, accepted))
+                if not _named(rest):
+                    rest = _precision_text(spec, pts, tally, sample, yours) or rest
+            diagnosis = "; ".join(x for x in (problem, rest) if x)
+    extra = {}
+    if worst is not None:
+        _, p, leaf, entry, y, r = worst
+        extra = {"worst_index": (p, tally.labels[leaf], entry), "worst_yours": y, "worst_autodiff": r,
+                 "worst_point": pts.at_point(p)}
     return GradientReport(ok=ok, points=pts.n, max_abs_error=max_abs, max_rel_error=max_rel, rtol=spec.rtol,
                           atol=tally.atol, diagnosis=diagnosis, note=note, subgradients=subgradients,
-                          name=spec.name, compares=spec.compares, **worst)
+                          name=spec.name, compares=spec.compares, **extra)
+
+
+def _kink_budget(tally: Tally, pts: Points) -> bool:
+    """The one-sided derivatives of every entry past tolerance are affordable (two gradients per entry)."""
+    return 2 * len(tally.candidates) * max(pts.per_point_bytes(), 1) <= 2**31

@@ -22,7 +22,7 @@ from ._programs import batched_derivative
 
 STEP = 1e-8
 KINK_RTOL = 1e-6
-MAX_EVALUATIONS = 512  # one-sided derivatives computed per check (two per examined entry)
+MAX_EVALUATIONS = 4096  # one-sided derivatives computed per check (two per examined entry)
 
 
 def one_sided(f, argnums, chunk_args: tuple, in_axes: tuple, offset: int, candidates, batch: int) -> None:
@@ -63,7 +63,7 @@ def one_sided(f, argnums, chunk_args: tuple, in_axes: tuple, offset: int, candid
     for n, c in enumerate(todo):
         minus = leaves[c.leaf][2 * n].reshape(-1)[c.index]
         plus = leaves[c.leaf][2 * n + 1].reshape(-1)[c.index]
-        c.lo, c.hi = float(min(minus, plus)), float(max(minus, plus))
+        c.lo, c.hi = float(min(minus, plus)) + 0.0, float(max(minus, plus)) + 0.0  # + 0.0: no "-0" 
 
 
 def _shifted(chunk_args, in_axes, axes, p, i, j, index, sign) -> tuple:

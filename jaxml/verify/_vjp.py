@@ -28,7 +28,7 @@ import numpy as np
 from .. import _random
 from ..errors import UsageError
 from ._compare import Tally, leaf_labels, structure_mismatch
-from ._gradient import DEFAULT_RTOL, GradientReport, _arg_names, _candidate_ns, _value_diagnosis
+from ._gradient import DEFAULT_RTOL, GradientReport, _arg_names, _candidate_ns, _value_diagnosis, _vectors
 from ._points import as_float64, perturbation_points
 from ._programs import batched
 from ._x64 import in_float64
@@ -93,7 +93,7 @@ def _structure_checks(f, reference, point, argnums, key) -> tuple[list[str], lis
     """(problems, lines) of the structural checks at one point."""
     n = len(point)
     out_shape = jax.eval_shape(f, *point)
-    k1, k2, k3, k4 = jax.random.split(key, 4)
+    k1, k2, k3 = jax.random.split(key, 3)
     c1, c2 = _cotangent(k1, out_shape), _cotangent(k2, out_shape)
     a, b = 0.7, -1.3
     v = _vjp_of(f, argnums, n)
@@ -227,14 +227,18 @@ def _verdict(f, reference, pts, args, argnums_t, got, ref, rtol, atol, name, key
     tally = Tally(labels, pts.n, rtol, atol, 0)
     tally.add([np.asarray(x, np.float64) for x in jax.tree_util.tree_leaves(got)],
               [np.asarray(x, np.float64) for x in jax.tree_util.tree_leaves(ref)], 0)
-    problems, lines = [], []
+    problems, lines = {}, []
     for p in range(min(STRUCTURE_POINTS, pts.n)):
-        found, lines = _structure_checks(f, reference, pts.at_point(p), argnums_t, jax.random.fold_in(key, p))
-        problems += [x for x in found if x not in problems]
+        found, point_lines = _structure_checks(f, reference, pts.at_point(p), argnums_t, jax.random.fold_in(key, p))
+        lines = lines or point_lines
+        for text in found:  # one sentence per kind of problem (the first point that shows it)
+            problems.setdefault(text.split(":")[0], text)
+    problems = list(problems.values())
     ok = tally.passed() and not problems
     diagnosis = None
     if not ok:
-        parts = problems + ([] if tally.passed() else [_value_diagnosis(tally, ns, "VJP", {})])
+        vectors = _vectors(pts.chunk(0, pts.n), pts.in_axes, names, pts.n)
+        parts = problems + ([] if tally.passed() else [_value_diagnosis(tally, ns, "VJP", vectors)])
         diagnosis = "; ".join(parts)
     worst = {}
     if tally.worst is not None:
