@@ -40,13 +40,33 @@ def run(ctx) -> ExperimentOutput:
             evidence = f"max rel error {o.max_rel_error:.2e} at {o.points} points ({o.tolerance})"
             if o.diagnosis:
                 evidence += f"; {o.diagnosis}"
-        rows.append(Row(quantity=f"{o.name} ({o.equation})" if o.equation else o.name,
-                        ours=o.verdict, writeup="", verdict=verdict, evidence=evidence))
+        rows.append(
+            Row(
+                quantity=f"{o.name} ({o.equation})" if o.equation else o.name,
+                ours=o.verdict,
+                writeup="",
+                verdict=verdict,
+                evidence=evidence,
+            )
+        )
     failed = [o.name for o in outcomes if not o.as_expected]
-    notes = (f"{len(outcomes)} derivations, {POINTS} random points each (float64). "
-             "`jaxml verify` runs the same checks at 1,000 points and prints the full diagnoses. "
-             + ("All behave as expected: correct formulas pass, as-written errata fail with a diagnosis."
-                if not failed else f"**Unexpected results:** {', '.join(failed)}."))
-    return ExperimentOutput(results={"derivations": {"points": POINTS, "all_as_expected": not failed,
-                                                     "outcomes": [o.as_dict() for o in outcomes]}},
-                            rows=rows, notes=notes)
+    notes = (
+        f"{len(outcomes)} derivations, {POINTS} random points each (float64). "
+        "`jaxml verify` runs the same checks at 1,000 points and prints the full diagnoses. "
+        + (
+            "All behave as expected: correct formulas pass, as-written errata fail with a diagnosis."
+            if not failed
+            else f"**Unexpected results:** {', '.join(failed)}."
+        )
+    )
+    return ExperimentOutput(
+        results={
+            "derivations": {
+                "points": POINTS,
+                "all_as_expected": not failed,
+                "outcomes": [o.as_dict() for o in outcomes],
+            }
+        },
+        rows=rows,
+        notes=notes,
+    )

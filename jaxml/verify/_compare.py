@@ -33,7 +33,9 @@ MAX_SAMPLE_POINTS = 1_000_000
 MAX_CANDIDATES = 2048  # entries past their tolerance kept for the kink analysis
 
 
-def leaf_labels(paths, arg_names: tuple[str, ...], tuple_argnums: bool, kind: str, plain: bool) -> list[str]:
+def leaf_labels(
+    paths, arg_names: tuple[str, ...], tuple_argnums: bool, kind: str, plain: bool
+) -> list[str]:
     """Human names for the result's leaves: the argument's name, then the pytree path inside it.
 
     ``arg_names`` are the differentiated arguments' names (in argnums order). A single plain array argument gets
@@ -46,7 +48,9 @@ def leaf_labels(paths, arg_names: tuple[str, ...], tuple_argnums: bool, kind: st
             a, b = (arg_names[getattr(k, "idx", 0)] for k in keys[:2])
             labels.append(f"({a}, {b})" + jax.tree_util.keystr(tuple(keys[2:])))
         elif tuple_argnums and keys:
-            labels.append(arg_names[getattr(keys[0], "idx", 0)] + jax.tree_util.keystr(tuple(keys[1:])))
+            labels.append(
+                arg_names[getattr(keys[0], "idx", 0)] + jax.tree_util.keystr(tuple(keys[1:]))
+            )
         elif plain:
             labels.append("")
         else:
@@ -82,7 +86,9 @@ def _structure(got, ref, got_flat, ref_flat, got_paths, ref_paths, ns, noun, lab
     n_ref, n_got = len(ref_flat), len(got_flat)
     expected = ", ".join(lab or "the array" for lab in labels)
     if n_got == 1 and n_ref > 1 and got_paths == [""]:
-        return f"wrong structure: expected {n_ref} arrays (a pytree: {expected}), got a single array"
+        return (
+            f"wrong structure: expected {n_ref} arrays (a pytree: {expected}), got a single array"
+        )
     missing = [p for p in ref_paths if p not in got_paths]
     extra = [p for p in got_paths if p not in ref_paths]
     if (missing or extra) and len(missing) < n_ref:
@@ -92,13 +98,19 @@ def _structure(got, ref, got_flat, ref_flat, got_paths, ref_paths, ns, noun, lab
         if extra:
             parts.append("unexpected " + ", ".join(extra))
         return f"wrong structure: {'; '.join(parts)} (expected the leaves {', '.join(ref_paths)})"
-    return (f"wrong structure: expected {n_ref} arrays ({', '.join(ref_paths) or 'one array'}), got {n_got} "
-            f"({', '.join(got_paths) or 'one array'})")
+    return (
+        f"wrong structure: expected {n_ref} arrays ({', '.join(ref_paths) or 'one array'}), got {n_got} "
+        f"({', '.join(got_paths) or 'one array'})"
+    )
 
 
 def _swapped(got, ref, labels, values_only: bool = False) -> str | None:
     """A tuple result in another order: the shapes (or, when all shapes agree, the values) match a permutation."""
-    if not (isinstance(got, (tuple, list)) and isinstance(ref, (tuple, list)) and len(got) == len(ref) > 1):
+    if not (
+        isinstance(got, (tuple, list))
+        and isinstance(ref, (tuple, list))
+        and len(got) == len(ref) > 1
+    ):
         return None
     k = len(ref)
     if k > 6:
@@ -108,8 +120,10 @@ def _swapped(got, ref, labels, values_only: bool = False) -> str | None:
 
     def fits(i, j):  # your entry i is the true entry j
         gi, rj = g_leaves[i], r_leaves[j]
-        return len(gi) == len(rj) and all(np.shape(a) == np.shape(b) and _close(np.asarray(a), np.asarray(b))
-                                          for a, b in zip(gi, rj))
+        return len(gi) == len(rj) and all(
+            np.shape(a) == np.shape(b) and _close(np.asarray(a), np.asarray(b))
+            for a, b in zip(gi, rj)
+        )
 
     if values_only and all(fits(i, i) for i in range(k)):
         return None
@@ -119,8 +133,10 @@ def _swapped(got, ref, labels, values_only: bool = False) -> str | None:
         if all(fits(i, perm[i]) for i in range(k)):
             names = [_top_label(labels, ref, j) for j in range(k)]
             yours = ", ".join(names[perm[i]] for i in range(k))
-            return (f"order swapped: your tuple holds ({yours}) where ({', '.join(names)}) was expected; each entry "
-                    "is right, in the wrong position")
+            return (
+                f"order swapped: your tuple holds ({yours}) where ({', '.join(names)}) was expected; each entry "
+                "is right, in the wrong position"
+            )
     return None
 
 
@@ -149,7 +165,14 @@ class Candidate:
 class Tally:
     """Running comparison over chunks (see the module docstring). Not part of the public API."""
 
-    def __init__(self, labels: list[str], n_points: int, rtol: float, atol: float | None, per_point_bytes: int):
+    def __init__(
+        self,
+        labels: list[str],
+        n_points: int,
+        rtol: float,
+        atol: float | None,
+        per_point_bytes: int,
+    ):
         self.labels = labels
         self.n_points = n_points
         self.rtol = rtol
@@ -170,7 +193,9 @@ class Tally:
         self.leaf_need = [-np.inf] * len(labels)
         self.leaf_any = [False] * len(labels)
         self.scales: list[np.ndarray] = []  # per-point scale of the sampled points
-        self.any_bad = False  # some entry past the running tolerance (exact when there is one chunk)
+        self.any_bad = (
+            False  # some entry past the running tolerance (exact when there is one chunk)
+        )
 
     @property
     def atol(self) -> float:
@@ -180,7 +205,9 @@ class Tally:
         """Compare one chunk: lists of (m, ...) float64 arrays per leaf, points offset .. offset + m."""
         m = ref_leaves[0].shape[0] if ref_leaves else 0
         scale = np.zeros(m)
-        for r in ref_leaves:  # the derivative's own scale at each point: its largest |autodiff| entry
+        for (
+            r
+        ) in ref_leaves:  # the derivative's own scale at each point: its largest |autodiff| entry
             finite = np.where(np.isfinite(r), np.abs(r), 0.0)
             scale = np.maximum(scale, finite.reshape(m, -1).max(axis=1, initial=0.0))
         self.max_scale = max(self.max_scale, float(scale.max(initial=0.0)))
@@ -215,18 +242,32 @@ class Tally:
         flat = int(np.argmax(ratio))
         if self.worst is None or ratio.flat[flat] > self.worst[0]:
             idx = np.unravel_index(flat, ratio.shape)
-            self.worst = (float(ratio.flat[flat]), offset + int(idx[0]), leaf, tuple(int(i) for i in idx[1:]),
-                          float(got[idx]), float(ref[idx]))
+            self.worst = (
+                float(ratio.flat[flat]),
+                offset + int(idx[0]),
+                leaf,
+                tuple(int(i) for i in idx[1:]),
+                float(got[idx]),
+                float(ref[idx]),
+            )
         bad = np.argwhere((err > self.rtol * shaped + atol).reshape(m, -1))
         self.any_bad |= bool(len(bad))
         self.leaf_any[leaf] |= bool(len(bad))
         room = MAX_CANDIDATES - len(self.candidates)
         self.overflow += max(len(bad) - room, 0)
         flat_g, flat_r, flat_e = got.reshape(m, -1), ref.reshape(m, -1), err.reshape(m, -1)
-        for p, e in bad[:max(room, 0)]:
-            self.candidates.append(Candidate(point=offset + int(p), leaf=leaf, index=int(e), yours=float(flat_g[p, e]),
-                                             autodiff=float(flat_r[p, e]), scale=float(scale[p]),
-                                             err=float(flat_e[p, e])))
+        for p, e in bad[: max(room, 0)]:
+            self.candidates.append(
+                Candidate(
+                    point=offset + int(p),
+                    leaf=leaf,
+                    index=int(e),
+                    yours=float(flat_g[p, e]),
+                    autodiff=float(flat_r[p, e]),
+                    scale=float(scale[p]),
+                    err=float(flat_e[p, e]),
+                )
+            )
 
     def passed(self) -> bool:
         """Every entry within tolerance, with the final atol (err ≤ rtol·scale + atol, exactly so for one chunk)."""
@@ -263,7 +304,14 @@ class Tally:
             p, e = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
             if worst is None or ratio[p, e] > worst[0]:
                 entry = tuple(int(i) for i in np.unravel_index(e, got.shape[1:]))
-                worst = (float(ratio[p, e]), int(p), leaf, entry, float(flat_g[p, e]), float(flat_r[p, e]))
+                worst = (
+                    float(ratio[p, e]),
+                    int(p),
+                    leaf,
+                    entry,
+                    float(flat_g[p, e]),
+                    float(flat_r[p, e]),
+                )
         return max_abs, max_rel, worst
 
     def still_bad(self) -> list[Candidate]:

@@ -32,8 +32,15 @@ def _close(a: np.ndarray, b: np.ndarray) -> bool:
     return a.shape == b.shape and bool(np.all(np.abs(a - b) <= _MATCH_RTOL * scale))
 
 
-def diagnose_array(got: np.ndarray, ref: np.ndarray, ns: tuple[int, ...], label: str = "", *,
-                   noun: str = "gradient", vectors: dict | None = None) -> str | None:
+def diagnose_array(
+    got: np.ndarray,
+    ref: np.ndarray,
+    ns: tuple[int, ...],
+    label: str = "",
+    *,
+    noun: str = "gradient",
+    vectors: dict | None = None,
+) -> str | None:
     """Return a sentence naming the mistake for one leaf, or None when got matches ref.
 
     Args:
@@ -51,12 +58,21 @@ def diagnose_array(got: np.ndarray, ref: np.ndarray, ns: tuple[int, ...], label:
     if not np.all(np.isfinite(got)):
         bad = int(np.sum(~np.isfinite(got)))
         ref_bad = int(np.sum(~np.isfinite(ref)))
-        extra = "" if ref_bad == 0 else f" (autodiff has {ref_bad} too: the function itself is non-finite there)"
+        extra = (
+            ""
+            if ref_bad == 0
+            else f" (autodiff has {ref_bad} too: the function itself is non-finite there)"
+        )
         return prefix + f"non-finite values (NaN or inf) in {bad} of {got.size} entries{extra}"
     if _close(got, ref):
         return None
     found = _factor(got, ref, ns, noun)
-    if found is None and got.ndim >= 3 and got.shape[-1] == got.shape[-2] and _close(np.swapaxes(got, -1, -2), ref):
+    if (
+        found is None
+        and got.ndim >= 3
+        and got.shape[-1] == got.shape[-2]
+        and _close(np.swapaxes(got, -1, -2), ref)
+    ):
         found = f"transposed: your matrix is the transpose of the true {noun}"  # square: only the values tell
     if found is None:
         found = _axis_scale(got, ref, noun, vectors or {})
@@ -78,8 +94,10 @@ def _factor(got, ref, ns, noun) -> str | None:
         if abs(c[0]) < 1e-12:
             return f"your {noun} is zero where the true one is not"
         return describe_factor(float(c[0]), ns, noun)
-    return (f"proportional to the true {noun} at each point, but the factor changes from point to point "
-            f"(from {np.min(c):.4g} to {np.max(c):.4g}): a data-dependent scale is wrong or missing")
+    return (
+        f"proportional to the true {noun} at each point, but the factor changes from point to point "
+        f"(from {np.min(c):.4g} to {np.max(c):.4g}): a data-dependent scale is wrong or missing"
+    )
 
 
 def _axis_scale(got, ref, noun, vectors) -> str | None:
@@ -95,10 +113,14 @@ def _axis_scale(got, ref, noun, vectors) -> str | None:
         rr = np.sum(ref * ref, axis=other)  # (P, k)
         if np.any(rr <= 0) and len(per_point) > 1:
             continue
-        s = np.sum(got * ref, axis=other) / np.where(rr > 0, rr, 1.0)  # least squares s per (point, index)
+        s = np.sum(got * ref, axis=other) / np.where(
+            rr > 0, rr, 1.0
+        )  # least squares s per (point, index)
         shape = [got.shape[0]] + [1] * len(per_point)
         shape[axis + 1] = k
-        if len(per_point) == 1:  # a vector: s is the elementwise ratio, only meaningful next to an argument
+        if (
+            len(per_point) == 1
+        ):  # a vector: s is the elementwise ratio, only meaningful next to an argument
             named = _name_vector(s, vectors)
             if named and _close(got, s.reshape(shape) * ref):
                 return f"your {noun} is the true one {named}"
@@ -109,8 +131,10 @@ def _axis_scale(got, ref, noun, vectors) -> str | None:
         named = _name_vector(s, vectors)
         if named:
             return f"a scale per {what}: your {noun} is the true one {named}"
-        return (f"a scale per {what}: {what} j of your {noun} is s_j x the true one (s from {np.min(s):.4g} to "
-                f"{np.max(s):.4g}): a per-{what} factor is missing or extra (a per-feature γ, a per-example weight)")
+        return (
+            f"a scale per {what}: {what} j of your {noun} is s_j x the true one (s from {np.min(s):.4g} to "
+            f"{np.max(s):.4g}): a per-{what} factor is missing or extra (a per-feature γ, a per-example weight)"
+        )
     return None
 
 
@@ -133,18 +157,26 @@ def _name_vector(s: np.ndarray, vectors: dict) -> str | None:
 
 def _partial(got, ref) -> str:
     """Which entries are wrong (when some match), else 'no simple pattern'."""
-    scale = np.max(np.abs(ref), axis=tuple(range(1, ref.ndim)), keepdims=True) if ref.ndim > 1 else np.abs(ref)
+    scale = (
+        np.max(np.abs(ref), axis=tuple(range(1, ref.ndim)), keepdims=True)
+        if ref.ndim > 1
+        else np.abs(ref)
+    )
     wrong = np.abs(got - ref) > _MATCH_RTOL * np.maximum(scale, 1e-300)
     per_entry = np.any(wrong, axis=0)
     if per_entry.size > 1 and 0 < per_entry.sum() < per_entry.size:
         idx = [tuple(int(i) for i in ix) for ix in np.argwhere(per_entry)[:5]]
         more = "" if per_entry.sum() <= 5 else f" and {int(per_entry.sum()) - 5} more"
-        return (f"no simple pattern; {int(per_entry.sum())} of {per_entry.size} entries are wrong "
-                f"(at {', '.join(map(str, idx))}{more}), the others match")
+        return (
+            f"no simple pattern; {int(per_entry.sum())} of {per_entry.size} entries are wrong "
+            f"(at {', '.join(map(str, idx))}{more}), the others match"
+        )
     return "no simple pattern (not a constant factor, sign, transpose or sum/mean slip)"
 
 
-def diagnose_shape(got: np.ndarray, ref: np.ndarray, ns: tuple[int, ...], *, noun: str = "gradient") -> str:
+def diagnose_shape(
+    got: np.ndarray, ref: np.ndarray, ns: tuple[int, ...], *, noun: str = "gradient"
+) -> str:
     """Explain a shape mismatch; recognise transposes and per-example gradients (an extra axis of length n)."""
     s_got, s_ref = got.shape[1:], ref.shape[1:]
     msg = f"wrong shape: expected {s_ref}, got {s_got}"
@@ -155,17 +187,23 @@ def diagnose_shape(got: np.ndarray, ref: np.ndarray, ns: tuple[int, ...], *, nou
     if len(s_got) == len(s_ref) + 1:
         for axis in range(len(s_got)):
             n = s_got[axis]
-            if s_got[:axis] + s_got[axis + 1:] != s_ref:
+            if s_got[:axis] + s_got[axis + 1 :] != s_ref:
                 continue
             if _close(np.mean(got, axis=axis + 1), ref):
-                return msg + (f" - per-example {noun}s (an extra axis {axis} of length {n}) where the mean "
-                              "was meant: average them over the examples")
+                return msg + (
+                    f" - per-example {noun}s (an extra axis {axis} of length {n}) where the mean "
+                    "was meant: average them over the examples"
+                )
             if _close(np.sum(got, axis=axis + 1), ref):
-                return msg + (f" - per-example {noun}s (an extra axis {axis} of length {n}) where the sum "
-                              "was meant: sum them over the examples")
-            return msg + (f" - an extra axis {axis} of length {n}: per-example values? neither their mean "
-                          f"nor their sum matches the true {noun}")
-    if got.size // max(got.shape[0], 1) == ref.size // max(ref.shape[0], 1):
-        if _close(got.reshape(ref.shape), ref):
-            return msg + " - the right numbers in the wrong shape (reshape or ravel slip)"
+                return msg + (
+                    f" - per-example {noun}s (an extra axis {axis} of length {n}) where the sum "
+                    "was meant: sum them over the examples"
+                )
+            return msg + (
+                f" - an extra axis {axis} of length {n}: per-example values? neither their mean "
+                f"nor their sum matches the true {noun}"
+            )
+    same_size = got.size // max(got.shape[0], 1) == ref.size // max(ref.shape[0], 1)
+    if same_size and _close(got.reshape(ref.shape), ref):
+        return msg + " - the right numbers in the wrong shape (reshape or ravel slip)"
     return msg

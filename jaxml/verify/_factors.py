@@ -16,8 +16,14 @@ def _candidates(ns: tuple[int, ...]) -> list[tuple[float, str]]:
     out = [(1.0, "1"), (2.0, "2"), (0.5, "1/2")]
     for n in ns:
         if n > 2:
-            out += [(float(n), f"n = {n}"), (1.0 / n, f"1/n = 1/{n}"), (2.0 * n, f"2n = {2 * n}"),
-                    (2.0 / n, f"2/n = 2/{n}"), (0.5 * n, f"n/2 = {n}/2"), (0.5 / n, f"1/(2n) = 1/{2 * n}")]
+            out += [
+                (float(n), f"n = {n}"),
+                (1.0 / n, f"1/n = 1/{n}"),
+                (2.0 * n, f"2n = {2 * n}"),
+                (2.0 / n, f"2/n = 2/{n}"),
+                (0.5 * n, f"n/2 = {n}/2"),
+                (0.5 / n, f"1/(2n) = 1/{2 * n}"),
+            ]
     return out
 
 
@@ -37,8 +43,10 @@ def factor_label(c: float, ns: tuple[int, ...] = ()) -> str | None:
 
 def _why(label: str, noun: str) -> str:
     if label.startswith("n ="):
-        return (f"you differentiated the sum where the mean was meant: missing 1/n (a per-example {noun} summed, "
-                "not averaged)")
+        return (
+            f"you differentiated the sum where the mean was meant: missing 1/n (a per-example {noun} summed, "
+            "not averaged)"
+        )
     if label.startswith("1/n"):
         return "an extra 1/n: the mean where the sum was meant"
     if label == "2":
@@ -61,7 +69,9 @@ def describe_factor(c: float, ns: tuple[int, ...] = (), noun: str = "gradient") 
     if label == "1":
         if c > 0:
             return f"your {noun} equals the true one"
-        return f"sign flip: your {noun} is the negative of the true one (check the sign of each term)"
+        return (
+            f"sign flip: your {noun} is the negative of the true one (check the sign of each term)"
+        )
     if label is None:
         return f"constant factor {c:.6g}: your {noun} is {c:.6g} x the true one (a scale or units slip)"
     why = _why(label, noun)

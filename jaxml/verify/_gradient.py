@@ -82,15 +82,19 @@ class GradientReport(Report):
         return f"rtol {self.rtol:.0e}"
 
     def summary(self) -> str:
-        return (f"{self.compares} at {self.points} points: max abs error {self.max_abs_error:.3g}, max rel error "
-                f"{self.max_rel_error:.3g} (rtol {self.rtol:.0e}, atol {self.atol:.1e})")
+        return (
+            f"{self.compares} at {self.points} points: max abs error {self.max_abs_error:.3g}, max rel error "
+            f"{self.max_rel_error:.3g} (rtol {self.rtol:.0e}, atol {self.atol:.1e})"
+        )
 
     def details(self) -> list[str]:
         if self.worst_index is None or self.worst_yours is None:
             return []
         point, leaf, entry = self.worst_index
         where = f"point {point}" + (f", leaf {leaf}" if leaf else "") + f", entry {entry}"
-        return [f"worst entry: {where}: yours = {self.worst_yours:.12g}, autodiff = {self.worst_autodiff:.12g}"]
+        return [
+            f"worst entry: {where}: yours = {self.worst_yours:.12g}, autodiff = {self.worst_autodiff:.12g}"
+        ]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,8 +119,11 @@ class Spec:
 def _arg_names(f: Callable, n: int) -> tuple[str, ...]:
     """The names of f's first n positional parameters (``args[i]`` where the signature does not tell)."""
     try:
-        params = [p for p in inspect.signature(f).parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        params = [
+            p
+            for p in inspect.signature(f).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
     except (TypeError, ValueError):
         params = []
     return tuple(params[i].name if i < len(params) else f"args[{i}]" for i in range(n))
@@ -187,22 +194,49 @@ def check_gradient(
       True
     """
     argnums = _validate(f, grad_f, args, argnums, "gradient")
-    spec = Spec(f=f, fn=grad_f, argnums=argnums, kind="gradient", rtol=DEFAULT_RTOL if rtol is None else float(rtol),
-                atol=atol, name=name, compares="your gradient vs jax.grad", max_memory=max_memory)
+    spec = Spec(
+        f=f,
+        fn=grad_f,
+        argnums=argnums,
+        kind="gradient",
+        rtol=DEFAULT_RTOL if rtol is None else float(rtol),
+        atol=atol,
+        name=name,
+        compares="your gradient vs jax.grad",
+        max_memory=max_memory,
+    )
     return run_check(spec, *_points_for(spec, args, points, key, at))
 
 
 @in_float64
-def check_hessian(f: Callable, hess_f: Callable, *args, argnums: int | Sequence[int] = 0, points: int | None = None,
-                  key: jax.Array | None = None, rtol: float | None = None, atol: float | None = None,
-                  at: Sequence[Any] | None = None, name: str = "hessian",
-                  max_memory: int | None = None) -> GradientReport:
+def check_hessian(
+    f: Callable,
+    hess_f: Callable,
+    *args,
+    argnums: int | Sequence[int] = 0,
+    points: int | None = None,
+    key: jax.Array | None = None,
+    rtol: float | None = None,
+    atol: float | None = None,
+    at: Sequence[Any] | None = None,
+    name: str = "hessian",
+    max_memory: int | None = None,
+) -> GradientReport:
     """Compare a hand-derived Hessian with ``jax.hessian(f)``, entry by entry; same arguments and report as
     :func:`check_gradient` (the scale is the Hessian's own max magnitude at each point; the diagnosis speaks of
     your Hessian)."""
     argnums = _validate(f, hess_f, args, argnums, "hessian")
-    spec = Spec(f=f, fn=hess_f, argnums=argnums, kind="Hessian", rtol=DEFAULT_RTOL if rtol is None else float(rtol),
-                atol=atol, name=name, compares="your Hessian vs jax.hessian", max_memory=max_memory)
+    spec = Spec(
+        f=f,
+        fn=hess_f,
+        argnums=argnums,
+        kind="Hessian",
+        rtol=DEFAULT_RTOL if rtol is None else float(rtol),
+        atol=atol,
+        name=name,
+        compares="your Hessian vs jax.hessian",
+        max_memory=max_memory,
+    )
     return run_check(spec, *_points_for(spec, args, points, key, at))
 
 
@@ -211,13 +245,17 @@ def _points_for(spec: Spec, args, points, key, at) -> tuple[Points, str | None]:
     args = tuple(jax.tree_util.tree_map(as_float64, a) for a in args)
     if at is not None:
         return given_points(args, at), None
-    entries = sum(int(np.size(leaf)) for i in spec.argnums_t for leaf in jax.tree_util.tree_leaves(args[i]))
+    entries = sum(
+        int(np.size(leaf)) for i in spec.argnums_t for leaf in jax.tree_util.tree_leaves(args[i])
+    )
     note = None
     if points is None:
         points = default_points(entries, DEFAULT_POINTS)
         if points < DEFAULT_POINTS:
-            note = (f"{points} points (not {DEFAULT_POINTS}): the differentiated arguments have {entries:,} entries; "
-                    "pass points= to choose")
+            note = (
+                f"{points} points (not {DEFAULT_POINTS}): the differentiated arguments have {entries:,} entries; "
+                "pass points= to choose"
+            )
     if points < 1:
         raise UsageError(f"points must be >= 1, got {points}")
     key = jax.random.PRNGKey(0) if key is None else key
@@ -239,27 +277,43 @@ class _Yours:
                 if leaves:
                     self.dtype = np.dtype(leaves[0].dtype)
                 return jax.tree_util.tree_map(lambda r: np.asarray(r)[:m], out)
-            except Exception:  # a gradient written with Python control flow or NumPy: evaluate point by point
+            except Exception:  # noqa: BLE001 - Python control flow or NumPy: point by point
                 self.loop = True
         outs = [self.fn(*_index(chunk, self.in_axes, p)) for p in range(m)]
-        return jax.tree_util.tree_map(lambda *xs: np.stack([np.asarray(x, dtype=np.float64) for x in xs]), *outs)
+        return jax.tree_util.tree_map(
+            lambda *xs: np.stack([np.asarray(x, dtype=np.float64) for x in xs]), *outs
+        )
 
 
 def _index(chunk, in_axes, p):
-    return tuple(jax.tree_util.tree_map(lambda x: np.asarray(x[p]), a) if ax == 0 else a
-                 for a, ax in zip(chunk, in_axes))
+    return tuple(
+        jax.tree_util.tree_map(lambda x: np.asarray(x[p]), a) if ax == 0 else a
+        for a, ax in zip(chunk, in_axes)
+    )
 
 
 def _failed(spec: Spec, n: int, diagnosis: str, note=None) -> GradientReport:
-    return GradientReport(ok=False, points=n, max_abs_error=float("inf"), max_rel_error=float("inf"), rtol=spec.rtol,
-                          atol=0.0, diagnosis=diagnosis, note=note, name=spec.name, compares=spec.compares)
+    return GradientReport(
+        ok=False,
+        points=n,
+        max_abs_error=float("inf"),
+        max_rel_error=float("inf"),
+        rtol=spec.rtol,
+        atol=0.0,
+        diagnosis=diagnosis,
+        note=note,
+        name=spec.name,
+        compares=spec.compares,
+    )
 
 
 def run_check(spec: Spec, pts: Points, note: str | None = None) -> GradientReport:
     """Evaluate autodiff's and your derivative chunk by chunk, compare, and diagnose (inside float64)."""
     probe = jax.eval_shape(spec.f, *pts.args)
     if getattr(probe, "shape", None) != ():
-        raise UsageError(f"f must return a scalar; it returns shape {getattr(probe, 'shape', type(probe))}")
+        raise UsageError(
+            f"f must return a scalar; it returns shape {getattr(probe, 'shape', type(probe))}"
+        )
     derivative = batched_derivative(spec.f, spec.argnums, spec.kind, pts.in_axes)
     one = jax.eval_shape(DERIVATIVES[spec.kind](spec.f, argnums=spec.argnums), *pts.args)
     per_point = pts.per_point_bytes() + nbytes(one)
@@ -273,23 +327,33 @@ def run_check(spec: Spec, pts: Points, note: str | None = None) -> GradientRepor
         chunk = pts.chunk(start, stop, pad_to=size if pts.n > size else None)
         placed = tuple(shard_leading(a) if ax == 0 else a for a, ax in zip(chunk, pts.in_axes))
         m = stop - start
-        ref = jax.tree_util.tree_map(lambda r: np.asarray(r)[:m], derivative(*placed))
+        ref = jax.tree_util.tree_map(lambda r, m=m: np.asarray(r)[:m], derivative(*placed))
         try:
             got = yours(placed, m)
-        except Exception as exc:  # your function itself fails: that is the verdict, not a crash
-            return _failed(spec, pts.n, f"your {spec.kind} raised {type(exc).__name__}: {exc}", note)
+        except Exception as exc:  # noqa: BLE001 - your function fails: the verdict, not a crash
+            return _failed(
+                spec, pts.n, f"your {spec.kind} raised {type(exc).__name__}: {exc}", note
+            )
         if tally is None:
             flat = jax.tree_util.tree_flatten_with_path(ref)[0]
             plain = not isinstance(spec.argnums, tuple) and len(flat) == 1 and flat[0][0] == ()
-            labels = leaf_labels([p for p, _ in flat], tuple(names[i] for i in spec.argnums_t),
-                                 isinstance(spec.argnums, tuple), spec.kind, plain)
+            labels = leaf_labels(
+                [p for p, _ in flat],
+                tuple(names[i] for i in spec.argnums_t),
+                isinstance(spec.argnums, tuple),
+                spec.kind,
+                plain,
+            )
             problem = structure_mismatch(got, ref, ns, spec.kind, labels)
             if problem:
                 return _failed(spec, pts.n, problem, note)
             tally = Tally(labels, pts.n, spec.rtol, spec.atol, per_point)
-        tally.add([np.asarray(g, dtype=np.float64) for g in jax.tree_util.tree_leaves(got)],
-                  [np.asarray(r, dtype=np.float64) for r in jax.tree_util.tree_leaves(ref)], start,
-                  args=chunk if start < tally.sample_points else None)
+        tally.add(
+            [np.asarray(g, dtype=np.float64) for g in jax.tree_util.tree_leaves(got)],
+            [np.asarray(r, dtype=np.float64) for r in jax.tree_util.tree_leaves(ref)],
+            start,
+            args=chunk if start < tally.sample_points else None,
+        )
     return _finish(spec, pts, tally, ns, names, yours, size, note)
 
 
@@ -301,7 +365,10 @@ def _sample_args(tally: Tally, pts: Points) -> tuple:
         if ax is None:
             out.append(pts.args[i] if pts.given is None else pts.given[i])
             continue
-        pieces = [jax.tree_util.tree_map(lambda x, k=keep: np.asarray(x)[:k], args[i]) for keep, args in parts]
+        pieces = [
+            jax.tree_util.tree_map(lambda x, k=keep: np.asarray(x)[:k], args[i])
+            for keep, args in parts
+        ]
         out.append(jax.tree_util.tree_map(lambda *xs: np.concatenate(xs), *pieces))
     return tuple(out)
 
@@ -316,7 +383,9 @@ def _vectors(sample: tuple, in_axes: tuple, names: tuple, m: int) -> dict:
                 continue
             per_point = x[0] if ax == 0 else x
             if per_point.ndim == 1 and per_point.shape[0] > 1:
-                out[names[i] + jax.tree_util.keystr(path)] = x if ax == 0 else np.broadcast_to(x, (m,) + x.shape)
+                out[names[i] + jax.tree_util.keystr(path)] = (
+                    x if ax == 0 else np.broadcast_to(x, (m,) + x.shape)
+                )
     return out
 
 
@@ -350,7 +419,9 @@ def _kink_analysis(spec: Spec, pts: Points, tally: Tally, size: int):
 
 
 def _where(c, tally: Tally, shapes: list) -> str:
-    entry = tuple(int(i) for i in np.unravel_index(c.index, shapes[c.leaf])) if shapes[c.leaf] else ()
+    entry = (
+        tuple(int(i) for i in np.unravel_index(c.index, shapes[c.leaf])) if shapes[c.leaf] else ()
+    )
     label = tally.labels[c.leaf]
     return f"point {c.point}, {label + ' ' if label else ''}entry {entry}"
 
@@ -360,14 +431,18 @@ def _kink_text(accepted, outside, tally: Tally, shapes: list) -> tuple[str | Non
     problem = note = None
     if outside:
         c = outside[0]
-        problem = (f"not differentiable at {len(outside)} entr{'y' if len(outside) == 1 else 'ies'} where your value "
-                   f"is outside the sub-differential: e.g. {_where(c, tally, shapes)}: yours = {c.yours:.6g}, one-sided "
-                   f"derivatives [{c.lo:.6g}, {c.hi:.6g}]")
+        problem = (
+            f"not differentiable at {len(outside)} entr{'y' if len(outside) == 1 else 'ies'} where your value "
+            f"is outside the sub-differential: e.g. {_where(c, tally, shapes)}: yours = {c.yours:.6g}, one-sided "
+            f"derivatives [{c.lo:.6g}, {c.hi:.6g}]"
+        )
     if accepted:
         c = accepted[0]
-        note = (f"non-differentiable at {len(accepted)} entr{'y' if len(accepted) == 1 else 'ies'} (e.g. "
-                f"{_where(c, tally, shapes)}: one-sided derivatives [{c.lo:.6g}, {c.hi:.6g}], autodiff picked "
-                f"{c.autodiff:.6g}): your value {c.yours:.6g} is a valid subgradient")
+        note = (
+            f"non-differentiable at {len(accepted)} entr{'y' if len(accepted) == 1 else 'ies'} (e.g. "
+            f"{_where(c, tally, shapes)}: one-sided derivatives [{c.lo:.6g}, {c.hi:.6g}], autodiff picked "
+            f"{c.autodiff:.6g}): your value {c.yours:.6g} is a valid subgradient"
+        )
     return problem, note
 
 
@@ -381,29 +456,37 @@ def _masked(tally: Tally, accepted) -> dict:
             out[c.leaf] = tally.sample(c.leaf)[0].copy()
         got = out[c.leaf]
         ref = tally.sample(c.leaf)[1]
-        got.reshape(got.shape[0], -1)[c.point, c.index] = ref.reshape(ref.shape[0], -1)[c.point, c.index]
+        got.reshape(got.shape[0], -1)[c.point, c.index] = ref.reshape(ref.shape[0], -1)[
+            c.point, c.index
+        ]
     return out
 
 
-def _precision_text(spec: Spec, pts: Points, tally: Tally, sample: tuple, yours: _Yours) -> str | None:
+def _precision_text(
+    spec: Spec, pts: Points, tally: Tally, sample: tuple, yours: _Yours
+) -> str | None:
     """The float32-precision finding (see :mod:`._precision`), or None."""
     refs = [tally.sample(leaf)[1] for leaf in range(len(tally.labels))]
     try:
         level = _precision.float32_level(spec.f, spec.argnums, spec.kind, sample, pts.in_axes, refs)
-    except Exception:  # f does not run in float32 (a float64 constant under strict promotion): use ε₃₂
+    except Exception:  # noqa: BLE001 - f does not run in float32: use ε₃₂ alone
         level = 0.0
     slope = None
     if spec.kind == "gradient":
         point = _index(sample, pts.in_axes, 0)
         mine = [tally.sample(leaf)[0][0] for leaf in range(len(tally.labels))]
         try:
-            slope = _precision.taylor_slope(spec.f, point, spec.argnums_t, mine, jax.random.PRNGKey(1))
-        except Exception:
+            slope = _precision.taylor_slope(
+                spec.f, point, spec.argnums_t, mine, jax.random.PRNGKey(1)
+            )
+        except Exception:  # noqa: BLE001 - user code may raise anything
             slope = None
     return _precision.precision_finding(tally.max_rel, level, slope, yours.dtype, spec.kind)
 
 
-def _finish(spec: Spec, pts: Points, tally: Tally, ns, names, yours: _Yours, size: int, note) -> GradientReport:
+def _finish(
+    spec: Spec, pts: Points, tally: Tally, ns, names, yours: _Yours, size: int, note
+) -> GradientReport:
     """The verdict, the diagnosis (kinks, values, precision) and the worst entry."""
     ok, diagnosis, subgradients, accepted = tally.passed(), None, 0, []
     max_abs, max_rel, worst = tally.max_abs, tally.max_rel, tally.worst
@@ -430,11 +513,26 @@ def _finish(spec: Spec, pts: Points, tally: Tally, ns, names, yours: _Yours, siz
     extra = {}
     if worst is not None:
         _, p, leaf, entry, y, r = worst
-        extra = {"worst_index": (p, tally.labels[leaf], entry), "worst_yours": y, "worst_autodiff": r,
-                 "worst_point": pts.at_point(p)}
-    return GradientReport(ok=ok, points=pts.n, max_abs_error=max_abs, max_rel_error=max_rel, rtol=spec.rtol,
-                          atol=tally.atol, diagnosis=diagnosis, note=note, subgradients=subgradients,
-                          name=spec.name, compares=spec.compares, **extra)
+        extra = {
+            "worst_index": (p, tally.labels[leaf], entry),
+            "worst_yours": y,
+            "worst_autodiff": r,
+            "worst_point": pts.at_point(p),
+        }
+    return GradientReport(
+        ok=ok,
+        points=pts.n,
+        max_abs_error=max_abs,
+        max_rel_error=max_rel,
+        rtol=spec.rtol,
+        atol=tally.atol,
+        diagnosis=diagnosis,
+        note=note,
+        subgradients=subgradients,
+        name=spec.name,
+        compares=spec.compares,
+        **extra,
+    )
 
 
 def _kink_budget(tally: Tally, pts: Points) -> bool:

@@ -25,7 +25,9 @@ KINK_RTOL = 1e-6
 MAX_EVALUATIONS = 4096  # one-sided derivatives computed per check (two per examined entry)
 
 
-def one_sided(f, argnums, chunk_args: tuple, in_axes: tuple, offset: int, candidates, batch: int) -> None:
+def one_sided(
+    f, argnums, chunk_args: tuple, in_axes: tuple, offset: int, candidates, batch: int
+) -> None:
     """Fill ``c.lo`` / ``c.hi`` (d⁻, d⁺) for the candidates whose point lies in this chunk.
 
     Args:
@@ -36,11 +38,20 @@ def one_sided(f, argnums, chunk_args: tuple, in_axes: tuple, offset: int, candid
       batch: the chunk's padded size (the gradient program compiled for it is reused when it can be).
     """
     argnums_t = argnums if isinstance(argnums, tuple) else (argnums,)
-    owner = [(i, j) for i in argnums_t for j in range(len(jax.tree_util.tree_leaves(chunk_args[i])))]
+    owner = [
+        (i, j) for i in argnums_t for j in range(len(jax.tree_util.tree_leaves(chunk_args[i])))
+    ]
     axes = tuple(0 if (ax == 0 or i in argnums_t) else None for i, ax in enumerate(in_axes))
-    varying = [leaf for a, ax in zip(chunk_args, in_axes) if ax == 0 for leaf in jax.tree_util.tree_leaves(a)]
+    varying = [
+        leaf
+        for a, ax in zip(chunk_args, in_axes)
+        if ax == 0
+        for leaf in jax.tree_util.tree_leaves(a)
+    ]
     m = np.shape(varying[0])[0] if varying else 1
-    todo = [c for c in candidates if offset <= c.point < offset + m and c.lo is None][: MAX_EVALUATIONS // 2]
+    todo = [c for c in candidates if offset <= c.point < offset + m and c.lo is None][
+        : MAX_EVALUATIONS // 2
+    ]
     if not todo:
         return
     rows = []
@@ -52,18 +63,24 @@ def one_sided(f, argnums, chunk_args: tuple, in_axes: tuple, offset: int, candid
     size = batch if axes == in_axes else len(rows)
     values = []
     for start in range(0, len(rows), size):
-        group = rows[start:start + size]
+        group = rows[start : start + size]
         group = group + [group[-1]] * (size - len(group))
-        stacked = tuple(None if ax is None else jax.tree_util.tree_map(lambda *xs: np.stack(xs), *[g[k] for g in group])
-                        for k, ax in enumerate(axes))
-        stacked = tuple(chunk_args[k] if ax is None else s for k, (s, ax) in enumerate(zip(stacked, axes)))
+        stacked = tuple(
+            None
+            if ax is None
+            else jax.tree_util.tree_map(lambda *xs: np.stack(xs), *[g[k] for g in group])
+            for k, ax in enumerate(axes)
+        )
+        stacked = tuple(
+            chunk_args[k] if ax is None else s for k, (s, ax) in enumerate(zip(stacked, axes))
+        )
         out = [np.asarray(leaf, np.float64) for leaf in jax.tree_util.tree_leaves(grad(*stacked))]
         values.append(out)
     leaves = [np.concatenate([v[k] for v in values]) for k in range(len(values[0]))]
     for n, c in enumerate(todo):
         minus = leaves[c.leaf][2 * n].reshape(-1)[c.index]
         plus = leaves[c.leaf][2 * n + 1].reshape(-1)[c.index]
-        c.lo, c.hi = float(min(minus, plus)) + 0.0, float(max(minus, plus)) + 0.0  # + 0.0: no "-0" 
+        c.lo, c.hi = float(min(minus, plus)) + 0.0, float(max(minus, plus)) + 0.0  # + 0.0: no "-0"
 
 
 def _shifted(chunk_args, in_axes, axes, p, i, j, index, sign) -> tuple:
@@ -73,7 +90,9 @@ def _shifted(chunk_args, in_axes, axes, p, i, j, index, sign) -> tuple:
         if axes[k] is None:
             out.append(None)
             continue
-        point = jax.tree_util.tree_map(lambda x: np.array(np.asarray(x)[p] if ax == 0 else x, np.float64), a)
+        point = jax.tree_util.tree_map(
+            lambda x, ax=ax: np.array(np.asarray(x)[p] if ax == 0 else x, np.float64), a
+        )
         if k == i:
             leaves, treedef = jax.tree_util.tree_flatten(point)
             flat = leaves[j].reshape(-1)

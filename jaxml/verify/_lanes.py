@@ -52,7 +52,7 @@ def linalg_free(fn: Callable, *args) -> bool:
     """``fn(*args)`` traces (args may be ShapeDtypeStructs) and uses no linear-algebra primitive."""
     try:
         return not (_primitives(jax.make_jaxpr(fn)(*args), set()) & LINALG)
-    except Exception:  # untraceable: it will run point by point, on the main lane
+    except Exception:  # noqa: BLE001 - untraceable: the main lane runs it
         return False
 
 
@@ -71,19 +71,25 @@ def concurrency_safe(entry, points: int | None) -> bool:
             one = jax.eval_shape(entry.example, key)
             derivative = DERIVATIVES["gradient" if entry.kind == "gradient" else "Hessian"]
             argnums = tuple(entry.argnums) if isinstance(entry.argnums, list) else entry.argnums
-            return linalg_free(derivative(entry.target, argnums=argnums), *one) and linalg_free(entry.fn, *one)
+            return linalg_free(derivative(entry.target, argnums=argnums), *one) and linalg_free(
+                entry.fn, *one
+            )
         if entry.kind == "closed_form":
             if not linalg_free(entry.example, key):
                 return False
             args = jax.eval_shape(entry.example, key)
             theta = jax.eval_shape(entry.fn, *args)
-            return linalg_free(entry.fn, *args) and linalg_free(jax.grad(entry.target), theta, *args)
-    except Exception:
+            return linalg_free(entry.fn, *args) and linalg_free(
+                jax.grad(entry.target), theta, *args
+            )
+    except Exception:  # noqa: BLE001 - user code may raise anything
         return False
     return False
 
 
-def run_lanes(n: int, one: Callable[[int], object], safe: Callable[[int], bool], jobs: int | None) -> list:
+def run_lanes(
+    n: int, one: Callable[[int], object], safe: Callable[[int], bool], jobs: int | None
+) -> list:
     """``[one(i) for i in range(n)]``, on ``jobs`` lanes (1 or 2) as described in the module docstring.
 
     The second lane takes candidates in order, checks ``safe(i)`` and runs the safe ones; it hands the others back.
@@ -102,10 +108,20 @@ def run_lanes(n: int, one: Callable[[int], object], safe: Callable[[int], bool],
     def run(i):
         try:
             results[i] = one(i)
-        except BaseException as exc:  # re-raised on the main thread, in entry order
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the main thread
             errors[i] = exc
 
+    # the caller's thread-local settings (a `with jax.default_device(...)` block) hold on the second lane too
+    device, promotion = jax.config.jax_default_device, jax.config.jax_numpy_dtype_promotion
+
     def worker():
+        try:
+            with jax.default_device(device), jax.numpy_dtype_promotion(promotion):
+                _work()
+        finally:
+            done.set()
+
+    def _work():
         while True:
             with lock:
                 if not pending:
@@ -115,7 +131,6 @@ def run_lanes(n: int, one: Callable[[int], object], safe: Callable[[int], bool],
                 run(i)
             else:
                 handed_back.append(i)
-        done.set()
 
     thread = threading.Thread(target=worker, name="jaxml-verify-lane", daemon=True)
     thread.start()

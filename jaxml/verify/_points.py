@@ -38,7 +38,9 @@ MIN_POINTS = 8
 
 def as_float64(x):
     """Float arrays and Python floats become float64 JAX arrays; ints, bools and other leaves are kept."""
-    if isinstance(x, (float, np.floating)) or (hasattr(x, "dtype") and jnp.issubdtype(x.dtype, jnp.floating)):
+    if isinstance(x, (float, np.floating)) or (
+        hasattr(x, "dtype") and jnp.issubdtype(x.dtype, jnp.floating)
+    ):
         return jnp.asarray(x, dtype=jnp.float64)
     return x
 
@@ -101,12 +103,16 @@ class Points:
                 return self.given
             count = pad_to or stop - start
             rows = np.minimum(np.arange(start, start + count), stop - 1)
-            return tuple(a if ax is None else jax.tree_util.tree_map(lambda x: np.asarray(x)[rows], a)
-                         for a, ax in zip(self.given, self.in_axes))
-        count = (pad_to or stop - start)
+            return tuple(
+                a if ax is None else jax.tree_util.tree_map(lambda x: np.asarray(x)[rows], a)
+                for a, ax in zip(self.given, self.in_axes)
+            )
+        count = pad_to or stop - start
         indices = [min(start + i, stop - 1) for i in range(count)]
-        return tuple(self._perturbed(i, indices) if ax == 0 else a
-                     for i, (a, ax) in enumerate(zip(self.args, self.in_axes)))
+        return tuple(
+            self._perturbed(i, indices) if ax == 0 else a
+            for i, (a, ax) in enumerate(zip(self.args, self.in_axes))
+        )
 
     def _perturbed(self, i: int, indices: Sequence[int]):
         """Argument i at the points ``indices``: x itself at point 0, x + ξ ⊙ (0.5|x| + 0.1) elsewhere."""
@@ -115,17 +121,25 @@ class Points:
         stacked = []
         for j, leaf in enumerate(leaves):
             x = np.asarray(leaf, np.float64)
-            spread = 0.5 * np.abs(x) + 0.1  # a relative spread of 0.5 plus an absolute 0.1, so zeros move too
-            rows = [x if p == 0 else x + np.random.default_rng([*seed, i, j, p]).standard_normal(x.shape) * spread
-                    for p in indices]
+            spread = (
+                0.5 * np.abs(x) + 0.1
+            )  # a relative spread of 0.5 plus an absolute 0.1, so zeros move too
+            rows = [
+                x
+                if p == 0
+                else x + np.random.default_rng([*seed, i, j, p]).standard_normal(x.shape) * spread
+                for p in indices
+            ]
             stacked.append(np.stack(rows))
         return jax.tree_util.tree_unflatten(treedef, stacked)
 
     def at_point(self, p: int) -> tuple:
         """The arguments at point p (NumPy arrays for the varying ones)."""
         one = self.chunk(p, p + 1)
-        return tuple(jax.tree_util.tree_map(lambda x: np.asarray(x)[0], a) if ax == 0 else a
-                     for a, ax in zip(one, self.in_axes))
+        return tuple(
+            jax.tree_util.tree_map(lambda x: np.asarray(x)[0], a) if ax == 0 else a
+            for a, ax in zip(one, self.in_axes)
+        )
 
 
 def _key_bits(key):
@@ -141,7 +155,9 @@ def perturbation_points(args: tuple, argnums: tuple, points: int, key) -> Points
         for leaf in jax.tree_util.tree_leaves(args[i]):
             dtype = jnp.result_type(leaf)
             if not jnp.issubdtype(dtype, jnp.floating):
-                raise UsageError(f"argument {i} is differentiated but has dtype {dtype}, not a float")
+                raise UsageError(
+                    f"argument {i} is differentiated but has dtype {dtype}, not a float"
+                )
     in_axes = tuple(0 if i in argnums else None for i in range(len(args)))
     return Points(args=args, in_axes=in_axes, n=int(points), key=key, argnums=argnums)
 
@@ -151,8 +167,17 @@ def given_points(args: tuple, at: Sequence[Any]) -> Points:
     if len(at) != len(args):
         raise UsageError(f"`at` must have one entry per argument ({len(args)}), got {len(at)}")
     in_axes = tuple(None if a is None else 0 for a in at)
-    given = tuple(args[i] if a is None else jax.tree_util.tree_map(as_float64, a) for i, a in enumerate(at))
-    sizes = {np.shape(leaf)[0] for a, ax in zip(given, in_axes) if ax == 0 for leaf in jax.tree_util.tree_leaves(a)}
+    given = tuple(
+        args[i] if a is None else jax.tree_util.tree_map(as_float64, a) for i, a in enumerate(at)
+    )
+    sizes = {
+        np.shape(leaf)[0]
+        for a, ax in zip(given, in_axes)
+        if ax == 0
+        for leaf in jax.tree_util.tree_leaves(a)
+    }
     if len(sizes) != 1:
-        raise UsageError(f"every array in `at` needs the same leading (points) axis; got sizes {sorted(sizes)}")
+        raise UsageError(
+            f"every array in `at` needs the same leading (points) axis; got sizes {sorted(sizes)}"
+        )
     return Points(args=args, in_axes=in_axes, n=sizes.pop(), given=given)

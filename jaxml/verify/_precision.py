@@ -32,19 +32,30 @@ def _to32(x):
     return x.astype(np.float32) if np.issubdtype(np.asarray(x).dtype, np.floating) else x
 
 
-def float32_level(f, argnums, kind: str, args: tuple, in_axes: tuple, ref: list[np.ndarray]) -> float:
+def float32_level(
+    f, argnums, kind: str, args: tuple, in_axes: tuple, ref: list[np.ndarray]
+) -> float:
     """e32 at the sampled points: float32 autodiff against the float64 one (``ref``: its leaves, (P, ...))."""
-    args32 = tuple(jax.tree_util.tree_map(lambda x: _to32(np.asarray(x)) if hasattr(x, "dtype") else x, a)
-                   for a in args)
-    out = [np.asarray(leaf, np.float64) for leaf in
-           jax.tree_util.tree_leaves(batched_derivative(f, argnums, kind, in_axes)(*args32))]
+    args32 = tuple(
+        jax.tree_util.tree_map(lambda x: _to32(np.asarray(x)) if hasattr(x, "dtype") else x, a)
+        for a in args
+    )
+    out = [
+        np.asarray(leaf, np.float64)
+        for leaf in jax.tree_util.tree_leaves(
+            batched_derivative(f, argnums, kind, in_axes)(*args32)
+        )
+    ]
     m = ref[0].shape[0]
     scale = np.zeros(m)
     for r in ref:
         scale = np.maximum(scale, np.abs(r).reshape(m, -1).max(axis=1, initial=0.0))
     level = 0.0
     for lo, hi in zip(out, ref):
-        level = max(level, float(np.max(np.abs(lo - hi).reshape(m, -1) / np.maximum(scale, 1e-300)[:, None])))
+        level = max(
+            level,
+            float(np.max(np.abs(lo - hi).reshape(m, -1) / np.maximum(scale, 1e-300)[:, None])),
+        )
     return level
 
 
@@ -54,13 +65,17 @@ def taylor_slope(f, args: tuple, argnums: tuple, yours, key) -> float | None:
     leaves, treedef = jax.tree_util.tree_flatten(tuple(args[i] for i in argnums))
     your_leaves = jax.tree_util.tree_leaves(yours)
     keys = jax.random.split(key, len(leaves))
-    v = [np.asarray(jax.random.normal(k, np.shape(x), jnp.float64)) * (np.abs(np.asarray(x)) + 0.1)
-         for k, x in zip(keys, leaves)]
+    v = [
+        np.asarray(jax.random.normal(k, np.shape(x), jnp.float64)) * (np.abs(np.asarray(x)) + 0.1)
+        for k, x in zip(keys, leaves)
+    ]
     slope_dir = sum(float(np.sum(np.asarray(g, np.float64) * d)) for g, d in zip(your_leaves, v))
     f_jit = jax.jit(f)
 
     def value(h):
-        moved = jax.tree_util.tree_unflatten(treedef, [np.asarray(x, np.float64) + h * d for x, d in zip(leaves, v)])
+        moved = jax.tree_util.tree_unflatten(
+            treedef, [np.asarray(x, np.float64) + h * d for x, d in zip(leaves, v)]
+        )
         full = list(args)
         for i, a in zip(argnums, moved):
             full[i] = a
@@ -73,17 +88,24 @@ def taylor_slope(f, args: tuple, argnums: tuple, yours, key) -> float | None:
     return float(slopes[-1]) if slopes else None
 
 
-def precision_finding(max_rel: float, level: float, slope: float | None, your_dtype, noun: str) -> str | None:
+def precision_finding(
+    max_rel: float, level: float, slope: float | None, your_dtype, noun: str
+) -> str | None:
     """The sentence for an error at float32 level, or None when the error is a real one."""
     if not np.isfinite(max_rel) or max_rel > MAX_REL:
         return None
     floor = max(level, EPS32)
     in_band = max_rel <= LEVEL_FACTOR * floor
-    by_slope = (not in_band and max_rel <= TIEBREAK_FACTOR * floor and slope is not None and slope >= 1.8)
+    by_slope = (
+        not in_band and max_rel <= TIEBREAK_FACTOR * floor and slope is not None and slope >= 1.8
+    )
     if not (in_band or by_slope):
         return None
-    where = ("your result is float32" if np.dtype(your_dtype) == np.float32
-             else f"your {noun} computes in float32 somewhere (a float32 input, constant or cast)")
+    where = (
+        "your result is float32"
+        if np.dtype(your_dtype) == np.float32
+        else f"your {noun} computes in float32 somewhere (a float32 input, constant or cast)"
+    )
     evidence = f"max rel error {max_rel:.2g} = {max_rel / EPS32:.3g} float32 ε; float32 autodiff is off by {level:.2g} here"
     if slope is not None:
         evidence += f"; the Taylor remainder with your {noun} shrinks as h^{slope:.2f}"

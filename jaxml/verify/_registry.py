@@ -70,7 +70,9 @@ def _declare(entry_fields: dict, frame) -> Entry:
     namespace = frame.f_globals
     entry = Entry(module=namespace.get("__name__", "__main__"), **entry_fields)
     table = namespace.setdefault(TABLE, {})
-    table.pop(entry.name, None)  # a module executed again replaces its entries instead of duplicating them
+    table.pop(
+        entry.name, None
+    )  # a module executed again replaces its entries instead of duplicating them
     table[entry.name] = entry
     return entry
 
@@ -84,8 +86,17 @@ def _qualname(fn: Callable) -> str:
     return getattr(fn, "__name__", repr(fn))
 
 
-def derivation(*, of: Callable, argnums=0, example: Callable, name: str | None = None, equation: str = "",
-               expected_failure: bool = False, erratum: str = "", rtol: float | None = None) -> Callable:
+def derivation(
+    *,
+    of: Callable,
+    argnums=0,
+    example: Callable,
+    name: str | None = None,
+    equation: str = "",
+    expected_failure: bool = False,
+    erratum: str = "",
+    rtol: float | None = None,
+) -> Callable:
     """Declare the decorated function as the hand-derived gradient of ``of``.
 
     Args:
@@ -98,56 +109,138 @@ def derivation(*, of: Callable, argnums=0, example: Callable, name: str | None =
       erratum: what is wrong with it, shown beside the verifier's own diagnosis.
       rtol: tolerance override (default 1e-9 relative, float64).
     """
-    return _derivative("gradient", "jax.grad", of, argnums, example, name, equation, expected_failure, erratum, rtol)
+    return _derivative(
+        "gradient",
+        "jax.grad",
+        of,
+        argnums,
+        example,
+        name,
+        equation,
+        expected_failure,
+        erratum,
+        rtol,
+    )
 
 
-def hessian(*, of: Callable, argnums=0, example: Callable, name: str | None = None, equation: str = "",
-            expected_failure: bool = False, erratum: str = "", rtol: float | None = None) -> Callable:
+def hessian(
+    *,
+    of: Callable,
+    argnums=0,
+    example: Callable,
+    name: str | None = None,
+    equation: str = "",
+    expected_failure: bool = False,
+    erratum: str = "",
+    rtol: float | None = None,
+) -> Callable:
     """Declare the decorated function as the hand-derived Hessian of the scalar ``of`` (same arguments as
     :func:`derivation`)."""
-    return _derivative("hessian", "jax.hessian", of, argnums, example, name, equation, expected_failure, erratum,
-                       rtol)
+    return _derivative(
+        "hessian",
+        "jax.hessian",
+        of,
+        argnums,
+        example,
+        name,
+        equation,
+        expected_failure,
+        erratum,
+        rtol,
+    )
 
 
-def _derivative(kind, reference, of, argnums, example, name, equation, expected_failure, erratum, rtol):
+def _derivative(
+    kind, reference, of, argnums, example, name, equation, expected_failure, erratum, rtol
+):
     if not callable(of) or not callable(example):
-        raise UsageError(f"@{'derivation' if kind == 'gradient' else kind}(of=..., example=...) needs a callable "
-                         "function and a callable example maker")
+        raise UsageError(
+            f"@{'derivation' if kind == 'gradient' else kind}(of=..., example=...) needs a callable "
+            "function and a callable example maker"
+        )
 
     def wrap(fn):
-        _declare(dict(name=name or _qualname(fn), kind=kind, fn=fn, target=of, argnums=argnums, example=example,
-                      equation=equation, expected_failure=expected_failure, erratum=erratum,
-                      compares=f"{_qualname(fn)} vs {reference}({_qualname(of)})", options={"rtol": rtol}), _caller())
+        _declare(
+            {
+                "name": name or _qualname(fn),
+                "kind": kind,
+                "fn": fn,
+                "target": of,
+                "argnums": argnums,
+                "example": example,
+                "equation": equation,
+                "expected_failure": expected_failure,
+                "erratum": erratum,
+                "compares": f"{_qualname(fn)} vs {reference}({_qualname(of)})",
+                "options": {"rtol": rtol},
+            },
+            _caller(),
+        )
         return fn
 
     return wrap
 
 
-def closed_form(*, objective: Callable, example: Callable, name: str | None = None, equation: str = "",
-                expected_failure: bool = False, erratum: str = "", transform: Callable | None = None,
-                rtol: float | None = None) -> Callable:
+def closed_form(
+    *,
+    objective: Callable,
+    example: Callable,
+    name: str | None = None,
+    equation: str = "",
+    expected_failure: bool = False,
+    erratum: str = "",
+    transform: Callable | None = None,
+    rtol: float | None = None,
+) -> Callable:
     """Declare the decorated ``fn(*args) -> theta`` as the minimiser of ``objective(theta, *args)``."""
     if not callable(objective) or not callable(example):
         raise UsageError("@closed_form(objective=..., example=...) needs callables")
 
     def wrap(fn):
-        _declare(dict(name=name or _qualname(fn), kind="closed_form", fn=fn, target=objective, example=example,
-                      equation=equation, expected_failure=expected_failure, erratum=erratum,
-                      compares=f"{_qualname(fn)} minimises {_qualname(objective)}",
-                      options={"transform": transform, "rtol": rtol}), _caller())
+        _declare(
+            {
+                "name": name or _qualname(fn),
+                "kind": "closed_form",
+                "fn": fn,
+                "target": objective,
+                "example": example,
+                "equation": equation,
+                "expected_failure": expected_failure,
+                "erratum": erratum,
+                "compares": f"{_qualname(fn)} minimises {_qualname(objective)}",
+                "options": {"transform": transform, "rtol": rtol},
+            },
+            _caller(),
+        )
         return fn
 
     return wrap
 
 
-def verification(*, name: str, compares: str, equation: str = "", expected_failure: bool = False,
-                 erratum: str = "") -> Callable:
+def verification(
+    *,
+    name: str,
+    compares: str,
+    equation: str = "",
+    expected_failure: bool = False,
+    erratum: str = "",
+) -> Callable:
     """Declare a custom check ``fn(points: int, key) -> report`` (anything with ``.ok``, ``.max_abs_error``,
     ``.max_rel_error``, ``.diagnosis``; a :class:`~jaxml.verify.Report` from ``check_gradient`` & co. is best)."""
 
     def wrap(fn):
-        _declare(dict(name=name, kind="custom", fn=fn, equation=equation, expected_failure=expected_failure,
-                      erratum=erratum, compares=compares), _caller())
+        _declare(
+            {
+                "name": name,
+                "kind": "custom",
+                "fn": fn,
+                "equation": equation,
+                "expected_failure": expected_failure,
+                "erratum": erratum,
+                "compares": compares,
+            },
+            _caller(),
+        )
         return fn
 
     return wrap
@@ -222,7 +315,7 @@ def load_file(path: str | Path) -> list[Entry]:
     sys.path.insert(0, str(path.parent.resolve()))
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:
+    except Exception as exc:  # user code may raise anything
         raise VerifyError(f"{path}: could not be imported: {type(exc).__name__}: {exc}") from exc
     finally:
         sys.path.pop(0)

@@ -34,13 +34,15 @@ class Report:
 
     @property
     def verdict_word(self) -> str:
-        """"PASS" or "FAIL"."""
+        """ "PASS" or "FAIL"."""
         return "PASS" if self.ok else "FAIL"
 
     def summary(self) -> str:
         """The measurement, one sentence."""
-        return (f"{self.compares} at {self.points} points: max abs error {_g(self.max_abs_error)}, "
-                f"max rel error {_g(self.max_rel_error)} ({self.tolerance})")
+        return (
+            f"{self.compares} at {self.points} points: max abs error {_g(self.max_abs_error)}, "
+            f"max rel error {_g(self.max_rel_error)} ({self.tolerance})"
+        )
 
     def details(self) -> list[str]:
         """Extra lines after the diagnosis and note (the worst entry, the solver's run, ...)."""
@@ -73,12 +75,25 @@ def _fmt(x: float) -> str:
 def format_table(outcomes, *, width: int = 110) -> str:
     """Render outcomes (:class:`~jaxml.verify.Outcome`) as a plain-text table, then the diagnoses and errata."""
     rows = [
-        (o.name, o.compares, str(o.points), _fmt(o.max_abs_error), _fmt(o.max_rel_error), o.tolerance, o.verdict)
+        (
+            o.name,
+            o.compares,
+            str(o.points),
+            _fmt(o.max_abs_error),
+            _fmt(o.max_rel_error),
+            o.tolerance,
+            o.verdict,
+        )
         for o in outcomes
     ]
     limits = [34, 44, 6, 11, 11, 22, 15]
-    clipped = [tuple(c if len(c) <= lim else c[: lim - 1] + "~" for c, lim in zip(r, limits)) for r in rows]
-    widths = [max(len(h), *(len(r[i]) for r in clipped)) if clipped else len(h) for i, h in enumerate(COLUMNS)]
+    clipped = [
+        tuple(c if len(c) <= lim else c[: lim - 1] + "~" for c, lim in zip(r, limits)) for r in rows
+    ]
+    widths = [
+        max(len(h), *(len(r[i]) for r in clipped)) if clipped else len(h)
+        for i, h in enumerate(COLUMNS)
+    ]
     line = "  ".join(h.ljust(w) for h, w in zip(COLUMNS, widths))
     out = [line, "  ".join("-" * w for w in widths)]
     out += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in clipped]

@@ -83,10 +83,18 @@ class Outcome(Report):
 
     def as_dict(self) -> dict:
         out = {
-            "name": self.name, "compares": self.compares, "equation": self.equation, "points": self.points,
-            "max_abs_error": jsonable(self.max_abs_error), "max_rel_error": jsonable(self.max_rel_error),
-            "tolerance": self.tolerance, "verdict": self.verdict, "ok": self.as_expected,
-            "expected_failure": self.expected_failure, "diagnosis": self.diagnosis, "erratum": self.erratum,
+            "name": self.name,
+            "compares": self.compares,
+            "equation": self.equation,
+            "points": self.points,
+            "max_abs_error": jsonable(self.max_abs_error),
+            "max_rel_error": jsonable(self.max_rel_error),
+            "tolerance": self.tolerance,
+            "verdict": self.verdict,
+            "ok": self.as_expected,
+            "expected_failure": self.expected_failure,
+            "diagnosis": self.diagnosis,
+            "erratum": self.erratum,
             "seconds": round(self.seconds, 4),
         }
         if self.note:
@@ -98,9 +106,11 @@ def examples(example: Callable, keys) -> tuple:
     """Stack ``example(key)`` over keys: one vmapped call when it traces, a loop otherwise."""
     try:
         return tuple(jax.vmap(example)(keys))
-    except Exception:
+    except Exception:  # noqa: BLE001 - user code may raise anything
         outs = [example(k) for k in keys]
-        return tuple(jax.tree_util.tree_map(lambda *xs: np.stack([np.asarray(x) for x in xs]), *outs))
+        return tuple(
+            jax.tree_util.tree_map(lambda *xs: np.stack([np.asarray(x) for x in xs]), *outs)
+        )
 
 
 def _key_list(key, n: int) -> list:
@@ -117,9 +127,15 @@ def _entry_points(entry: Entry, points: int | None, key) -> tuple[int, str | Non
         return int(points), None
     shapes = jax.eval_shape(entry.example, key)
     argnums = entry.argnums if isinstance(entry.argnums, (tuple, list)) else (entry.argnums,)
-    size = sum(math.prod(np.shape(leaf)) for i in argnums for leaf in jax.tree_util.tree_leaves(shapes[i]))
+    size = sum(
+        math.prod(np.shape(leaf)) for i in argnums for leaf in jax.tree_util.tree_leaves(shapes[i])
+    )
     n = default_points(size, DEFAULT_POINTS)
-    note = None if n == DEFAULT_POINTS else f"{n} points (not {DEFAULT_POINTS:,}): each has {size:,} entries"
+    note = (
+        None
+        if n == DEFAULT_POINTS
+        else f"{n} points (not {DEFAULT_POINTS:,}): each has {size:,} entries"
+    )
     return n, note
 
 
@@ -130,9 +146,18 @@ def _derivative_entry(entry: Entry, points: int | None, key) -> Report:
     argnums = tuple(entry.argnums) if isinstance(entry.argnums, (tuple, list)) else entry.argnums
     kind = "gradient" if entry.kind == "gradient" else "Hessian"
     rtol = entry.options.get("rtol")
-    spec = Spec(f=entry.target, fn=entry.fn, argnums=argnums, kind=kind, name=entry.name,
-                rtol=DEFAULT_RTOL if rtol is None else float(rtol), atol=None,
-                compares="your gradient vs jax.grad" if kind == "gradient" else "your Hessian vs jax.hessian")
+    spec = Spec(
+        f=entry.target,
+        fn=entry.fn,
+        argnums=argnums,
+        kind=kind,
+        name=entry.name,
+        rtol=DEFAULT_RTOL if rtol is None else float(rtol),
+        atol=None,
+        compares="your gradient vs jax.grad"
+        if kind == "gradient"
+        else "your Hessian vs jax.hessian",
+    )
     from ._points import as_float64
 
     first = tuple(jax.tree_util.tree_map(as_float64, a) for a in first)
@@ -145,9 +170,17 @@ def _closed_form_entry(entry: Entry, points: int | None, key) -> Report:
     for k in _key_list(key, n):
         k_example, k_start = jax.random.split(k)
         args = tuple(entry.example(k_example))
-        reports.append(check_closed_form(entry.target, entry.fn, *args, key=k_start,
-                                         transform=entry.options.get("transform"),
-                                         rtol=entry.options.get("rtol"), name=entry.name))
+        reports.append(
+            check_closed_form(
+                entry.target,
+                entry.fn,
+                *args,
+                key=k_start,
+                transform=entry.options.get("transform"),
+                rtol=entry.options.get("rtol"),
+                name=entry.name,
+            )
+        )
     worst = max(reports, key=lambda r: (not r.ok, r.max_rel_error))
     return dataclasses.replace(worst, points=n)
 
@@ -169,21 +202,37 @@ def run_entry(entry: Entry, *, points: int | None = 100, key: jax.Array | None =
         else:
             report = entry.fn(DEFAULT_POINTS if points is None else points, key)
     except Exception as exc:  # a broken declaration is reported, never a traceback
-        raise VerifyError(f"{entry.name} ({entry.module}): the check could not run: "
-                          f"{type(exc).__name__}: {exc}") from exc
+        raise VerifyError(
+            f"{entry.name} ({entry.module}): the check could not run: {type(exc).__name__}: {exc}"
+        ) from exc
     seconds = time.perf_counter() - start
     return Outcome(
-        name=entry.name, compares=entry.compares or getattr(report, "compares", ""), equation=entry.equation,
-        points=int(getattr(report, "points", points or 0)), max_abs_error=float(report.max_abs_error),
-        max_rel_error=float(report.max_rel_error), tolerance=getattr(report, "tolerance", ""),
-        passed=bool(report.ok), expected_failure=entry.expected_failure, diagnosis=report.diagnosis,
-        erratum=entry.erratum, seconds=seconds, report=report, note=getattr(report, "note", None),
+        name=entry.name,
+        compares=entry.compares or getattr(report, "compares", ""),
+        equation=entry.equation,
+        points=int(getattr(report, "points", points or 0)),
+        max_abs_error=float(report.max_abs_error),
+        max_rel_error=float(report.max_rel_error),
+        tolerance=getattr(report, "tolerance", ""),
+        passed=bool(report.ok),
+        expected_failure=entry.expected_failure,
+        diagnosis=report.diagnosis,
+        erratum=entry.erratum,
+        seconds=seconds,
+        report=report,
+        note=getattr(report, "note", None),
     )
 
 
-def run_entries(entries: list[Entry], *, points: int | None = None, key: jax.Array | None = None,
-                jobs: int | None = None, guard: Callable | None = None,
-                on_done: Callable | None = None) -> list[Outcome]:
+def run_entries(
+    entries: list[Entry],
+    *,
+    points: int | None = None,
+    key: jax.Array | None = None,
+    jobs: int | None = None,
+    guard: Callable | None = None,
+    on_done: Callable | None = None,
+) -> list[Outcome]:
     """Check every entry, entry i with key ``fold_in(key, i)``; the outcomes in the entries' order.
 
     Args:
@@ -198,16 +247,20 @@ def run_entries(entries: list[Entry], *, points: int | None = None, key: jax.Arr
     key = jax.random.PRNGKey(0) if key is None else key
 
     def one(i: int) -> Outcome:
-        from . import run_entry as run  # looked up at call time: a wrapper installed on jaxml.verify sees each entry
+        from . import (
+            run_entry as run,
+        )  # looked up at call time: a wrapper installed on jaxml.verify sees each entry
 
         entry = entries[i]
-        with (guard(entry) if guard is not None else _nothing()):
+        with guard(entry) if guard is not None else _nothing():
             outcome = run(entry, points=points, key=jax.random.fold_in(key, i))
         if on_done is not None:
             on_done(outcome)
         return outcome
 
-    return _lanes.run_lanes(len(entries), one, lambda i: _lanes.concurrency_safe(entries[i], points), jobs)
+    return _lanes.run_lanes(
+        len(entries), one, lambda i: _lanes.concurrency_safe(entries[i], points), jobs
+    )
 
 
 class _nothing:

@@ -28,12 +28,21 @@ import numpy as np
 from .. import _random
 from ..errors import UsageError
 from ._compare import Tally, leaf_labels, structure_mismatch
-from ._gradient import DEFAULT_RTOL, GradientReport, _arg_names, _candidate_ns, _value_diagnosis, _vectors
+from ._gradient import (
+    DEFAULT_RTOL,
+    GradientReport,
+    _arg_names,
+    _candidate_ns,
+    _value_diagnosis,
+    _vectors,
+)
 from ._points import as_float64, perturbation_points
 from ._programs import batched
 from ._x64 import in_float64
 
-STRUCTURE_RTOL = 1e-8  # linear-map identities hold to float64 rounding; a broken rule misses by far more
+STRUCTURE_RTOL = (
+    1e-8  # linear-map identities hold to float64 rounding; a broken rule misses by far more
+)
 STRUCTURE_POINTS = 4
 
 
@@ -76,7 +85,10 @@ def _vjp_of(fn: Callable, argnums: tuple, n_args: int) -> Callable:
 def _rel(a, b) -> float:
     """max |a − b| over the pytree, relative to max |b| (or absolute when b is 0)."""
     la, lb = jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)
-    diff = max((float(np.max(np.abs(np.asarray(x) - np.asarray(y)), initial=0.0)) for x, y in zip(la, lb)), default=0.0)
+    diff = max(
+        (float(np.max(np.abs(np.asarray(x) - np.asarray(y)), initial=0.0)) for x, y in zip(la, lb)),
+        default=0.0,
+    )
     scale = max((float(np.max(np.abs(np.asarray(y)), initial=0.0)) for y in lb), default=0.0)
     return diff / scale if scale > 0 else diff
 
@@ -86,7 +98,8 @@ def _cotangent(key, shapes):
     leaves, treedef = jax.tree_util.tree_flatten(shapes)
     keys = jax.random.split(key, max(len(leaves), 1))
     return jax.tree_util.tree_unflatten(
-        treedef, [np.asarray(_random.normal(k, s.shape, jnp.float64)) for k, s in zip(keys, leaves)])
+        treedef, [np.asarray(_random.normal(k, s.shape, jnp.float64)) for k, s in zip(keys, leaves)]
+    )
 
 
 def _structure_checks(f, reference, point, argnums, key) -> tuple[list[str], list[str]]:
@@ -100,22 +113,36 @@ def _structure_checks(f, reference, point, argnums, key) -> tuple[list[str], lis
     problems, lines = [], []
     primal = _rel(f(*point), reference(*point))
     if primal > STRUCTURE_RTOL:
-        problems.append(f"the primal outputs differ: f and the reference disagree by {primal:.3g} relative")
+        problems.append(
+            f"the primal outputs differ: f and the reference disagree by {primal:.3g} relative"
+        )
     v1, v2 = v(*point, c1), v(*point, c2)
     combo = v(*point, jax.tree_util.tree_map(lambda x, y: a * x + b * y, c1, c2))
     linear = _rel(combo, jax.tree_util.tree_map(lambda x, y: a * x + b * y, v1, v2))
-    lines.append(f"linear in the cotangent: {'ok' if linear <= STRUCTURE_RTOL else f'off by {linear:.2g}'}")
+    lines.append(
+        f"linear in the cotangent: {'ok' if linear <= STRUCTURE_RTOL else f'off by {linear:.2g}'}"
+    )
     if linear > STRUCTURE_RTOL:
-        problems.append(f"not linear in the cotangent: VJP(a c1 + b c2) differs from a VJP(c1) + b VJP(c2) by "
-                        f"{linear:.3g} relative (a VJP is the transpose of a linear map: no squares, norms or "
-                        "constants of the cotangent)")
+        problems.append(
+            f"not linear in the cotangent: VJP(a c1 + b c2) differs from a VJP(c1) + b VJP(c2) by "
+            f"{linear:.3g} relative (a VJP is the transpose of a linear map: no squares, norms or "
+            "constants of the cotangent)"
+        )
     zero = v(*point, jax.tree_util.tree_map(jnp.zeros_like, c1))
-    zmax = max(float(np.max(np.abs(np.asarray(z)), initial=0.0)) for z in jax.tree_util.tree_leaves(zero))
-    scale = max(float(np.max(np.abs(np.asarray(z)), initial=0.0)) for z in jax.tree_util.tree_leaves(v1))
-    lines.append(f"zero cotangent -> zero: {'ok' if zmax <= STRUCTURE_RTOL * max(scale, 1e-300) else 'no'}")
+    zmax = max(
+        float(np.max(np.abs(np.asarray(z)), initial=0.0)) for z in jax.tree_util.tree_leaves(zero)
+    )
+    scale = max(
+        float(np.max(np.abs(np.asarray(z)), initial=0.0)) for z in jax.tree_util.tree_leaves(v1)
+    )
+    lines.append(
+        f"zero cotangent -> zero: {'ok' if zmax <= STRUCTURE_RTOL * max(scale, 1e-300) else 'no'}"
+    )
     if zmax > STRUCTURE_RTOL * max(scale, 1e-300):
-        problems.append(f"a zero cotangent gives a non-zero VJP (max |VJP(0)| = {zmax:.3g}): a term that does not "
-                        "scale with the cotangent")
+        problems.append(
+            f"a zero cotangent gives a non-zero VJP (max |VJP(0)| = {zmax:.3g}): a term that does not "
+            "scale with the cotangent"
+        )
     problems += _transform_checks(v, point, c1, c2, v1, v2, lines)
     problems += _dot_product(f, v, point, argnums, c1, k3, lines)
     return problems, lines
@@ -126,15 +153,21 @@ def _transform_checks(v, point, c1, c2, v1, v2, lines) -> list[str]:
     jitted = _rel(jax.jit(v)(*point, c1), v1)
     lines.append(f"same under jit: {'ok' if jitted <= STRUCTURE_RTOL else f'off by {jitted:.2g}'}")
     if jitted > STRUCTURE_RTOL:
-        problems.append(f"the rule gives another result under jax.jit (off by {jitted:.3g} relative)")
+        problems.append(
+            f"the rule gives another result under jax.jit (off by {jitted:.3g} relative)"
+        )
     cs = jax.tree_util.tree_map(lambda x, y: np.stack([x, y]), c1, c2)
     both = jax.vmap(v, in_axes=(None,) * len(point) + (0,))(*point, cs)
-    mapped = max(_rel(jax.tree_util.tree_map(lambda x: x[0], both), v1),
-                 _rel(jax.tree_util.tree_map(lambda x: x[1], both), v2))
+    mapped = max(
+        _rel(jax.tree_util.tree_map(lambda x: x[0], both), v1),
+        _rel(jax.tree_util.tree_map(lambda x: x[1], both), v2),
+    )
     lines.append(f"same under vmap: {'ok' if mapped <= STRUCTURE_RTOL else f'off by {mapped:.2g}'}")
     if mapped > STRUCTURE_RTOL:
-        problems.append(f"the rule gives another result under jax.vmap (off by {mapped:.3g} relative): a batching "
-                        "slip in the rule (an axis that assumes no batch dimension)")
+        problems.append(
+            f"the rule gives another result under jax.vmap (off by {mapped:.3g} relative): a batching "
+            "slip in the rule (an axis that assumes no batch dimension)"
+        )
     return problems
 
 
@@ -152,24 +185,40 @@ def _dot_product(f, v, point, argnums, c, key, lines) -> list[str]:
 
     try:
         _, jt = jax.jvp(of, tuple(point[i] for i in argnums), tuple(tangent_leaves))
-    except Exception:
+    except Exception:  # noqa: BLE001 - user code may raise anything
         lines.append("dot-product test: skipped (no JVP: a custom_vjp rule)")
         return []
-    jtc = sum(float(np.sum(np.asarray(x) * np.asarray(y))) for x, y in
-              zip(jax.tree_util.tree_leaves(jt), jax.tree_util.tree_leaves(c)))
-    tjc = sum(float(np.sum(np.asarray(x) * np.asarray(y))) for x, y in
-              zip(jax.tree_util.tree_leaves(tangent_leaves), jax.tree_util.tree_leaves(v(*point, c))))
+    jtc = sum(
+        float(np.sum(np.asarray(x) * np.asarray(y)))
+        for x, y in zip(jax.tree_util.tree_leaves(jt), jax.tree_util.tree_leaves(c))
+    )
+    tjc = sum(
+        float(np.sum(np.asarray(x) * np.asarray(y)))
+        for x, y in zip(
+            jax.tree_util.tree_leaves(tangent_leaves), jax.tree_util.tree_leaves(v(*point, c))
+        )
+    )
     gap = abs(jtc - tjc) / max(abs(jtc), abs(tjc), 1e-300)
     lines.append(f"dot-product test: {'ok' if gap <= STRUCTURE_RTOL else f'off by {gap:.2g}'}")
     if gap > STRUCTURE_RTOL:
-        return [f"forward and reverse disagree: <J t, c> = {jtc:.10g} (JVP) but <t, J^T c> = {tjc:.10g} (VJP)"]
+        return [
+            f"forward and reverse disagree: <J t, c> = {jtc:.10g} (JVP) but <t, J^T c> = {tjc:.10g} (VJP)"
+        ]
     return []
 
 
 @in_float64
-def check_vjp(f: Callable, reference: Callable, *args, argnums: int | Sequence[int] = 0, points: int = 16,
-              key: jax.Array | None = None, rtol: float | None = None, atol: float | None = None,
-              name: str = "VJP") -> VjpReport:
+def check_vjp(
+    f: Callable,
+    reference: Callable,
+    *args,
+    argnums: int | Sequence[int] = 0,
+    points: int = 16,
+    key: jax.Array | None = None,
+    rtol: float | None = None,
+    atol: float | None = None,
+    name: str = "VJP",
+) -> VjpReport:
     """Check the custom VJP (or JVP) rule of ``f`` against ``jax.vjp`` of ``reference``, which computes the same
     primal without the rule.
 
@@ -192,7 +241,9 @@ def check_vjp(f: Callable, reference: Callable, *args, argnums: int | Sequence[i
         raise UsageError("check_vjp needs example arguments: check_vjp(f, reference, *args)")
     argnums_t = tuple(argnums) if isinstance(argnums, (tuple, list)) else (int(argnums),)
     if any(not 0 <= i < len(args) for i in argnums_t) or points < 1:
-        raise UsageError(f"check_vjp: argnums {argnums} out of range for {len(args)} arguments, or points < 1")
+        raise UsageError(
+            f"check_vjp: argnums {argnums} out of range for {len(args)} arguments, or points < 1"
+        )
     args = tuple(jax.tree_util.tree_map(as_float64, a) for a in args)
     key = jax.random.PRNGKey(0) if key is None else key
     k_points, k_cot, k_structure = jax.random.split(key, 3)
@@ -206,9 +257,17 @@ def check_vjp(f: Callable, reference: Callable, *args, argnums: int | Sequence[i
     ref = batched(_vjp_of(reference, argnums_t, len(args)), axes)(*chunk, cs)
     try:
         got = batched(_vjp_of(f, argnums_t, len(args)), axes)(*chunk, cs)
-    except Exception as exc:
-        return VjpReport(ok=False, points=pts.n, max_abs_error=float("inf"), max_rel_error=float("inf"), rtol=rtol,
-                         atol=0.0, diagnosis=f"your VJP rule raised {type(exc).__name__}: {exc}", name=name)
+    except Exception as exc:  # noqa: BLE001 - user code may raise anything
+        return VjpReport(
+            ok=False,
+            points=pts.n,
+            max_abs_error=float("inf"),
+            max_rel_error=float("inf"),
+            rtol=rtol,
+            atol=0.0,
+            diagnosis=f"your VJP rule raised {type(exc).__name__}: {exc}",
+            name=name,
+        )
     return _verdict(f, reference, pts, args, argnums_t, got, ref, rtol, atol, name, k_structure)
 
 
@@ -218,18 +277,33 @@ def _verdict(f, reference, pts, args, argnums_t, got, ref, rtol, atol, name, key
         got, ref = got[0], ref[0]
     flat = jax.tree_util.tree_flatten_with_path(ref)[0]
     plain = len(argnums_t) == 1 and len(flat) == 1
-    labels = leaf_labels([p for p, _ in flat], tuple(names[i] for i in argnums_t), len(argnums_t) > 1, "VJP", plain)
+    labels = leaf_labels(
+        [p for p, _ in flat], tuple(names[i] for i in argnums_t), len(argnums_t) > 1, "VJP", plain
+    )
     ns = _candidate_ns(args)
     problem = structure_mismatch(got, ref, ns, "VJP", labels)
     if problem:
-        return VjpReport(ok=False, points=pts.n, max_abs_error=float("inf"), max_rel_error=float("inf"), rtol=rtol,
-                         atol=0.0, diagnosis=problem, name=name)
+        return VjpReport(
+            ok=False,
+            points=pts.n,
+            max_abs_error=float("inf"),
+            max_rel_error=float("inf"),
+            rtol=rtol,
+            atol=0.0,
+            diagnosis=problem,
+            name=name,
+        )
     tally = Tally(labels, pts.n, rtol, atol, 0)
-    tally.add([np.asarray(x, np.float64) for x in jax.tree_util.tree_leaves(got)],
-              [np.asarray(x, np.float64) for x in jax.tree_util.tree_leaves(ref)], 0)
+    tally.add(
+        [np.asarray(x, np.float64) for x in jax.tree_util.tree_leaves(got)],
+        [np.asarray(x, np.float64) for x in jax.tree_util.tree_leaves(ref)],
+        0,
+    )
     problems, lines = {}, []
     for p in range(min(STRUCTURE_POINTS, pts.n)):
-        found, point_lines = _structure_checks(f, reference, pts.at_point(p), argnums_t, jax.random.fold_in(key, p))
+        found, point_lines = _structure_checks(
+            f, reference, pts.at_point(p), argnums_t, jax.random.fold_in(key, p)
+        )
         lines = lines or point_lines
         for text in found:  # one sentence per kind of problem (the first point that shows it)
             problems.setdefault(text.split(":")[0], text)
@@ -243,7 +317,21 @@ def _verdict(f, reference, pts, args, argnums_t, got, ref, rtol, atol, name, key
     worst = {}
     if tally.worst is not None:
         _, p, leaf, entry, y, r = tally.worst
-        worst = dict(worst_index=(p, tally.labels[leaf], entry), worst_yours=y, worst_autodiff=r,
-                     worst_point=pts.at_point(p))
-    return VjpReport(ok=ok, points=pts.n, max_abs_error=tally.max_abs, max_rel_error=tally.max_rel, rtol=rtol,
-                     atol=tally.atol, diagnosis=diagnosis, structure=tuple(lines), name=name, **worst)
+        worst = {
+            "worst_index": (p, tally.labels[leaf], entry),
+            "worst_yours": y,
+            "worst_autodiff": r,
+            "worst_point": pts.at_point(p),
+        }
+    return VjpReport(
+        ok=ok,
+        points=pts.n,
+        max_abs_error=tally.max_abs,
+        max_rel_error=tally.max_rel,
+        rtol=rtol,
+        atol=tally.atol,
+        diagnosis=diagnosis,
+        structure=tuple(lines),
+        name=name,
+        **worst,
+    )

@@ -50,21 +50,31 @@ def test_relu_zeros_at_every_point(relu_inputs):
 
 def test_a_wrong_mask_still_fails(relu_inputs):
     x, dout = relu_inputs
-    report = check_gradient(relu_layer, lambda x, dout: jnp.where(x > 0.5, dout, 0.0), x, dout, points=5)
+    report = check_gradient(
+        relu_layer, lambda x, dout: jnp.where(x > 0.5, dout, 0.0), x, dout, points=5
+    )
     assert not report.ok
     assert "entries are wrong" in report.diagnosis
 
 
 def test_a_value_outside_the_subdifferential_is_named(relu_inputs):
     x, dout = relu_inputs
-    report = check_gradient(relu_layer, lambda x, dout: jnp.where(x > 0, dout, 0.0) + jnp.where(x == 0, 2.0 * dout, 0.0), x, dout, points=3)
+    report = check_gradient(
+        relu_layer,
+        lambda x, dout: jnp.where(x > 0, dout, 0.0) + jnp.where(x == 0, 2.0 * dout, 0.0),
+        x,
+        dout,
+        points=3,
+    )
     assert not report.ok
     assert "outside the sub-differential" in report.diagnosis
 
 
 def test_hinge_subgradient_at_margin_exactly_one():
     hinge = lambda w, X, y: jnp.mean(jnp.maximum(0.0, 1.0 - y * (X @ w)))
-    grad = lambda w, X, y: -jnp.mean(jnp.where((y * (X @ w) < 1)[:, None], y[:, None] * X, 0.0), axis=0)
+    grad = lambda w, X, y: (
+        -jnp.mean(jnp.where((y * (X @ w) < 1)[:, None], y[:, None] * X, 0.0), axis=0)
+    )
     X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
     y = np.array([1.0, 1.0, -1.0])
     w = np.array([1.0, 0.5])  # example 0 sits exactly on the margin: y xᵀw = 1
@@ -76,5 +86,7 @@ def test_hinge_subgradient_at_margin_exactly_one():
 
 def test_abs_at_zero():
     f = lambda t: jnp.sum(jnp.abs(t))
-    report = check_gradient(f, lambda t: jnp.where(t > 0, 1.0, -1.0), np.array([0.0, 1.5, -2.0]), points=3)
+    report = check_gradient(
+        f, lambda t: jnp.where(t > 0, 1.0, -1.0), np.array([0.0, 1.5, -2.0]), points=3
+    )
     assert report.ok and report.subgradients == 1  # -1 ∈ [-1, 1] at t = 0

@@ -42,7 +42,9 @@ CHILD = textwrap.dedent(
 
 @pytest.mark.slow
 def test_large_batchnorm_check_stays_within_4_gib():
-    proc = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, timeout=1200)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD], check=False, capture_output=True, text=True, timeout=1200
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     ok, points, rel, peak = proc.stdout.split()
     assert ok == "True" and int(points) == 200 and float(rel) < 1e-12

@@ -11,7 +11,14 @@ import jax.numpy as jnp
 import pytest
 
 from jaxml.errors import VerifyError
-from jaxml.verify import builtin_entries, derivation, load_file, load_package, run_entries, run_entry
+from jaxml.verify import (
+    builtin_entries,
+    derivation,
+    load_file,
+    load_package,
+    run_entries,
+    run_entry,
+)
 from jaxml.verify._lanes import concurrency_safe
 
 GRADS = textwrap.dedent(
@@ -50,7 +57,9 @@ def write_user_file(tmp_path, module: str = "helper_grads"):
 def test_decorating_an_imported_function_declares_it_in_that_file(tmp_path):
     entries = load_file(write_user_file(tmp_path, "helper_grads_a"))
     assert [e.name for e in entries] == ["imported gradient"]
-    assert entries[0].module.startswith("jaxml_user_user_file")  # the file's entry, not helper_grads_a's
+    assert entries[0].module.startswith(
+        "jaxml_user_user_file"
+    )  # the file's entry, not helper_grads_a's
     assert entries[0].fn.__module__ == "helper_grads_a"
     outcome = run_entry(entries[0], points=20, key=jax.random.PRNGKey(0))
     assert outcome.passed and outcome.as_expected
@@ -71,7 +80,9 @@ def test_a_file_without_declarations_is_an_error(tmp_path):
 def test_builtin_entries_come_module_by_module():
     entries = builtin_entries()
     modules = [e.module for e in entries]
-    assert modules == sorted(modules)  # batchnorm, logistic, map_estimation, naive_bayes, network, perceptron
+    assert modules == sorted(
+        modules
+    )  # batchnorm, logistic, map_estimation, naive_bayes, network, perceptron
     assert len(entries) == len(load_package("jaxml_derivations"))
 
 
@@ -92,7 +103,9 @@ CHILD = textwrap.dedent(
 
 
 def test_importing_and_calling_a_model_declares_nothing():
-    proc = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD], check=False, capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
 
 
@@ -119,10 +132,15 @@ def _ridge(theta, x, y):
     return jnp.sum((x @ theta - y) ** 2) + jnp.sum(theta**2)
 
 
-@derivation(of=lambda t, x, y: _ridge(t, x, y) + jnp.sum(jnp.linalg.solve(x.T @ x + jnp.eye(3), t)),
-            example=_example, name="test: uses a solve")
+@derivation(
+    of=lambda t, x, y: _ridge(t, x, y) + jnp.sum(jnp.linalg.solve(x.T @ x + jnp.eye(3), t)),
+    example=_example,
+    name="test: uses a solve",
+)
 def _with_solve(theta, x, y):
-    return jax.grad(lambda t: _ridge(t, x, y) + jnp.sum(jnp.linalg.solve(x.T @ x + jnp.eye(3), t)))(theta)
+    return jax.grad(lambda t: _ridge(t, x, y) + jnp.sum(jnp.linalg.solve(x.T @ x + jnp.eye(3), t)))(
+        theta
+    )
 
 
 def test_two_lanes_give_the_outcomes_of_one():

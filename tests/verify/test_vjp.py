@@ -20,14 +20,21 @@ def batch():
 
 def test_batchnorm_custom_vjp_passes(batch):
     """§6: jaxml.models.batchnorm's hand backward pass (eq. 16, fused) is the VJP of the plain forward."""
-    report = check_vjp(models.batchnorm, models.batchnorm_reference, *batch, argnums=(0, 1, 2), points=8)
+    report = check_vjp(
+        models.batchnorm, models.batchnorm_reference, *batch, argnums=(0, 1, 2), points=8
+    )
     assert isinstance(report, VjpReport)
     assert report.ok, str(report)
     assert report.max_rel_error < 1e-12
     assert any("linear in the cotangent: ok" in line for line in report.structure)
     assert any("skipped (no JVP" in line for line in report.structure)  # a custom_vjp has no JVP
-    assert_vjp(lambda x, g, b: models.batchnorm(x, g, b, eps=0.1),
-               lambda x, g, b: models.batchnorm_reference(x, g, b, eps=0.1), *batch, argnums=(0, 1, 2), points=4)
+    assert_vjp(
+        lambda x, g, b: models.batchnorm(x, g, b, eps=0.1),
+        lambda x, g, b: models.batchnorm_reference(x, g, b, eps=0.1),
+        *batch,
+        argnums=(0, 1, 2),
+        points=4,
+    )
 
 
 def _layer(backward):

@@ -34,7 +34,9 @@ def test_leaf_labels_name_the_argument():
     f = lambda a, b, c: jnp.sum(jnp.sin(a) * b) + jnp.sum(b * c**2)
     grads = lambda a, b, c: (jnp.sin(a) + c**2, -2.0 * b * c)  # ∂/∂c has the wrong sign
     report = check_gradient(f, grads, np.ones(3), np.full(3, 2.0), np.full(3, 0.5), argnums=(1, 2))
-    assert report.diagnosis.startswith("c: sign flip")  # argument c, not "[1]" (the second of argnums)
+    assert report.diagnosis.startswith(
+        "c: sign flip"
+    )  # argument c, not "[1]" (the second of argnums)
     assert report.worst_index[1] == "c"
 
 
@@ -70,7 +72,10 @@ def test_a_per_column_scale_is_named_after_the_argument():
     assert check_gradient(_bn_loss, _bn_dx, *args, points=6).ok
     report = check_gradient(_bn_loss, lambda *a: _bn_dx(*a, with_gamma=False), *args, points=6)
     assert not report.ok
-    assert "a scale per column" in report.diagnosis and "divided by gamma: a factor gamma is missing" in report.diagnosis
+    assert (
+        "a scale per column" in report.diagnosis
+        and "divided by gamma: a factor gamma is missing" in report.diagnosis
+    )
 
 
 def test_a_per_row_scale_is_named():
@@ -78,15 +83,24 @@ def test_a_per_row_scale_is_named():
     grad = lambda W, X: X.T @ (1.0 - jnp.tanh(X @ W) ** 2)
     rng = np.random.default_rng(4)
     W, X = rng.normal(size=(3, 4)), rng.normal(size=(6, 3))
-    report = check_gradient(f, lambda W, X: grad(W, X) * np.arange(1.0, 4.0)[:, None], W, X, points=4)
+    report = check_gradient(
+        f, lambda W, X: grad(W, X) * np.arange(1.0, 4.0)[:, None], W, X, points=4
+    )
     assert "a scale per row" in report.diagnosis and "s from 1 to 3" in report.diagnosis
 
 
 def test_swapped_tuple_order_is_named():
     f = lambda a, b: jnp.sum(jnp.sin(a)) + jnp.sum(b**2)
-    report = check_gradient(f, lambda a, b: (2.0 * b, jnp.cos(a)), np.ones(3), np.ones((2, 2)), argnums=(0, 1))
-    assert "order swapped" in report.diagnosis and "(b, a) where (a, b) was expected" in report.diagnosis
-    same_shapes = check_gradient(f, lambda a, b: (2.0 * b, jnp.cos(a)), np.ones(3), np.full(3, 0.3), argnums=(0, 1))
+    report = check_gradient(
+        f, lambda a, b: (2.0 * b, jnp.cos(a)), np.ones(3), np.ones((2, 2)), argnums=(0, 1)
+    )
+    assert (
+        "order swapped" in report.diagnosis
+        and "(b, a) where (a, b) was expected" in report.diagnosis
+    )
+    same_shapes = check_gradient(
+        f, lambda a, b: (2.0 * b, jnp.cos(a)), np.ones(3), np.full(3, 0.3), argnums=(0, 1)
+    )
     assert "order swapped" in same_shapes.diagnosis  # shapes agree: the values tell
 
 
@@ -94,7 +108,9 @@ def test_missing_and_extra_pytree_keys_are_named():
     f = lambda p, x: jnp.sum(jnp.tanh(x @ p["w"] + p["b"]))
     x = np.random.default_rng(5).normal(size=(6, 3))
     params = {"w": np.ones(3), "b": np.array(0.1)}
-    missing = check_gradient(f, lambda p, x: {"w": x.T @ (1.0 - jnp.tanh(x @ p["w"] + p["b"]) ** 2)}, params, x)
+    missing = check_gradient(
+        f, lambda p, x: {"w": x.T @ (1.0 - jnp.tanh(x @ p["w"] + p["b"]) ** 2)}, params, x
+    )
     assert "missing ['b']" in missing.diagnosis
     extra = check_gradient(f, lambda p, x: {"w": p["w"], "b": p["b"], "c": p["b"]}, params, x)
     assert "unexpected ['c']" in extra.diagnosis
@@ -103,10 +119,16 @@ def test_missing_and_extra_pytree_keys_are_named():
 
 
 def test_reports_are_immutable_and_share_one_type(problem):
-    theta, x, y = problem
-    grad = check_gradient(mse, lambda t, x, y: 2.0 * x.T @ (x @ t - y) / y.shape[0], *problem, points=2)
-    closed = check_closed_form(lambda t, x, y: jnp.sum((x @ t - y) ** 2),
-                               lambda x, y: jnp.linalg.solve(x.T @ x, x.T @ y), x, y)
+    _, x, y = problem
+    grad = check_gradient(
+        mse, lambda t, x, y: 2.0 * x.T @ (x @ t - y) / y.shape[0], *problem, points=2
+    )
+    closed = check_closed_form(
+        lambda t, x, y: jnp.sum((x @ t - y) ** 2),
+        lambda x, y: jnp.linalg.solve(x.T @ x, x.T @ y),
+        x,
+        y,
+    )
     kkt = check_lasso_kkt(np.zeros(4), x, y, gamma=1e6)
     for report in (grad, closed, kkt):
         assert isinstance(report, Report)
