@@ -419,7 +419,7 @@ def bench_perceptron(ctx: Ctx) -> list[Row]:
     import jax
 
     from jaxml import models
-    from jaxml.experiments.perceptron import _rings
+    from jaxml_derivations.perceptron import rings as _rings
 
     data = ctx.data.perceptron()
     tr, te = data["train"], data["test"]
@@ -817,7 +817,7 @@ def numpy_equivalents(ctx: Ctx, results: dict) -> list[tuple[str, str, float]]:
     # §3: 3 kernels + the identity and polynomial kernels on 200 points, the figure grids, the 20k scale run
     import jax
 
-    from jaxml.experiments.perceptron import _rings
+    from jaxml_derivations.perceptron import rings as _rings
 
     data = ctx.data.perceptron()
     tr, te = data["train"], data["test"]

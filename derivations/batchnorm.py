@@ -33,18 +33,22 @@ The write-up's §6 is right (we found no erratum): each formula below is its for
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-from jaxml.models._batchnorm import (
-    batchnorm,
-    batchnorm_backward,
-    batchnorm_reference,
-    batchnorm_stats,
-)
+from jaxml.models import batchnorm
 from jaxml.verify import check_gradient, derivation, verification
 
-M, D, K = 6, 4, 5  # the declared checks' batch size m, features d, and rows of A in the downstream loss
+from jaxml import random as _draws
+
+M, D, K = (
+    6,
+    4,
+    5,
+)  # the declared checks' batch size m, features d, and rows of A in the downstream loss
 SHAPES = ((3, 1), (6, 4), (64, 16))  # batches m × d that :func:`check_shapes` covers
 # (m = 2 is degenerate: x̂ = ±1 whatever x is, so ∂L/∂x ≡ 0 and a relative error is rounding noise over noise)
 
@@ -63,13 +67,15 @@ def examples_for(m: int, d: int, k: int = K) -> dict:
     """
 
     def layer(key):
-        kx, ks, ko, kg, kb, kc, ka = jax.random.split(key, 7)
+        kx, ks, ko, kg, kb, kc, ka = _draws.split(key, 7)
         # features of different scales and offsets, so v and μ differ per feature
-        x = jax.random.normal(kx, (m, d)) * jnp.exp(jax.random.normal(ks, (d,))) + 3.0 * jax.random.normal(ko, (d,))
-        gamma = jax.random.normal(kg, (d,))
-        beta = jax.random.normal(kb, (d,))
-        c = jax.random.normal(kc, (m, d))
-        A = jax.random.normal(ka, (k, m * d)) / jnp.sqrt(m * d)
+        x = _draws.normal(kx, (m, d)) * jnp.exp(_draws.normal(ks, (d,))) + 3.0 * _draws.normal(
+            ko, (d,)
+        )
+        gamma = _draws.normal(kg, (d,))
+        beta = _draws.normal(kb, (d,))
+        c = _draws.normal(kc, (m, d))
+        A = _draws.normal(ka, (k, m * d)) / jnp.sqrt(m * d)
         return x, gamma, beta, c, A
 
     def y(key):
@@ -78,15 +84,15 @@ def examples_for(m: int, d: int, k: int = K) -> dict:
 
     def x_hat(key):
         x, gamma, beta, c, A = layer(key)
-        return batchnorm_stats(x)[2], gamma, beta, c, A
+        return batchnorm.stats(x)[2], gamma, beta, c, A
 
     def mu_v(key):
         # general (μ, v): the batch mean plus noise, the batch variance times a random factor in (1/e, e)
-        k0, kmu, kv = jax.random.split(key, 3)
+        k0, kmu, kv = _draws.split(key, 3)
         x, gamma, beta, c, A = layer(k0)
-        mu, v, _ = batchnorm_stats(x)
-        mu = mu + jnp.sqrt(v) * jax.random.normal(kmu, mu.shape)
-        v = v * jnp.exp(jax.random.uniform(kv, v.shape, minval=-1.0, maxval=1.0))
+        mu, v, _ = batchnorm.stats(x)
+        mu = mu + jnp.sqrt(v) * _draws.normal(kmu, mu.shape)
+        v = v * jnp.exp(_draws.uniform(kv, v.shape, minval=-1.0, maxval=1.0))
         return x, mu, v, gamma, beta, c, A
 
     def mu_general(key):
@@ -97,8 +103,14 @@ def examples_for(m: int, d: int, k: int = K) -> dict:
         x, gamma, beta, c, A = layer(key)
         return x, jnp.mean(x, axis=0), gamma, beta, c, A  # μ = (1/m) Σᵢ x⁽ⁱ⁾ (eq. 11)
 
-    return {"layer": layer, "y": y, "x_hat": x_hat, "mu_v": mu_v, "mu_general": mu_general,
-            "mu_batch_mean": mu_batch_mean}
+    return {
+        "layer": layer,
+        "y": y,
+        "x_hat": x_hat,
+        "mu_v": mu_v,
+        "mu_general": mu_general,
+        "mu_batch_mean": mu_batch_mean,
+    }
 
 
 _EXAMPLES = examples_for(M, D)
@@ -112,8 +124,13 @@ def _declare(*, of, argnums, example: str, equation: str):
 
     def wrap(fn):
         FORMULAS.append((fn, of, argnums, example))
-        return derivation(of=of, argnums=argnums, example=_EXAMPLES[example], name=f"batchnorm {fn.__name__}",
-                          equation=equation)(fn)
+        return derivation(
+            of=of,
+            argnums=argnums,
+            example=_EXAMPLES[example],
+            name=f"batchnorm {fn.__name__}",
+            equation=equation,
+        )(fn)
 
     return wrap
 
@@ -129,7 +146,12 @@ def downstream_loss(y, c, A):
     return jnp.sum(c * jnp.tanh(y)) + 0.5 * Ay @ Ay
 
 
-@_declare(of=downstream_loss, argnums=0, example="y", equation="§6: the downstream loss used by every check")
+@_declare(
+    of=downstream_loss,
+    argnums=0,
+    example="y",
+    equation="§6: the downstream loss used by every check",
+)
 def downstream_grad(y, c, A):
     """dy = ∂L/∂y = c ⊙ (1 − tanh²(y)) + unvec(Aᵀ A vec(y)).  -> (m, d)."""
     return c * (1.0 - jnp.tanh(y) ** 2) + (A.T @ (A @ y.reshape(-1))).reshape(y.shape)
@@ -142,12 +164,12 @@ def downstream_grad(y, c, A):
 
 def bn_loss(x, gamma, beta, c, A):
     """L(BN(x; γ, β)) with the plain forward (eq. 11-14, ε = 0) and the generic downstream loss."""
-    return downstream_loss(batchnorm_reference(x, gamma, beta), c, A)
+    return downstream_loss(batchnorm.reference(x, gamma, beta), c, A)
 
 
 def _dy(x, gamma, beta, c, A):
     """The pieces every formula needs: μ, v, x̂ and dy = ∂L/∂y at y = γ ⊙ x̂ + β."""
-    mu, v, x_hat = batchnorm_stats(x)
+    mu, v, x_hat = batchnorm.stats(x)
     return mu, v, x_hat, downstream_grad(gamma * x_hat + beta, c, A)
 
 
@@ -158,7 +180,9 @@ def dL_dbeta(x, gamma, beta, c, A):
     return jnp.sum(dy, axis=0)
 
 
-@_declare(of=bn_loss, argnums=1, example="layer", equation="write-up §6(a): ∂L/∂γ = Σᵢ ∂L/∂y⁽ⁱ⁾ ⊙ x̂⁽ⁱ⁾")
+@_declare(
+    of=bn_loss, argnums=1, example="layer", equation="write-up §6(a): ∂L/∂γ = Σᵢ ∂L/∂y⁽ⁱ⁾ ⊙ x̂⁽ⁱ⁾"
+)
 def dL_dgamma(x, gamma, beta, c, A):
     """∂L/∂γ = Σᵢ dy⁽ⁱ⁾ ⊙ x̂⁽ⁱ⁾ (∂y⁽ⁱ⁾/∂γ = diag(x̂⁽ⁱ⁾)).  -> (d,)."""
     _, _, x_hat, dy = _dy(x, gamma, beta, c, A)
@@ -178,7 +202,9 @@ def dL_dmu_formula(dx_hat, x, mu, v):
     return direct + v_path
 
 
-@_declare(of=bn_loss, argnums=0, example="layer", equation="write-up eq. 16: ∂L/∂x⁽ⁱ⁾, term by term")
+@_declare(
+    of=bn_loss, argnums=0, example="layer", equation="write-up eq. 16: ∂L/∂x⁽ⁱ⁾, term by term"
+)
 def dL_dx(x, gamma, beta, c, A):
     """Eq. 16: ∂L/∂x⁽ⁱ⁾ = ∂L/∂x̂⁽ⁱ⁾/√v + (2/m)(x⁽ⁱ⁾ − μ) ⊙ ∂L/∂v + (1/m) ∂L/∂μ.  -> (m, d)."""
     mu, v, _, dy = _dy(x, gamma, beta, c, A)
@@ -189,15 +215,19 @@ def dL_dx(x, gamma, beta, c, A):
     return dx_hat / jnp.sqrt(v) + 2.0 * (x - mu) / m * dv + dmu / m  # eq. 16
 
 
-@_declare(of=bn_loss, argnums=0, example="layer",
-          equation="eq. 16 fused: (γ/√v)/m ⊙ (m dy − Σᵢ dy⁽ⁱ⁾ − x̂ ⊙ Σᵢ dy⁽ⁱ⁾ ⊙ x̂⁽ⁱ⁾)")
+@_declare(
+    of=bn_loss,
+    argnums=0,
+    example="layer",
+    equation="eq. 16 fused: (γ/√v)/m ⊙ (m dy − Σᵢ dy⁽ⁱ⁾ − x̂ ⊙ Σᵢ dy⁽ⁱ⁾ ⊙ x̂⁽ⁱ⁾)",
+)
 def dL_dx_fused(x, gamma, beta, c, A):
     """∂L/∂x = (γ/√v)/m ⊙ (m dy − Σᵢ dy⁽ⁱ⁾ − x̂ ⊙ Σᵢ dy⁽ⁱ⁾ ⊙ x̂⁽ⁱ⁾): eq. 16 with ∂L/∂v, ∂L/∂μ substituted.
 
-    This is :func:`jaxml.models._batchnorm.batchnorm_backward`, the layer's backward pass.  -> (m, d).
+    This is :func:`jaxml.models.batchnorm.backward`, the layer's backward pass.  -> (m, d).
     """
     _, v, x_hat, dy = _dy(x, gamma, beta, c, A)
-    dx, _, _ = batchnorm_backward(x_hat, 1.0 / jnp.sqrt(v), gamma, dy)
+    dx, _, _ = batchnorm.backward(x_hat, 1.0 / jnp.sqrt(v), gamma, dy)
     return dx
 
 
@@ -211,7 +241,9 @@ def loss_of_x_hat(x_hat, gamma, beta, c, A):
     return downstream_loss(gamma * x_hat + beta, c, A)
 
 
-@_declare(of=loss_of_x_hat, argnums=0, example="x_hat", equation="write-up §6(a): ∂L/∂x̂⁽ⁱ⁾ = ∂L/∂y⁽ⁱ⁾ ⊙ γ")
+@_declare(
+    of=loss_of_x_hat, argnums=0, example="x_hat", equation="write-up §6(a): ∂L/∂x̂⁽ⁱ⁾ = ∂L/∂y⁽ⁱ⁾ ⊙ γ"
+)
 def dL_dx_hat(x_hat, gamma, beta, c, A):
     """∂L/∂x̂⁽ⁱ⁾ = dy⁽ⁱ⁾ ⊙ γ.  -> (m, d)."""
     return downstream_grad(gamma * x_hat + beta, c, A) * gamma
@@ -227,16 +259,24 @@ def loss_of_mu_v(x, mu, v, gamma, beta, c, A):
     return downstream_loss(gamma * (x - mu) / jnp.sqrt(v) + beta, c, A)
 
 
-@_declare(of=loss_of_mu_v, argnums=2, example="mu_v",
-          equation="write-up §6(b): ∂L/∂v = Σᵢ (∂L/∂y⁽ⁱ⁾ ⊙ γ)(−½)(x⁽ⁱ⁾ − μ) v^(−3/2)")
+@_declare(
+    of=loss_of_mu_v,
+    argnums=2,
+    example="mu_v",
+    equation="write-up §6(b): ∂L/∂v = Σᵢ (∂L/∂y⁽ⁱ⁾ ⊙ γ)(−½)(x⁽ⁱ⁾ − μ) v^(−3/2)",
+)
 def dL_dv(x, mu, v, gamma, beta, c, A):
     """∂L/∂v = Σᵢ ∂L/∂x̂⁽ⁱ⁾ ⊙ (x⁽ⁱ⁾ − μ) ⊙ (−½) v^(−3/2), μ held fixed.  -> (d,)."""
     dx_hat = downstream_grad(gamma * (x - mu) / jnp.sqrt(v) + beta, c, A) * gamma
     return dL_dv_formula(dx_hat, x, mu, v)
 
 
-@_declare(of=loss_of_mu_v, argnums=1, example="mu_v",
-          equation="§6(c), direct path only (v held fixed): ∂L/∂μ|_v = −(1/√v) Σᵢ ∂L/∂x̂⁽ⁱ⁾")
+@_declare(
+    of=loss_of_mu_v,
+    argnums=1,
+    example="mu_v",
+    equation="§6(c), direct path only (v held fixed): ∂L/∂μ|_v = −(1/√v) Σᵢ ∂L/∂x̂⁽ⁱ⁾",
+)
 def dL_dmu_partial(x, mu, v, gamma, beta, c, A):
     """∂L/∂μ with v independent: −(1/√v) ⊙ Σᵢ ∂L/∂x̂⁽ⁱ⁾.  -> (d,)."""
     dx_hat = downstream_grad(gamma * (x - mu) / jnp.sqrt(v) + beta, c, A) * gamma
@@ -260,8 +300,12 @@ def _dx_hat_of_mu(x, mu, gamma, beta, c, A):
     return dx_hat, v
 
 
-@_declare(of=loss_of_mu, argnums=1, example="mu_general",
-          equation="write-up §6(c), first line: total ∂L/∂μ, both paths, at any μ")
+@_declare(
+    of=loss_of_mu,
+    argnums=1,
+    example="mu_general",
+    equation="write-up §6(c), first line: total ∂L/∂μ, both paths, at any μ",
+)
 def dL_dmu_total(x, mu, gamma, beta, c, A):
     """∂L/∂μ = −(1/√v) Σᵢ ∂L/∂x̂⁽ⁱ⁾ + ∂L/∂v ⊙ (−2/m) Σᵢ (x⁽ⁱ⁾ − μ): the direct path plus the path through v.
 
@@ -271,8 +315,12 @@ def dL_dmu_total(x, mu, gamma, beta, c, A):
     return dL_dmu_formula(dx_hat, x, mu, v)
 
 
-@_declare(of=loss_of_mu, argnums=1, example="mu_batch_mean",
-          equation="write-up §6(c), last line: ∂L/∂μ = −(1/√v) Σᵢ ∂L/∂x̂⁽ⁱ⁾ at μ = the batch mean")
+@_declare(
+    of=loss_of_mu,
+    argnums=1,
+    example="mu_batch_mean",
+    equation="write-up §6(c), last line: ∂L/∂μ = −(1/√v) Σᵢ ∂L/∂x̂⁽ⁱ⁾ at μ = the batch mean",
+)
 def dL_dmu(x, mu, gamma, beta, c, A):
     """The write-up's result, ∂L/∂μ = −(1/√v) ⊙ Σᵢ ∂L/∂x̂⁽ⁱ⁾: the total derivative at μ = (1/m) Σᵢ x⁽ⁱ⁾, where
     the v-path is 0.  -> (d,)."""
@@ -294,24 +342,31 @@ VJP_EPS = (0.0, 0.1)  # ε = 0 (the write-up) and a large ε, so the ε in the b
 VJP_STACK = 3  # independent batches stacked on an extra leading axis for the vmap check
 
 
+@functools.lru_cache
 def _stacked_loss(eps):
     """Σ_b L(BN(x_b; γ_b, β_b)) over a stack of independent batches, plain forward: autodiff's reference."""
 
     def loss(params, c, A):
         x, gamma, beta = params
-        return jnp.sum(jax.vmap(lambda xb, gb, bb, cb: downstream_loss(
-            batchnorm_reference(xb, gb, bb, eps=eps), cb, A))(x, gamma, beta, c))
+        return jnp.sum(
+            jax.vmap(
+                lambda xb, gb, bb, cb: downstream_loss(
+                    batchnorm.reference(xb, gb, bb, eps=eps), cb, A
+                )
+            )(x, gamma, beta, c)
+        )
 
     return loss
 
 
+@functools.lru_cache
 def _layer_vjp(eps):
     """The gradient the custom-VJP layer produces. ``jax.vjp`` of ``jaxml.models.batchnorm`` runs the layer's
     registered HAND backward pass (it does not differentiate the forward), fed with the hand dy; vmapped over the
     stack of batches and jitted."""
 
     def one(x, gamma, beta, c, A):
-        y, vjp = jax.vjp(lambda x_, g_, b_: batchnorm(x_, g_, b_, eps=eps), x, gamma, beta)
+        y, vjp = jax.vjp(lambda x_, g_, b_: batchnorm.layer(x_, g_, b_, eps=eps), x, gamma, beta)
         return vjp(downstream_grad(y, c, A))
 
     @jax.jit
@@ -330,23 +385,37 @@ def check_layer_vjp(m: int, d: int, *, points: int, key, eps: float = 0.0):
     Returns a GradientReport.
     """
     layer = examples_for(m, d)["layer"]
-
-    def stacked(k):
-        x, gamma, beta, c, A = jax.vmap(layer)(jax.random.split(k, VJP_STACK))
-        return (x, gamma, beta), c, A[0]
-
-    at = tuple(jax.vmap(stacked)(jax.random.split(key, points)))
+    # point p's stack: the layer examples of split(key_p, VJP_STACK); drawn one stack position at a time over all
+    # the points (the same numbers as vmapping twice, with the compiled draws of the other checks' batches)
+    stack_keys = np.asarray(
+        jax.vmap(lambda k: _draws.split(k, VJP_STACK))(jax.random.split(key, points))
+    )
+    layers = [[np.asarray(a) for a in jax.vmap(layer)(stack_keys[:, j])] for j in range(VJP_STACK)]
+    x, gamma, beta, c = (
+        np.stack([lay[i] for lay in layers], axis=1) for i in range(4)
+    )  # (points, stack, ...)
+    at = ((x, gamma, beta), c, layers[0][4])  # A of the stack's first batch serves the whole stack
     first = jax.tree_util.tree_map(lambda a: a[0], at)
-    return check_gradient(_stacked_loss(eps), _layer_vjp(eps), *first, at=at,
-                          name=f"batchnorm VJP, (m, d) = ({m}, {d}), ε = {eps}")
+    return check_gradient(
+        _stacked_loss(eps),
+        _layer_vjp(eps),
+        *first,
+        at=at,
+        name=f"batchnorm VJP, (m, d) = ({m}, {d}), ε = {eps}",
+    )
 
 
-@verification(name="batchnorm custom_vjp layer", equation="write-up eq. 16, fused, as the layer's backward pass",
-              compares="jaxml.models.batchnorm VJP (hand; jit, vmap) vs jax.grad of the plain forward, ε ∈ {0, 0.1}")
+@verification(
+    name="batchnorm custom_vjp layer",
+    equation="write-up eq. 16, fused, as the layer's backward pass",
+    compares="jaxml.models.batchnorm VJP (hand; jit, vmap) vs jax.grad of the plain forward, ε ∈ {0, 0.1}",
+)
 def batchnorm_custom_vjp(points: int, key):
     """:func:`check_layer_vjp` at (m, d) = (M, D) for each ε in ``VJP_EPS``; returns the worse report."""
-    reports = [check_layer_vjp(M, D, points=points, key=k, eps=eps)
-               for eps, k in zip(VJP_EPS, jax.random.split(key, len(VJP_EPS)))]
+    reports = [
+        check_layer_vjp(M, D, points=points, key=k, eps=eps)
+        for eps, k in zip(VJP_EPS, jax.random.split(key, len(VJP_EPS)))
+    ]
     return max(reports, key=lambda r: (not r.ok, r.max_rel_error))
 
 
@@ -367,11 +436,38 @@ def check_shapes(shapes=SHAPES, *, points: int, key) -> dict:
         examples = examples_for(m, d)
         k_shape = jax.random.fold_in(key, s)
         for i, (fn, of, argnums, kind) in enumerate(FORMULAS):
-            at = tuple(jax.vmap(examples[kind])(jax.random.split(jax.random.fold_in(k_shape, i), points)))
-            first = tuple(a[0] for a in at)
+            at = tuple(
+                jax.vmap(examples[kind])(jax.random.split(jax.random.fold_in(k_shape, i), points))
+            )
+            first = tuple(np.asarray(a)[0] for a in at)  # shapes only: NumPy, no compiled indexing
             out.setdefault(fn.__name__, {})[(m, d)] = check_gradient(
-                of, fn, *first, argnums=argnums, at=at, name=f"{fn.__name__}, (m, d) = ({m}, {d})")
-        vjp_reports = [check_layer_vjp(m, d, points=points, key=jax.random.fold_in(k_shape, 1000 + j), eps=eps)
-                       for j, eps in enumerate(VJP_EPS)]
-        out.setdefault("custom_vjp", {})[(m, d)] = max(vjp_reports, key=lambda r: (not r.ok, r.max_rel_error))
+                of, fn, *first, argnums=argnums, at=at, name=f"{fn.__name__}, (m, d) = ({m}, {d})"
+            )
+        vjp_reports = [
+            check_layer_vjp(m, d, points=points, key=jax.random.fold_in(k_shape, 1000 + j), eps=eps)
+            for j, eps in enumerate(VJP_EPS)
+        ]
+        out.setdefault("custom_vjp", {})[(m, d)] = max(
+            vjp_reports, key=lambda r: (not r.ok, r.max_rel_error)
+        )
     return out
+
+
+def v_path_ratios(key, *, points: int, m: int = M, d: int = D) -> tuple[float, float]:
+    """The v-path of the total ∂L/∂μ relative to ∂L/∂μ, max over ``points`` random (m, d) examples: at μ = the batch
+    mean (≈ 0: Σᵢ (x⁽ⁱ⁾ − μ) = 0 there) and at a general μ (not 0).
+
+    Returns:
+      (max |v-path| / max |∂L/∂μ| at the batch mean, the same at a general μ).
+    """
+    keys = jax.random.split(key, points)
+    examples = examples_for(m, d)
+
+    def ratio(kind):
+        def one(k):
+            args = examples[kind](k)
+            return jnp.max(jnp.abs(dL_dmu_v_path(*args))) / jnp.max(jnp.abs(dL_dmu_total(*args)))
+
+        return float(jnp.max(jax.vmap(one)(keys)))
+
+    return ratio("mu_batch_mean"), ratio("mu_general")

@@ -33,8 +33,9 @@ of X (θ⁺ ⊥ null(X)), so ‖θ⁺ + v‖² = ‖θ⁺‖² + ‖v‖² ≥ �
 * §4(e) writes the Laplace density of the vector θ as exp(−|θ|/b)/(2b); for d coordinates it is the product
   Πⱼ exp(−|θⱼ|/b)/(2b), whose log is −‖θ‖₁/b − d log(2b) (the θ-dependent part, hence γ, is unchanged).
 
-Nothing here calls ``jax.grad``: the checks go through ``jaxml.verify`` and the solvers of ``jaxml.models._map``,
-which minimise the negative log posteriors written from the densities.
+Nothing here calls ``jax.grad``: the checks go through ``jaxml.verify`` and the solvers of ``jaxml.models.ridge``
+and ``jaxml.models.lasso``, which minimise the negative log posteriors written from the densities. Only the public
+``jaxml`` API is used.
 """
 
 from __future__ import annotations
@@ -45,16 +46,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxml.models._map import (
-    fit_laplace_map,
-    fit_least_squares_lbfgs,
-    lasso_objective,
-    minimize_lbfgs,
-    neg_log_likelihood,
-    neg_log_posterior_gaussian,
-    neg_log_posterior_laplace,
-)
+from jaxml.lbfgs import minimize_lbfgs
+from jaxml.models import lasso, ridge
 from jaxml.verify import check_closed_form, check_lasso_kkt, closed_form, derivation, verification
+
+neg_log_likelihood = ridge.neg_log_likelihood  # −log p(y | X, θ), the Gaussian likelihood of §4(c)
 
 # The solver-based checks run a few examples each (one L-BFGS / FISTA solve per example), as closed forms do.
 SOLVER_EXAMPLES = 3
@@ -71,7 +67,8 @@ def _problem(key, n, d, sparse=False):
     x = jax.random.normal(k_x, (n, d), jnp.float64)
     theta = jax.random.normal(k_theta, (d,), jnp.float64)
     if sparse:
-        theta = jnp.where(jnp.arange(d) < d // 3, 2.0 * theta, 0.0)  # a third of the coordinates matter
+        # a third of the coordinates matter
+        theta = jnp.where(jnp.arange(d) < d // 3, 2.0 * theta, 0.0)
     sigma = 0.3 + jax.random.uniform(k_sigma, (), jnp.float64)  # σ ∈ [0.3, 1.3]
     y = x @ theta + sigma * jax.random.normal(k_noise, (n,), jnp.float64)
     return x, y, sigma, k_scale
@@ -139,19 +136,26 @@ def map_objective_as_written(theta, x, y, sigma, lam):
     """§4(c) AS WRITTEN: −Σ log(1/(√(2π)σ)) + Σ(−(yᵢ − θᵀxᵢ)²/(2σ²)) + λ‖θ‖² (the sign of the squares slipped)."""
     r = y - x @ theta
     n = y.shape[0]
-    return -n * jnp.log(1.0 / (jnp.sqrt(2.0 * jnp.pi) * sigma)) + jnp.sum(-(r**2) / (2.0 * sigma**2)) + lam * jnp.sum(
-        theta**2
+    return (
+        -n * jnp.log(1.0 / (jnp.sqrt(2.0 * jnp.pi) * sigma))
+        + jnp.sum(-(r**2) / (2.0 * sigma**2))
+        + lam * jnp.sum(theta**2)
     )
 
 
-@derivation(of=map_objective, example=example_lambda_theta, equation="§4(c): ∇ = (XᵀXθ − Xᵀy)/σ² + 2λθ")
+@derivation(
+    of=map_objective, example=example_lambda_theta, equation="§4(c): ∇ = (XᵀXθ − Xᵀy)/σ² + 2λθ"
+)
 def map_objective_grad(theta, x, y, sigma, lam):
     """The write-up's derivative of eq. (7): (1/(2σ²))(2XᵀXθ − 2Xᵀy) + 2λθ.  theta (d,) -> (d,)."""
     return (x.T @ (x @ theta) - x.T @ y) / sigma**2 + 2.0 * lam * theta
 
 
-@closed_form(objective=neg_log_posterior_gaussian, example=example_gaussian,
-             equation="§4(c): θ_MAP = (XᵀX + (σ²/η²) I)⁻¹ Xᵀy")
+@closed_form(
+    objective=ridge.neg_log_posterior,
+    example=example_gaussian,
+    equation="§4(c): θ_MAP = (XᵀX + (σ²/η²) I)⁻¹ Xᵀy",
+)
 def theta_map(x, y, sigma, eta):
     """θ_MAP = (XᵀX + (σ²/η²) I)⁻¹ Xᵀy, the minimiser of −log p(y|X,θ) − log p(θ) for θ ~ N(0, η²I).
 
@@ -161,16 +165,22 @@ def theta_map(x, y, sigma, eta):
     return jnp.linalg.solve(x.T @ x + (sigma**2 / eta**2) * jnp.eye(d, dtype=x.dtype), x.T @ y)
 
 
-@closed_form(objective=map_objective, example=example_lambda,
-             equation="§4(c): θ = (XᵀX + 2σ²λ I)⁻¹ Xᵀy minimises eq. (7)")
+@closed_form(
+    objective=map_objective,
+    example=example_lambda,
+    equation="§4(c): θ = (XᵀX + 2σ²λ I)⁻¹ Xᵀy minimises eq. (7)",
+)
 def theta_map_lambda(x, y, sigma, lam):
     """θ = (XᵀX + 2σ²λ I)⁻¹ Xᵀy, the minimiser of −log p(y|X,θ) + λ‖θ‖² (eq. 7).  Returns: (d,)."""
     d = x.shape[1]
     return jnp.linalg.solve(x.T @ x + 2.0 * sigma**2 * lam * jnp.eye(d, dtype=x.dtype), x.T @ y)
 
 
-@derivation(of=neg_log_posterior_laplace, example=example_laplace_theta,
-            equation="§4(e): ∇ = Xᵀ(Xθ − y)/σ² + sign(θ)/b for θⱼ ≠ 0")
+@derivation(
+    of=lasso.neg_log_posterior,
+    example=example_laplace_theta,
+    equation="§4(e): ∇ = Xᵀ(Xθ − y)/σ² + sign(θ)/b for θⱼ ≠ 0",
+)
 def laplace_posterior_grad(theta, x, y, sigma, b):
     """Gradient of ‖y − Xθ‖²/(2σ²) + ‖θ‖₁/b where every θⱼ ≠ 0; × 2σ² it is the lasso's 2Xᵀ(Xθ − y) + γ sign θ."""
     return x.T @ (x @ theta - y) / sigma**2 + jnp.sign(theta) / b
@@ -186,7 +196,7 @@ def min_norm_solution(x, y):
 # ----------------------------------------------------------------------------------------------------------------
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class Check:
     """A custom check's verdict, in the shape the verify table reads."""
 
@@ -201,8 +211,10 @@ class Check:
     details: dict = dataclasses.field(default_factory=dict)
 
     def __str__(self) -> str:
-        text = (f"{self.name}: {'PASS' if self.ok else 'FAIL'} - {self.compares}: max abs {self.max_abs_error:.3g}, "
-                f"max rel {self.max_rel_error:.3g} ({self.tolerance}, {self.points} points)")
+        text = (
+            f"{self.name}: {'PASS' if self.ok else 'FAIL'} - {self.compares}: max abs {self.max_abs_error:.3g}, "
+            f"max rel {self.max_rel_error:.3g} ({self.tolerance}, {self.points} points)"
+        )
         return text + (f"\n  diagnosis: {self.diagnosis}" if self.diagnosis else "")
 
 
@@ -218,19 +230,22 @@ def objective_difference(f, g, thetas):
     return np.asarray(diff), float(np.max(np.asarray(size)))
 
 
-def check_lambda_equivalence(x, y, sigma, eta, *, points=64, key=None, lam=None) -> Check:
+def check_lambda_equivalence(x, y, sigma, eta, *, key, points=64, lam=None) -> Check:
     """Eq. (7): −log p(y|X,θ) − log p(θ) and −log p(y|X,θ) + λ‖θ‖² (λ = 1/(2η²) unless given) have the same
-    minimiser (two L-BFGS solves) and differ by the constant (d/2) log(2πη²) at ``points`` random θ."""
-    key = jax.random.PRNGKey(0) if key is None else key
+    minimiser (two L-BFGS solves) and differ by the constant (d/2) log(2πη²) at ``points`` random θ drawn from
+    ``key`` (θ ~ N(0, 9 I))."""
     lam = lambda_of_eta(eta) if lam is None else lam
     d = x.shape[1]
-    theta0 = jnp.zeros(d)
-    a = minimize_lbfgs(neg_log_posterior_gaussian, theta0, x, y, sigma, eta)
+    theta0 = np.zeros(d, np.float64)
+    a = minimize_lbfgs(ridge.neg_log_posterior, theta0, x, y, sigma, eta)
     b = minimize_lbfgs(map_objective, theta0, x, y, sigma, lam)
     minimiser_rel = _rel(b.theta, a.theta)
     thetas = jax.random.normal(key, (points, d), jnp.float64) * 3.0
-    diff, size = objective_difference(lambda t: neg_log_posterior_gaussian(t, x, y, sigma, eta),
-                                      lambda t: map_objective(t, x, y, sigma, lam), thetas)
+    diff, size = objective_difference(
+        lambda t: ridge.neg_log_posterior(t, x, y, sigma, eta),
+        lambda t: map_objective(t, x, y, sigma, lam),
+        thetas,
+    )
     spread = float(np.max(diff) - np.min(diff))  # 0 when the difference is a constant
     constant = 0.5 * d * float(np.log(2.0 * np.pi * eta**2))  # −log of N(0, η²I)'s normaliser
     constant_err = float(np.max(np.abs(diff - constant)))
@@ -240,106 +255,161 @@ def check_lambda_equivalence(x, y, sigma, eta, *, points=64, key=None, lam=None)
     if not ok:
         parts = []
         if spread_rel > 1e-12:
-            parts.append(f"the two objectives do not differ by a constant (spread {spread:.3g} over {points} θ): "
-                         f"λ = {float(lam):.6g} is not 1/(2η²) = {float(lambda_of_eta(eta)):.6g}")
+            parts.append(
+                f"the two objectives do not differ by a constant (spread {spread:.3g} over {points} θ): "
+                f"λ = {float(lam):.6g} is not 1/(2η²) = {float(lambda_of_eta(eta)):.6g}"
+            )
         if minimiser_rel > RTOL:
             parts.append(f"their minimisers differ by {minimiser_rel:.3g} relative")
         if constant_err > 1e-10 * max(size, 1.0) and spread_rel <= 1e-12:
             parts.append(f"constant {float(np.mean(diff)):.6g} ≠ (d/2) log(2πη²) = {constant:.6g}")
         diagnosis = "; ".join(parts)
-    return Check(ok=bool(ok), max_abs_error=max(spread, constant_err), max_rel_error=max(minimiser_rel, spread_rel),
-                 diagnosis=diagnosis, name="eq. (7): λ = 1/(2η²)",
-                 compares="minimisers of −log posterior and −log p(y|X,θ) + λ‖θ‖²; their difference in θ",
-                 tolerance=f"rtol {RTOL:.0e}, spread 1e-12", points=points,
-                 details={"minimiser_rel_diff": minimiser_rel, "spread": spread, "spread_rel": spread_rel,
-                          "constant": float(np.mean(diff)), "expected_constant": constant,
-                          "solver_iterations": (int(a.iterations), int(b.iterations))})
+    return Check(
+        ok=bool(ok),
+        max_abs_error=max(spread, constant_err),
+        max_rel_error=max(minimiser_rel, spread_rel),
+        diagnosis=diagnosis,
+        name="eq. (7): λ = 1/(2η²)",
+        compares="minimisers of −log posterior and −log p(y|X,θ) + λ‖θ‖²; their difference in θ",
+        tolerance=f"rtol {RTOL:.0e}, spread 1e-12",
+        points=points,
+        details={
+            "minimiser_rel_diff": minimiser_rel,
+            "spread": spread,
+            "spread_rel": spread_rel,
+            "constant": float(np.mean(diff)),
+            "expected_constant": constant,
+            "solver_iterations": (int(a.iterations), int(b.iterations)),
+        },
+    )
 
 
-@verification(name="eq. (7): λ = 1/(2η²) (MAP = −log p(y|x,θ) + λ‖θ‖²)",
-              compares="L-BFGS minimisers of the two objectives; their difference is constant in θ",
-              equation="§4(b), eq. (7)")
+@verification(
+    name="eq. (7): λ = 1/(2η²) (MAP = −log p(y|x,θ) + λ‖θ‖²)",
+    compares="L-BFGS minimisers of the two objectives; their difference is constant in θ",
+    equation="§4(b), eq. (7)",
+)
 def verify_lambda_equivalence(points, key):
     keys = jax.random.split(key, SOLVER_EXAMPLES)
-    reports = [check_lambda_equivalence(*example_gaussian(k), points=points, key=jax.random.fold_in(k, 1))
-               for k in keys]
+    reports = [
+        check_lambda_equivalence(*example_gaussian(k), points=points, key=jax.random.fold_in(k, 1))
+        for k in keys
+    ]
     return max(reports, key=lambda r: (not r.ok, r.max_rel_error))
 
 
-@verification(name="§4(c) as written: −Σ log(1/√(2π)σ) + Σ(−(y − θᵀx)²/(2σ²)) + λ‖θ‖²",
-              compares="the closed form minimises the as-written objective",
-              equation="write-up §4(c), log-likelihood line", expected_failure=True,
-              erratum="the sign of the squared residuals slipped: log N(y; θᵀx, σ²) = log(1/(√(2π)σ)) − "
-                      "(y − θᵀx)²/(2σ²), but the write-up subtracts −(y − θᵀx)²/(2σ²); as written the objective "
-                      "rewards residuals and has no minimiser. The next line flips the sign back, so the closed "
-                      "form is right")
+@verification(
+    name="§4(c) as written: −Σ log(1/√(2π)σ) + Σ(−(y − θᵀx)²/(2σ²)) + λ‖θ‖²",
+    compares="the closed form minimises the as-written objective",
+    equation="write-up §4(c), log-likelihood line",
+    expected_failure=True,
+    erratum="the sign of the squared residuals slipped: log N(y; θᵀx, σ²) = log(1/(√(2π)σ)) − "
+    "(y − θᵀx)²/(2σ²), but the write-up subtracts −(y − θᵀx)²/(2σ²); as written the objective "
+    "rewards residuals and has no minimiser. The next line flips the sign back, so the closed "
+    "form is right",
+)
 def verify_as_written_sign(points, key):
     k_example, k_start = jax.random.split(key)
     args = example_lambda(k_example)
     # the as-written objective is unbounded below: a short solver run is enough to show it
-    return check_closed_form(map_objective_as_written, theta_map_lambda, *args, key=k_start, max_iter=100,
-                             name="§4(c) as written")
+    return check_closed_form(
+        map_objective_as_written,
+        theta_map_lambda,
+        *args,
+        key=k_start,
+        max_iter=100,
+        name="§4(c) as written",
+    )
 
 
 def check_laplace_lasso(x, y, sigma, b, *, gamma=None, rtol=None):
     """§4(e): the minimiser of the Laplace −log posterior (FISTA on the densities) satisfies the lasso's KKT
-    conditions for γ = 2σ²/b (or the ``gamma`` given). Returns the :class:`~jaxml.verify._nonsmooth.SubgradientReport`
-    with the solver's result attached as ``.solver``."""
-    fit = fit_laplace_map(x, y, sigma, b)
+    conditions for γ = 2σ²/b (or the ``gamma`` given).
+
+    Returns:
+      (report, fit): the :class:`jaxml.verify.SubgradientReport` of ``check_lasso_kkt`` and the solver's
+      :class:`jaxml.models.lasso.LassoFit`.
+    """
+    fit = lasso.fit_map(x, y, sigma, b)
     gamma = gamma_of_b(sigma, b) if gamma is None else gamma
     report = check_lasso_kkt(fit.theta, x, y, gamma, rtol=rtol)
-    report.name = "§4(e): Laplace MAP is the lasso at γ = 2σ²/b"
-    report.solver = fit
-    return report
+    return dataclasses.replace(report, name="§4(e): Laplace MAP is the lasso at γ = 2σ²/b"), fit
 
 
-@verification(name="§4(e): Laplace(0, b) prior = lasso with γ = 2σ²/b",
-              compares="lasso KKT (sub-gradient) conditions at the minimiser of the Laplace −log posterior",
-              equation="§4(e)")
+@verification(
+    name="§4(e): Laplace(0, b) prior = lasso with γ = 2σ²/b",
+    compares="lasso KKT (sub-gradient) conditions at the minimiser of the Laplace −log posterior",
+    equation="§4(e)",
+)
 def verify_laplace_lasso(points, key):
-    reports = [check_laplace_lasso(*example_laplace(k)) for k in jax.random.split(key, SOLVER_EXAMPLES)]
+    reports = [
+        check_laplace_lasso(*example_laplace(k))[0] for k in jax.random.split(key, SOLVER_EXAMPLES)
+    ]
     worst = max(reports, key=lambda r: (not r.ok, r.max_rel_error))
-    worst.points = len(reports)
-    return worst
+    return dataclasses.replace(worst, points=len(reports))
 
 
-def check_laplace_objective(x, y, sigma, b, *, points=64, key=None, gamma=None) -> Check:
-    """§4(e): −log p(θ|X,y) − (‖y − Xθ‖² + γ‖θ‖₁)/(2σ²) is constant in θ for γ = 2σ²/b (or the ``gamma`` given)."""
-    key = jax.random.PRNGKey(0) if key is None else key
+def check_laplace_objective(x, y, sigma, b, *, key, points=64, gamma=None) -> Check:
+    """§4(e): −log p(θ|X,y) − (‖y − Xθ‖² + γ‖θ‖₁)/(2σ²) is constant in θ for γ = 2σ²/b (or the ``gamma`` given),
+    at ``points`` random θ ~ N(0, I) drawn from ``key``."""
     gamma = gamma_of_b(sigma, b) if gamma is None else gamma
     thetas = jax.random.normal(key, (points, x.shape[1]), jnp.float64)
-    diff, size = objective_difference(lambda t: neg_log_posterior_laplace(t, x, y, sigma, b),
-                                      lambda t: lasso_objective(t, x, y, gamma) / (2.0 * sigma**2), thetas)
+    diff, size = objective_difference(
+        lambda t: lasso.neg_log_posterior(t, x, y, sigma, b),
+        lambda t: lasso.objective(t, x, y, gamma) / (2.0 * sigma**2),
+        thetas,
+    )
     spread = float(np.max(diff) - np.min(diff))
     spread_rel = spread / max(size, 1e-300)
     ok = spread_rel <= 1e-12
-    return Check(ok=bool(ok), max_abs_error=spread, max_rel_error=spread_rel,
-                 diagnosis=None if ok else f"not a constant (spread {spread:.3g}): γ = {float(gamma):.6g} is not "
-                                           f"2σ²/b = {float(gamma_of_b(sigma, b)):.6g}",
-                 name="§4(e): −log posterior = lasso/(2σ²) + const", points=points, tolerance="spread 1e-12",
-                 compares="−log p(θ|X,y) − (‖y − Xθ‖² + γ‖θ‖₁)/(2σ²) over random θ")
+    return Check(
+        ok=bool(ok),
+        max_abs_error=spread,
+        max_rel_error=spread_rel,
+        diagnosis=None
+        if ok
+        else f"not a constant (spread {spread:.3g}): γ = {float(gamma):.6g} is not "
+        f"2σ²/b = {float(gamma_of_b(sigma, b)):.6g}",
+        name="§4(e): −log posterior = lasso/(2σ²) + const",
+        points=points,
+        tolerance="spread 1e-12",
+        compares="−log p(θ|X,y) − (‖y − Xθ‖² + γ‖θ‖₁)/(2σ²) over random θ",
+    )
 
 
-@verification(name="§4(e): −log posterior (Laplace) = (‖y − Xθ‖² + γ‖θ‖₁)/(2σ²) + const",
-              compares="difference of the two objectives at random θ (constant)", equation="§4(e)")
+@verification(
+    name="§4(e): −log posterior (Laplace) = (‖y − Xθ‖² + γ‖θ‖₁)/(2σ²) + const",
+    compares="difference of the two objectives at random θ (constant)",
+    equation="§4(e)",
+)
 def verify_laplace_objective(points, key):
     k_example, k_points = jax.random.split(key)
     return check_laplace_objective(*example_laplace(k_example), points=points, key=k_points)
 
 
-def check_min_norm(x, y, sigma, *, theta=None, key=None) -> Check:
+def check_min_norm(x, y, sigma, *, key, theta=None) -> Check:
     """λ = 0, n < d: ``theta`` (default :func:`min_norm_solution`) interpolates (∇ of −log p(y|X,θ) is 0, via
-    ``check_closed_form`` compared in the row space), lies in the row space of X (so it is the shortest
-    least-squares solution), and equals the L-BFGS limit from θ = 0 (iterates stay in the row space)."""
+    ``check_closed_form`` compared in the row space, its solver started at a random point drawn from ``key``), lies
+    in the row space of X (so it is the shortest least-squares solution), and equals the L-BFGS limit from θ = 0
+    (iterates stay in the row space)."""
     theta = min_norm_solution(x, y) if theta is None else jnp.asarray(theta)
-    key = jax.random.PRNGKey(0) if key is None else key
     projector = lambda t: x.T @ jnp.linalg.solve(x @ x.T, x @ t)
-    stationary = check_closed_form(neg_log_likelihood, lambda *_: theta, x, y, sigma, key=key, transform=projector,
-                                   name="least squares, compared in the row space")
+    stationary = check_closed_form(
+        neg_log_likelihood,
+        lambda *_: theta,
+        x,
+        y,
+        sigma,
+        key=key,
+        transform=projector,
+        name="least squares, compared in the row space",
+    )
     # ‖θ − Pθ‖∞ / ‖θ‖∞: the null-space component (0 for the minimum-norm solution)
     off_row_space = float(np.max(np.abs(np.asarray(theta - projector(theta))))) / max(
-        float(np.max(np.abs(np.asarray(theta)))), 1e-300)
-    fit = fit_least_squares_lbfgs(x, y, sigma=sigma)
+        float(np.max(np.abs(np.asarray(theta)))), 1e-300
+    )
+    # max_iter as check_closed_form's: the two L-BFGS runs (same objective, same shapes) share one compiled program
+    fit = ridge.fit_least_squares(x, y, sigma=sigma, max_iter=5000)
     solver_rel = _rel(fit.theta, theta)
     ok = stationary.ok and off_row_space <= 1e-10 and solver_rel <= RTOL
     diagnosis = None
@@ -348,25 +418,39 @@ def check_min_norm(x, y, sigma, *, theta=None, key=None) -> Check:
         if not stationary.ok:
             parts.append(f"not a least-squares solution: {stationary.diagnosis}")
         if off_row_space > 1e-10:
-            parts.append(f"θ has a component in the null space of X (relative {off_row_space:.3g}): it fits the data "
-                         "but is not the minimum-norm solution")
+            parts.append(
+                f"θ has a component in the null space of X (relative {off_row_space:.3g}): it fits the data "
+                "but is not the minimum-norm solution"
+            )
         if solver_rel > RTOL:
             parts.append(f"differs from the L-BFGS limit from 0 by {solver_rel:.3g} relative")
         diagnosis = "; ".join(parts)
-    return Check(ok=bool(ok), max_abs_error=float(np.max(np.abs(np.asarray(fit.theta - theta)))),
-                 max_rel_error=max(solver_rel, off_row_space, stationary.max_rel_error), diagnosis=diagnosis,
-                 name="λ = 0, n < d: minimum-norm solution", points=1, tolerance=f"rtol {RTOL:.0e}",
-                 compares="X⁺y vs L-BFGS from 0 on −log p(y|X,θ); θ ⊥ null(X); ∇ = 0",
-                 details={"solver_rel_diff": solver_rel, "off_row_space": off_row_space,
-                          "stationarity": stationary.stationarity})
+    return Check(
+        ok=bool(ok),
+        max_abs_error=float(np.max(np.abs(np.asarray(fit.theta) - np.asarray(theta)))),
+        max_rel_error=max(solver_rel, off_row_space, stationary.max_rel_error),
+        diagnosis=diagnosis,
+        name="λ = 0, n < d: minimum-norm solution",
+        points=1,
+        tolerance=f"rtol {RTOL:.0e}",
+        compares="X⁺y vs L-BFGS from 0 on −log p(y|X,θ); θ ⊥ null(X); ∇ = 0",
+        details={
+            "solver_rel_diff": solver_rel,
+            "off_row_space": off_row_space,
+            "stationarity": stationary.stationarity,
+        },
+    )
 
 
-@verification(name="λ = 0, n < d: θ = X⁺y (minimum norm)",
-              compares="X⁺y vs L-BFGS from 0 on −log p(y|X,θ); in the row space of X; a least-squares solution",
-              equation="§4(d), λ = 0 curve")
+@verification(
+    name="λ = 0, n < d: θ = X⁺y (minimum norm)",
+    compares="X⁺y vs L-BFGS from 0 on −log p(y|X,θ); in the row space of X; a least-squares solution",
+    equation="§4(d), λ = 0 curve",
+)
 def verify_min_norm(points, key):
-    reports = [check_min_norm(*example_underdetermined(k), key=jax.random.fold_in(k, 1))
-               for k in jax.random.split(key, SOLVER_EXAMPLES)]
+    reports = [
+        check_min_norm(*example_underdetermined(k), key=jax.random.fold_in(k, 1))
+        for k in jax.random.split(key, SOLVER_EXAMPLES)
+    ]
     worst = max(reports, key=lambda r: (not r.ok, r.max_rel_error))
-    worst.points = len(reports)
-    return worst
+    return dataclasses.replace(worst, points=len(reports))

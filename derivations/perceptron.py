@@ -20,6 +20,8 @@ forms on the same data and compares margins, coefficients, theta and labels. "Eq
 claim: the two forms add the same numbers in a different order, so margins agree to ~1e-15 relative; a label
 could only differ if a margin sat within rounding of g's threshold 0.
 
+Only the public ``jaxml`` API is used (``jaxml.models.kernels``, ``jaxml.models.perceptron``).
+
 It also derives, from the update rule alone, what the course's non-PSD kernel does (write-up §3(c) says only
 "if the kernel function is not PSD, it cannot be a valid function"; the precise statements are in
 :func:`non_psd_beta_by_hand`).
@@ -28,19 +30,14 @@ It also derives, from the update rule alone, what the course's non-PSD kernel do
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxml.models import (
-    dot_kernel,
-    non_psd_kernel,
-    perceptron_fit,
-    perceptron_margin,
-    polynomial_kernel,
-)
+from jaxml.models import kernels, perceptron
 from jaxml.verify import verification
 
 ALPHA = 0.5  # write-up §3 / course starter: learning rate 0.5
@@ -70,6 +67,11 @@ def phi_poly2(x: jax.Array) -> jax.Array:
 
 def _g(z):
     return jnp.where(z >= 0, 1.0, 0.0)  # g(z) = 1 if z >= 0 else 0
+
+
+def _labels(margins) -> np.ndarray:
+    """g of computed margins, in NumPy (one-shot): 1.0 where the margin is >= 0, else 0.0."""
+    return np.where(np.asarray(margins) >= 0, 1.0, 0.0)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -103,7 +105,18 @@ def primal_perceptron(phi: Callable, x: jax.Array, y: jax.Array, alpha: float = 
     return theta, c, m
 
 
-_primal_jit = jax.jit(primal_perceptron, static_argnums=(0,))
+@functools.partial(jax.jit, static_argnums=(0,))
+def _both_forms(phi, model, x_train, y_train, x_eval, alpha):
+    """The primal pass and the quantities compared with the dual ``model``, in one compiled program.
+
+    Returns (theta, c, m, theta_from_beta, eval_dual, eval_primal): the primal's theta (p,), steps c (n,) and
+    margins m (n,); sum_j beta_j phi(x_j) (p,); the margins sum_j beta_j K(x_j, x) and theta^T phi(x) at x_eval.
+    """
+    theta, c, m = primal_perceptron(phi, x_train, y_train, alpha)
+    theta_from_beta = model.beta @ jax.vmap(phi)(x_train)  # sum_j beta_j phi(x_j)
+    eval_dual = perceptron.margin(model, x_eval)  # sum_j beta_j K(x_j, x)
+    eval_primal = jax.vmap(phi)(x_eval) @ theta  # theta^T phi(x)
+    return theta, c, m, theta_from_beta, eval_dual, eval_primal
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -157,6 +170,29 @@ def _diff(a, b) -> tuple[float, float]:
     return abs_err, (abs_err / scale if scale > 0 else abs_err)
 
 
+def _dual_primal_problems(
+    beta, c, model, m_primal, labels_dual, labels_primal, max_rel, rtol
+) -> list[str]:
+    """What went wrong, in words (empty when the two forms agree)."""
+    problems = []
+    if not np.array_equal(beta, c):
+        first = int(np.argmax(beta != c))
+        problems.append(
+            f"beta and the primal steps first differ at step {first} (beta={beta[first]}, c={c[first]}; "
+            f"margins there: dual {float(model.online_margin[first]):.3e}, primal {float(m_primal[first]):.3e}) "
+            "- a margin within rounding of g's threshold 0, or K != <phi, phi>"
+        )
+    if not np.array_equal(labels_dual, labels_primal):
+        problems.append(
+            f"labels differ at {int(np.sum(labels_dual != labels_primal))} of {len(labels_dual)} points"
+        )
+    if max_rel > rtol:
+        problems.append(
+            f"relative difference {max_rel:.3e} > rtol {rtol:g}: is K(x, z) = <phi(x), phi(z)>?"
+        )
+    return problems
+
+
 def dual_equals_primal(
     name: str,
     kernel: Callable,
@@ -167,8 +203,9 @@ def dual_equals_primal(
     *,
     alpha: float = ALPHA,
     rtol: float = RTOL,
+    model: perceptron.KernelPerceptron | None = None,
 ) -> DualPrimalReport:
-    """Run the dual perceptron (jaxml.models.perceptron_fit, kernel K) and the primal one (explicit phi) on the
+    """Run the dual perceptron (``jaxml.models.perceptron.fit``, kernel K) and the primal one (explicit phi) on the
     same data, and compare: the per-step margins, beta vs the primal steps c, theta vs sum_j beta_j phi(x_j),
     and the margins and labels at ``x_eval``. K must equal <phi(x), phi(z)>.
 
@@ -177,6 +214,7 @@ def dual_equals_primal(
       kernel: K(x, z) on (d,) vectors; phi: its explicit map (d,) -> (p,).
       x_train: (n, d); y_train: (n,) in {0, 1}; x_eval: (m, d).
       alpha: learning rate; rtol: tolerance on the relative difference.
+      model: the dual model already trained on (x_train, y_train) with this kernel and alpha (default: train it).
 
     Returns:
       A :class:`DualPrimalReport`.
@@ -184,14 +222,11 @@ def dual_equals_primal(
     x_train = jnp.asarray(x_train, jnp.float64)
     y_train = jnp.asarray(y_train, jnp.float64)
     x_eval = jnp.asarray(x_eval, jnp.float64)
-
-    model = perceptron_fit(x_train, y_train, kernel=kernel, alpha=alpha)  # dual: beta
-    theta, c, m_primal = _primal_jit(phi, x_train, y_train, alpha)  # primal: theta
-
-    theta_from_beta = model.beta @ jax.vmap(phi)(x_train)  # sum_j beta_j phi(x_j)
-    eval_dual = perceptron_margin(model, x_eval)  # sum_j beta_j K(x_j, x)
-    eval_primal = jax.vmap(phi)(x_eval) @ theta  # theta^T phi(x)
-
+    if model is None:
+        model = perceptron.fit(x_train, y_train, kernel=kernel, alpha=alpha)  # dual: beta
+    theta, c, m_primal, theta_from_beta, eval_dual, eval_primal = _both_forms(
+        phi, model, x_train, y_train, x_eval, alpha
+    )
     errs = [
         _diff(model.online_margin, m_primal),
         _diff(theta_from_beta, theta),
@@ -199,42 +234,21 @@ def dual_equals_primal(
     ]
     max_abs = max(e[0] for e in errs)
     max_rel = max(e[1] for e in errs)
-
     beta, c = np.asarray(model.beta), np.asarray(c)
-    coefficients_equal = bool(np.array_equal(beta, c))
-    labels_dual, labels_primal = np.asarray(_g(eval_dual)), np.asarray(_g(eval_primal))
-    labels_agree = bool(np.array_equal(labels_dual, labels_primal))
-
-    diagnosis = None
-    problems = []
-    if not coefficients_equal:
-        first = int(np.argmax(beta != c))
-        problems.append(
-            f"beta and the primal steps first differ at step {first} (beta={beta[first]}, c={c[first]}; "
-            f"margins there: dual {float(model.online_margin[first]):.3e}, primal {float(m_primal[first]):.3e}) "
-            "- a margin within rounding of g's threshold 0, or K != <phi, phi>"
-        )
-    if not labels_agree:
-        problems.append(
-            f"labels differ at {int(np.sum(labels_dual != labels_primal))} of {len(labels_dual)} points"
-        )
-    if max_rel > rtol:
-        problems.append(
-            f"relative difference {max_rel:.3e} > rtol {rtol:g}: is K(x, z) = <phi(x), phi(z)>?"
-        )
-    if problems:
-        diagnosis = "; ".join(problems)
-    ok = coefficients_equal and labels_agree and max_rel <= rtol
+    labels_dual, labels_primal = _labels(eval_dual), _labels(eval_primal)
+    problems = _dual_primal_problems(
+        beta, c, model, m_primal, labels_dual, labels_primal, max_rel, rtol
+    )
     return DualPrimalReport(
         kernel=name,
-        ok=ok,
+        ok=not problems,
         max_abs_error=max_abs,
         max_rel_error=max_rel,
-        diagnosis=diagnosis,
+        diagnosis="; ".join(problems) or None,
         n_train=int(x_train.shape[0]),
         n_eval=int(x_eval.shape[0]),
-        coefficients_equal=coefficients_equal,
-        labels_agree=labels_agree,
+        coefficients_equal=bool(np.array_equal(beta, c)),
+        labels_agree=bool(np.array_equal(labels_dual, labels_primal)),
         rtol=rtol,
     )
 
@@ -294,7 +308,7 @@ class NonPsdReport:
 
 
 def check_non_psd(
-    x_train, y_train, x_eval, *, kernel: Callable = non_psd_kernel, alpha: float = ALPHA
+    x_train, y_train, x_eval, *, kernel: Callable = kernels.non_psd, alpha: float = ALPHA
 ) -> NonPsdReport:
     """Compare the scanned non-PSD perceptron with the hand result: beta = alpha (y - 1) exactly, and h == 1 at
     the training points and at ``x_eval``.
@@ -306,11 +320,13 @@ def check_non_psd(
     """
     x_train = jnp.asarray(x_train, jnp.float64)
     y_train = jnp.asarray(y_train, jnp.float64)
-    model = perceptron_fit(x_train, y_train, kernel=kernel, alpha=alpha)
-    by_hand = non_psd_beta_by_hand(y_train, alpha)
+    model = perceptron.fit(x_train, y_train, kernel=kernel, alpha=alpha)
+    by_hand = non_psd_beta_by_hand(np.asarray(y_train), alpha)
     abs_err, rel_err = _diff(model.beta, by_hand)
-    pred = np.asarray(
-        _g(perceptron_margin(model, jnp.concatenate([x_train, jnp.asarray(x_eval, jnp.float64)])))
+    pred = _labels(
+        perceptron.margin(
+            model, np.concatenate([np.asarray(x_train), np.asarray(x_eval, np.float64)])
+        )
     )
     fraction = float(pred.mean())
     problems = []
@@ -339,9 +355,11 @@ def check_non_psd(
 # ----------------------------------------------------------------------------------------------------------
 
 
+@functools.partial(jax.jit, static_argnames=("n",))
 def rings(key: jax.Array, n: int):
     """n points on the course's two rings (as the staff's gen_ds5.py): y ~ Bernoulli(1/2), radius |N(0,1)| for
-    y = 1 and N(4, 1) for y = 0, uniform angle. Returns (x (n, 2), y (n,)) float64."""
+    y = 1 and N(4, 1) for y = 0, uniform angle. Returns (x (n, 2), y (n,)) float64. Jitted: one program per n
+    (the same numbers as the op-by-op draws)."""
     k_y, k_r, k_a = jax.random.split(key, 3)
     y = jax.random.bernoulli(k_y, 0.5, (n,)).astype(jnp.float64)
     z = jax.random.normal(k_r, (n,), jnp.float64)
@@ -353,11 +371,18 @@ def rings(key: jax.Array, n: int):
 _N_TRAIN = 200  # the course's training-set size
 
 
-def _check(name, kernel, phi, points, key):
+@functools.partial(jax.jit, static_argnames=("points",))
+def _ring_problem(key, points: int):
+    """200 training ring points and ``points`` more: (x (200, 2), y (200,), x_extra (points, 2)), one program."""
     k_train, k_eval = jax.random.split(key)
     x, y = rings(k_train, _N_TRAIN)
-    x_eval, _ = rings(k_eval, max(int(points), 1))
-    return dual_equals_primal(name, kernel, phi, x, y, jnp.concatenate([x, x_eval]))
+    x_extra, _ = rings(k_eval, points)
+    return x, y, x_extra
+
+
+def _check(name, kernel, phi, points, key):
+    x, y, x_extra = _ring_problem(key, max(int(points), 1))
+    return dual_equals_primal(name, kernel, phi, x, y, jnp.concatenate([x, x_extra]))
 
 
 @verification(
@@ -366,7 +391,7 @@ def _check(name, kernel, phi, points, key):
     equation="write-up §3(a), eq. (1)",
 )
 def check_dual_equals_primal_dot(points: int, key) -> DualPrimalReport:
-    return _check("dot", dot_kernel, phi_dot, points, key)
+    return _check("dot", kernels.dot, phi_dot, points, key)
 
 
 @verification(
@@ -375,7 +400,7 @@ def check_dual_equals_primal_dot(points: int, key) -> DualPrimalReport:
     equation="write-up §3(a), eq. (1)",
 )
 def check_dual_equals_primal_poly2(points: int, key) -> DualPrimalReport:
-    return _check("polynomial", polynomial_kernel, phi_poly2, points, key)
+    return _check("polynomial", kernels.polynomial, phi_poly2, points, key)
 
 
 @verification(
@@ -384,7 +409,5 @@ def check_dual_equals_primal_poly2(points: int, key) -> DualPrimalReport:
     equation="write-up §3(c)",
 )
 def check_non_psd_by_hand(points: int, key) -> NonPsdReport:
-    k_train, k_eval = jax.random.split(key)
-    x, y = rings(k_train, _N_TRAIN)
-    x_eval, _ = rings(k_eval, max(int(points), 1))
+    x, y, x_eval = _ring_problem(key, max(int(points), 1))
     return check_non_psd(x, y, x_eval)

@@ -9,6 +9,7 @@ from . import data as data
 from . import errors as errors
 from . import models as models
 from . import placement as placement
+from . import random as random
 from . import separability as separability
 from . import verify as verify
 from ._float64 import enable_float64 as enable_float64

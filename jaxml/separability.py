@@ -23,13 +23,24 @@ so ``margin_l1`` (= t*) is the largest separation measured in the L1 distance, a
 margin min_i y~_i (w . x_i + b) / ||w||_2 of that LP's hyperplane: a lower bound on the hard-margin SVM margin
 computed by :func:`max_margin`.
 
-Used by the logistic-regression stability experiment (write-up §1(b): data set B is separable, A is not).
+For data that are not separable, two more answers in 2-D:
+
+* :func:`hull_certificate` -- a proof in exact rational arithmetic: a point of one class inside a triangle of
+  points of the other, so that no half-plane holds the triangle without the point;
+* :func:`best_linear` -- the best accuracy any linear classifier reaches, by exhaustive search over the lines
+  through pairs of points, with a witness (w, b) whose accuracy is evaluated directly.
+
+Used by the logistic-regression stability experiment (write-up §1(b): data set B is separable, A is not) and the
+network experiment (write-up §5(c): no linear boundary classifies the network's data).
 """
 
 from __future__ import annotations
 
 import dataclasses
+from fractions import Fraction
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 from scipy.optimize import linprog, minimize
 
@@ -232,3 +243,197 @@ def max_margin(x, y) -> MaxMargin:
     ):  # pragma: no cover - a solver failure
         raise RuntimeError(f"hard-margin QP did not converge: {res.message}")
     return MaxMargin(w=w, b=b, margin=float(np.min(y_pm * (x @ w + b)) / np.linalg.norm(w)))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# not separable in 2-D: an exact certificate, and the best linear classifier
+# ----------------------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class HullCertificate:
+    """A class-0 point p = λ_a x_a + λ_b x_b + λ_c x_c inside a triangle of class-1 points (λ >= 0, Σλ = 1).
+
+    Attributes:
+      class0_row: row of p in x; class0_point: p.
+      class1_rows: the rows a, b, c of the triangle's corners.
+      barycentric: (λ_a, λ_b, λ_c), each >= 0, checked in exact rational arithmetic.
+      exact: True (the identity p = Σ λ x was verified with ``fractions.Fraction``).
+    """
+
+    class0_row: int
+    class0_point: tuple[float, float]
+    class1_rows: tuple[int, int, int]
+    barycentric: tuple[float, float, float]
+    exact: bool = True
+
+
+def _barycentric_exact(p, corners) -> tuple[Fraction, Fraction, Fraction] | None:
+    """p's barycentric coordinates in the triangle ``corners`` (3, 2), exactly (Cramer's rule on Fractions of
+    the float64 inputs, which are exact binary rationals); None for a degenerate triangle."""
+    (ax, ay), (bx, by), (cx, cy) = [(Fraction(float(v[0])), Fraction(float(v[1]))) for v in corners]
+    px, py = Fraction(float(p[0])), Fraction(float(p[1]))
+    det = (bx - ax) * (cy - ay) - (cx - ax) * (by - ay)
+    if det == 0:
+        return None
+    lam_b = ((px - ax) * (cy - ay) - (cx - ax) * (py - ay)) / det  # Cramer's rule, exact
+    lam_c = ((bx - ax) * (py - ay) - (px - ax) * (by - ay)) / det
+    lam_a = 1 - lam_b - lam_c
+    assert lam_a * ax + lam_b * bx + lam_c * cx == px and lam_a * ay + lam_b * by + lam_c * cy == py
+    return lam_a, lam_b, lam_c
+
+
+def hull_certificate(x, y, *, tries: int = 20) -> HullCertificate | None:
+    """A class-0 point inside a triangle of class-1 points, proved in exact rational arithmetic (2-D data).
+
+    If p = λ_a x_a + λ_b x_b + λ_c x_c with λ >= 0, Σλ = 1 and x_a, x_b, x_c of class 1, then any half-plane
+    w · x + b > 0 holding the three class-1 points holds p too: no linear classifier gets every point right.
+    An LP (HiGHS dual simplex, a vertex solution) proposes the triangle for each of the ``tries`` class-0 points
+    nearest the class-0 mean; the barycentric coordinates are then recomputed exactly.
+
+    Args:
+      x: (n, 2) points; y: (n,) labels in {0, 1}.
+      tries: how many class-0 points to try.
+
+    Returns:
+      A :class:`HullCertificate`, or None when none of the tried points lies in such a triangle (for example
+      when the data are separable).
+    """
+    x, y = _check_inputs(x, y)
+    if x.shape[1] != 2:
+        raise UsageError(f"hull_certificate is for 2-D points; got x of shape {x.shape}")
+    x0, x1 = x[y == 0], x[y == 1]
+    idx0, idx1 = np.flatnonzero(y == 0), np.flatnonzero(y == 1)
+    order = np.argsort(
+        np.linalg.norm(x0 - x0.mean(axis=0), axis=1)
+    )  # the most central class-0 points first
+    a_eq = np.vstack([x1.T, np.ones(len(x1))])  # Σ λ_j x_j = p, Σ λ_j = 1
+    for t in order[:tries]:
+        p = x0[t]
+        res = linprog(
+            np.zeros(len(x1)),
+            A_eq=a_eq,
+            b_eq=np.append(p, 1.0),
+            bounds=(0.0, None),
+            method="highs-ds",
+        )
+        if res.status != 0:
+            continue
+        support = np.flatnonzero(res.x > 1e-12)
+        if len(support) != 3:
+            continue
+        lams = _barycentric_exact(p, x1[support])
+        if lams is not None and all(v >= 0 for v in lams):
+            return HullCertificate(
+                class0_row=int(idx0[t]),
+                class0_point=(float(p[0]), float(p[1])),
+                class1_rows=tuple(int(i) for i in idx1[support]),
+                barycentric=tuple(float(v) for v in lams),
+            )
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class BestLinear:
+    """The best linear classifier of 2-D data (:func:`best_linear`).
+
+    Attributes:
+      accuracy: the witness's accuracy, evaluated directly on the data.
+      upper_bound: no linear classifier does better than this.
+      exact: accuracy == upper_bound (then ``accuracy`` is the optimum).
+      w: (2,) and b: the witness, predicting class 1 where w · x + b > 0.
+    """
+
+    accuracy: float
+    upper_bound: float
+    exact: bool
+    w: np.ndarray
+    b: float
+
+
+@jax.jit
+def _lines_through_pairs(x, y, tol):
+    """For each x_i: over the lines through (x_i, x_j), the best count of points strictly on their class's side.
+
+    s_jk = (x_j − x_i) × (x_k − x_i) says on which side of the line (x_i, x_j) the point x_k lies; points with
+    |s_jk| <= tol (relative) count as on the line. Returns, per i: the achievable count (+2 for x_i, x_j
+    themselves), the best j, its orientation (class 1 on the positive side?) and an upper bound (on-line points
+    all counted right). One (n, n) block per i, ``lax.map`` over i.
+    """
+    pos = y == 1.0
+
+    def per_i(i):
+        d = x - x[i]  # d_k = x_k − x_i
+        cross = (
+            d[:, None, 0] * d[None, :, 1] - d[:, None, 1] * d[None, :, 0]
+        )  # s_jk = d_j × d_k: side of x_k
+        norms = jnp.linalg.norm(d, axis=1)
+        on = (
+            jnp.abs(cross) <= tol * norms[:, None] * norms[None, :] + tol
+        )  # x_k on the line (x_i, x_j)
+        plus = jnp.sum(
+            ~on & (((cross > 0) & pos) | ((cross < 0) & ~pos)), axis=1
+        )  # positive side = class 1
+        minus = jnp.sum(~on & (((cross < 0) & pos) | ((cross > 0) & ~pos)), axis=1)
+        best = jnp.maximum(plus, minus)
+        valid = norms > 0  # j != i and not a duplicate of x_i
+        achievable = jnp.where(valid, best + 2, -1)
+        upper = jnp.where(valid, best + jnp.sum(on, axis=1), -1)
+        j = jnp.argmax(achievable)
+        return achievable[j], j, plus[j] >= minus[j], jnp.max(upper)
+
+    return jax.lax.map(per_i, jnp.arange(x.shape[0]))
+
+
+def _nudged_line(x, y, i: int, j: int, sign: float, tol: float) -> tuple[np.ndarray, float]:
+    """The line through x_i and x_j (class 1 on the side ``sign``), moved so x_i and x_j land on their sides.
+
+    A shift ε_a of the offset moves both points to one side; a rotation ε_b about their midpoint moves them to
+    opposite sides; both are kept below half the smallest |f| of the points off the line, so no other point
+    changes side.
+    """
+    t = x[j] - x[i]
+    normal = sign * np.array([-t[1], t[0]])  # f(x) = normal · (x − x_i) > 0  <=>  class 1
+    f = (x - x[i]) @ normal
+    off = np.abs(f) > tol * np.linalg.norm(normal) * np.max(np.linalg.norm(x - x[i], axis=1)) + tol
+    mid = 0.5 * (x[i] + x[j])
+    reach = 1.0 + 2.0 * np.max(np.linalg.norm(x - mid, axis=1)) / np.linalg.norm(t)
+    delta = (
+        0.5 * np.min(np.abs(f[off])) / reach
+    )  # small enough not to move any off-line point across
+    s_i, s_j = 2.0 * y[i] - 1.0, 2.0 * y[j] - 1.0
+    eps_a = delta * (s_i + s_j) / 2.0  # shift: both points to one side
+    eps_b = delta * (s_j - s_i) / (t @ t)  # rotation about mid: opposite sides
+    w = normal + eps_b * t
+    b = -normal @ x[i] + eps_a - eps_b * (t @ mid)
+    return w, float(b)
+
+
+def best_linear(x, y, *, tol: float = 1e-12) -> BestLinear:
+    """The best accuracy any linear classifier reaches on 2-D data, by exhaustive search, with a witness.
+
+    An optimal line can be moved, without changing any point's side, until it passes through two data points
+    x_i, x_j; a tiny translation or rotation then puts x_i and x_j on whichever sides we like. So the best
+    accuracy is max over pairs (i, j) and both orientations of (#points off the line on their correct side) + 2.
+    Points collinear with x_i, x_j (|cross| <= tol) are counted wrong for the achievable value and right for an
+    upper bound; the two agree when no three points are collinear. O(n^3) time, one jitted program per n.
+
+    Args:
+      x: (n, 2) points; y: (n,) labels in {0, 1}.
+      tol: relative tolerance for "on the line".
+
+    Returns:
+      :class:`BestLinear` (accuracy of a concrete (w, b), evaluated directly; the upper bound; exact).
+    """
+    x, y = _check_inputs(x, y)
+    if x.shape[1] != 2:
+        raise UsageError(f"best_linear is for 2-D points; got x of shape {x.shape}")
+    n = x.shape[0]
+    achievable, js, orient, upper = (np.asarray(a) for a in _lines_through_pairs(x, y, tol))
+    i = int(np.argmax(achievable))
+    w, b = _nudged_line(x, y, i, int(js[i]), 1.0 if bool(orient[i]) else -1.0, tol)
+    accuracy = float(np.mean((x @ w + b > 0) == (y == 1.0)))
+    bound = float(np.max(upper)) / n
+    return BestLinear(
+        accuracy=accuracy, upper_bound=bound, exact=abs(accuracy - bound) < 0.5 / n, w=w, b=b
+    )

@@ -1,4 +1,5 @@
-"""jaxml.separability: exact linear separability by LP, its witnesses, and the hard-margin SVM."""
+"""jaxml.separability: exact linear separability by LP, its witnesses, the hard-margin SVM, and for 2-D data the
+exact hull certificate and the best linear classifier."""
 
 from __future__ import annotations
 
@@ -6,7 +7,13 @@ import numpy as np
 import pytest
 
 from jaxml.errors import UsageError
-from jaxml.separability import linearly_separable, max_margin, separability
+from jaxml.separability import (
+    best_linear,
+    hull_certificate,
+    linearly_separable,
+    max_margin,
+    separability,
+)
 
 
 def _two_blobs(rng, n=60, gap=0.5):
@@ -118,3 +125,57 @@ def test_course_data_b_separable_a_not(data_dir):
     assert sep_b.separable  # write-up §1(b): B is (the write-up says "almost perfectly") separable
     # B's max margin is small (measured 0.0051): separable, but only just
     assert 0.0 < max_margin(data["b"].x, data["b"].y).margin < 0.01
+
+
+# ----------------------------------------------------------------------------------------------------------
+# 2-D data that are not separable: the best linear classifier and the exact certificate
+# ----------------------------------------------------------------------------------------------------------
+
+
+def test_best_linear_on_small_sets():
+    xor = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0]])
+    res = best_linear(xor, np.array([0.0, 0.0, 1.0, 1.0]))
+    assert res.accuracy == 0.75 and res.exact and res.upper_bound == 0.75  # XOR: 3 of 4 at best
+    x, y = _two_blobs(np.random.default_rng(0))
+    res = best_linear(x, y)
+    assert res.accuracy == 1.0 and res.exact  # separable data
+    assert np.all((x @ res.w + res.b > 0) == (y == 1.0))  # the witness really separates
+
+
+def test_best_linear_is_never_beaten_by_a_brute_force_search():
+    # many random directions and every threshold: never better than the exhaustive search, and close to it
+    rng = np.random.default_rng(1)
+    x = rng.uniform(size=(40, 2))
+    y = (np.linalg.norm(x - 0.5, axis=1) < 0.3).astype(float)
+    best = best_linear(x, y)
+    brute = 0.0
+    for angle in np.linspace(0, 2 * np.pi, 2000, endpoint=False):
+        s = x @ np.array([np.cos(angle), np.sin(angle)])
+        t = np.concatenate([[-np.inf], np.sort(s)])  # every threshold: class 1 where s > t
+        brute = max(brute, float(((s[None, :] > t[:, None]) == (y == 1.0)).mean(axis=1).max()))
+    assert brute <= best.accuracy + 1e-12
+    assert best.accuracy - brute < 0.05
+    assert (
+        np.mean((x @ best.w + best.b > 0) == (y == 1.0)) == best.accuracy
+    )  # the witness reaches it
+
+
+def test_hull_certificate_finds_a_point_inside_a_triangle():
+    x = np.array([[0.0, 0.0], [4.0, 0.0], [0.0, 4.0], [1.0, 1.0]])
+    y = np.array([1.0, 1.0, 1.0, 0.0])
+    cert = hull_certificate(x, y)
+    assert cert.exact and cert.class0_row == 3 and sorted(cert.class1_rows) == [0, 1, 2]
+    np.testing.assert_allclose(cert.barycentric, [0.5, 0.25, 0.25])
+    lam = np.array(cert.barycentric)
+    np.testing.assert_allclose(
+        lam @ x[list(cert.class1_rows)], cert.class0_point, atol=0
+    )  # p = Σ λ x, exactly
+
+
+def test_hull_certificate_is_none_for_separable_data_and_2d_only():
+    x = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [3.0, 3.0]])
+    assert hull_certificate(x, np.array([1.0, 1.0, 1.0, 0.0])) is None
+    with pytest.raises(UsageError, match="2-D"):
+        hull_certificate(np.zeros((4, 3)), np.array([1.0, 1.0, 0.0, 0.0]))
+    with pytest.raises(UsageError, match="2-D"):
+        best_linear(np.zeros((4, 1)), np.array([1.0, 1.0, 0.0, 0.0]))

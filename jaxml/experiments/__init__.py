@@ -15,6 +15,6 @@ from ._registry import registered as registered
 from . import logreg_stability
 from . import spam
 from . import perceptron
-from . import map_regression
+from . import double_descent
 from . import network
 from . import derivations

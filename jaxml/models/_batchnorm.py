@@ -15,16 +15,27 @@ Backward (derived in ``derivations/batchnorm.py``), with dy = ∂L/∂y (m, d)::
 
 The fused form needs only the two column sums that ∂L/∂β and ∂L/∂γ already produce, so the whole backward is
 two reductions and one elementwise pass over (m, d).
+
+The §5 network with the layer on its hidden pre-activations (§6 in use), trained by full-batch gradient descent::
+
+    z = W1 x̃,   h = σ(BN(z; γ, β)),   o = W2 · [1, h],   L = (1/n) Σᵢ (o⁽ⁱ⁾ − y⁽ⁱ⁾)²
+
+(:class:`BatchNormNetwork`, :func:`fit`): the same loop differentiates through the hand VJP of :func:`batchnorm`
+or through autodiff of :func:`batchnorm_reference`, which is how the layer is checked in a training step.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 
+from .. import random as _random
 from ..errors import UsageError
+from ._network import add_intercept, hidden
 
 
 def _check(x, gamma, beta, eps) -> None:
@@ -32,10 +43,14 @@ def _check(x, gamma, beta, eps) -> None:
         raise UsageError(f"x must be a batch of shape (m, d); got shape {jnp.shape(x)}")
     m, d = jnp.shape(x)
     if m < 2:
-        raise UsageError(f"batch normalisation needs m >= 2 examples (v = 0 for m = 1); got m = {m}")
+        raise UsageError(
+            f"batch normalisation needs m >= 2 examples (v = 0 for m = 1); got m = {m}"
+        )
     for name, a in (("gamma", gamma), ("beta", beta)):
         if jnp.shape(a) != (d,):
-            raise UsageError(f"{name} must have shape (d,) = ({d},) for x of shape {jnp.shape(x)}; got {jnp.shape(a)}")
+            raise UsageError(
+                f"{name} must have shape (d,) = ({d},) for x of shape {jnp.shape(x)}; got {jnp.shape(a)}"
+            )
     if not isinstance(eps, (int, float)) or eps < 0:
         raise UsageError(f"eps must be a Python number >= 0 (it is a static constant); got {eps!r}")
 
@@ -56,7 +71,9 @@ def batchnorm_stats(x: jax.Array, eps: float = 0.0) -> tuple[jax.Array, jax.Arra
     return mu, v, x_hat
 
 
-def batchnorm_reference(x: jax.Array, gamma: jax.Array, beta: jax.Array, *, eps: float = 0.0) -> jax.Array:
+def batchnorm_reference(
+    x: jax.Array, gamma: jax.Array, beta: jax.Array, *, eps: float = 0.0
+) -> jax.Array:
     """Batch normalisation written plainly (eq. 11-14); its gradients come from JAX's autodiff.
 
     y^(i) = γ ⊙ (x^(i) - μ) / sqrt(v + ε) + β.
@@ -135,3 +152,104 @@ def batchnorm(x: jax.Array, gamma: jax.Array, beta: jax.Array, *, eps: float = 0
     """
     _check(x, gamma, beta, eps)
     return _batchnorm(x, gamma, beta, float(eps))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# the §5 network with batch norm on its hidden pre-activations, and its training loop
+# ----------------------------------------------------------------------------------------------------------
+
+Layer = Callable[..., jax.Array]
+
+
+class BatchNormNetwork(NamedTuple):
+    """The two-layer network with batch normalisation after the first layer, and its loss history.
+
+    Attributes:
+      W1: (h, d+1) first-layer weights, column 0 the intercepts.
+      gamma: (h,) batch-norm scale γ; beta: (h,) batch-norm shift β.
+      W2: (h+1,) second-layer weights, entry 0 the intercept.
+      losses: (steps,) L before each gradient step of the last :func:`fit`; (0,) from :func:`init`.
+    """
+
+    W1: jax.Array
+    gamma: jax.Array
+    beta: jax.Array
+    W2: jax.Array
+    losses: jax.Array
+
+
+def init(d: int, hidden_units: int, *, key: jax.Array, dtype=None) -> BatchNormNetwork:
+    """Random initial weights: W1, W2 ~ N(0, 1), γ = 1 + 0.1 N(0, 1), β = 0.1 N(0, 1), entry by entry.
+
+    Args:
+      d: number of inputs (without the intercept); hidden_units: h.
+      key: PRNG key (split here into four, never reused).
+      dtype: float dtype of the weights (default: JAX's default float dtype).
+
+    Returns:
+      BatchNormNetwork(W1 (h, d+1), gamma (h,), beta (h,), W2 (h+1,), losses (0,)).
+    """
+    if d < 1 or hidden_units < 1:
+        raise UsageError(
+            f"need d >= 1 and hidden_units >= 1; got d={d}, hidden_units={hidden_units}"
+        )
+    dtype = jnp.zeros(0).dtype if dtype is None else jnp.dtype(dtype)
+    kW1, kg, kb, kW2 = jax.random.split(key, 4)
+    W1 = _random.normal(kW1, (hidden_units, d + 1), dtype)
+    gamma = 1.0 + 0.1 * _random.normal(kg, (hidden_units,), dtype)  # γ near 1: BN starts close to x̂
+    beta = 0.1 * _random.normal(kb, (hidden_units,), dtype)
+    W2 = _random.normal(kW2, (hidden_units + 1,), dtype)
+    return BatchNormNetwork(W1, gamma, beta, W2, jnp.zeros((0,), dtype))
+
+
+def forward(W1, gamma, beta, W2, x: jax.Array, *, layer: Layer = batchnorm) -> jax.Array:
+    """o = W2 · [1, σ(BN(W1 x̃; γ, β))] for a batch ``x`` (n, d) -> (n,); ``layer`` is :func:`batchnorm` (hand
+    VJP, default) or :func:`batchnorm_reference` (autodiff). The batch statistics are those of ``x``."""
+    z = hidden(W1, x)  # z = W1 x̃   (n, h)
+    h = jax.nn.sigmoid(layer(z, gamma, beta))  # h = σ(γ ⊙ ẑ + β)
+    return add_intercept(h) @ W2  # o = W2 · [1, h]
+
+
+def loss(W1, gamma, beta, W2, x: jax.Array, y: jax.Array, *, layer: Layer = batchnorm) -> jax.Array:
+    """L = (1/n) Σᵢ (o⁽ⁱ⁾ − y⁽ⁱ⁾)² of :func:`forward`.  x (n, d), y (n,) -> scalar."""
+    o = forward(W1, gamma, beta, W2, x, layer=layer)
+    return jnp.mean((o - y) ** 2)
+
+
+def predict(net: BatchNormNetwork, x: jax.Array, *, layer: Layer = batchnorm) -> jax.Array:
+    """Class labels 1 where o >= 1/2 (squared loss to {0, 1} targets). (n,), in o's dtype."""
+    o = forward(net.W1, net.gamma, net.beta, net.W2, x, layer=layer)
+    return (o >= 0.5).astype(o.dtype)
+
+
+@functools.partial(jax.jit, static_argnames=("steps", "layer"))
+def fit(
+    net: BatchNormNetwork,
+    x: jax.Array,
+    y: jax.Array,
+    *,
+    learning_rate: float,
+    steps: int,
+    layer: Layer = batchnorm,
+) -> BatchNormNetwork:
+    """``steps`` steps of full-batch gradient descent on :func:`loss`, from ``net``; jitted ``lax.scan``.
+
+    θ := θ − α ∂L/∂θ for θ = (W1, γ, β, W2), the gradient through ``layer``'s backward pass: the hand VJP of
+    :func:`batchnorm` (default) or autodiff of :func:`batchnorm_reference`.
+
+    Args:
+      net: the starting :class:`BatchNormNetwork` (its ``losses`` are ignored).
+      x: (n, d) inputs (one batch: the whole training set); y: (n,) targets in {0, 1}.
+      learning_rate: α; steps: number of steps (static); layer: the batch-norm layer (static).
+
+    Returns:
+      BatchNormNetwork after the steps, with ``losses`` (steps,) = L before each step.
+    """
+    params = (net.W1, net.gamma, net.beta, net.W2)
+
+    def gd_step(p, _):
+        L, g = jax.value_and_grad(lambda q: loss(*q, x, y, layer=layer))(p)
+        return jax.tree.map(lambda w, gw: w - learning_rate * gw, p, g), L  # θ := θ − α ∂L/∂θ
+
+    (W1, gamma, beta, W2), losses = jax.lax.scan(gd_step, params, None, length=steps)
+    return BatchNormNetwork(W1, gamma, beta, W2, losses)

@@ -2,11 +2,13 @@
 
 Every kernel here takes two vectors of shape (d,) and returns a scalar; batches come from ``jax.vmap``.
 A user's own kernel is any JAX-traceable function with the same contract (``(d,), (d,) -> ()``);
-parameters are bound with ``functools.partial`` (``partial(rbf_kernel, sigma=2.0)``).
+parameters are bound with ``functools.partial`` (``partial(rbf, sigma=2.0)``).
 
-:func:`kernel_matvec` evaluates f_i = sum_j beta_j K(x_j, z_i) for many z_i in blocks of rows, so memory stays
-O(block_size * n) and never O(n * m). :func:`gram_matrix` builds the whole matrix and is meant for small sets only
+:func:`matvec` evaluates f_i = sum_j beta_j K(x_j, z_i) for many z_i in blocks of rows, so memory stays
+O(block_size * n) and never O(n * m). :func:`gram` builds the whole matrix and is meant for small sets only
 (an eigenvalue check on the course's 200 training points).
+
+Dtypes: everything computes in the floating dtype of its inputs (integer inputs become the default float).
 """
 
 from __future__ import annotations
@@ -29,7 +31,13 @@ NON_PSD_EPS = 1e-5
 _DEFAULT_BLOCK_ELEMENTS = 2**22
 
 
-def dot_kernel(x: jax.Array, z: jax.Array) -> jax.Array:
+def float_dtype(*arrays) -> jnp.dtype:
+    """The floating dtype to compute in: the inputs' (if floating), else the default float (float32 without x64)."""
+    dtype = jnp.result_type(*arrays)
+    return dtype if jnp.issubdtype(dtype, jnp.floating) else jnp.result_type(float)
+
+
+def dot(x: jax.Array, z: jax.Array) -> jax.Array:
     """Dot-product kernel, K(x, z) = x^T z (write-up §3(c)); feature map phi(x) = x.
 
     Args:
@@ -41,7 +49,7 @@ def dot_kernel(x: jax.Array, z: jax.Array) -> jax.Array:
     return jnp.dot(x, z)  # K(x, z) = x^T z
 
 
-def rbf_kernel(x: jax.Array, z: jax.Array, sigma: float = 1.0) -> jax.Array:
+def rbf(x: jax.Array, z: jax.Array, sigma: float = 1.0) -> jax.Array:
     """Radial basis function kernel, K(x, z) = exp(-||x - z||^2 / (2 sigma^2)) (write-up §3(c), sigma = 1).
 
     The squared distance is summed from the differences (not ||x||^2 + ||z||^2 - 2 x^T z), so K(x, x) = 1
@@ -58,7 +66,7 @@ def rbf_kernel(x: jax.Array, z: jax.Array, sigma: float = 1.0) -> jax.Array:
     return jnp.exp(-sq_dist / (2.0 * sigma**2))  # exp(-||x - z||^2 / (2 sigma^2))
 
 
-def non_psd_kernel(x: jax.Array, z: jax.Array, eps: float = NON_PSD_EPS) -> jax.Array:
+def non_psd(x: jax.Array, z: jax.Array, eps: float = NON_PSD_EPS) -> jax.Array:
     """The course's non-PSD "kernel": K(x, z) = -1 if ||x - z||^2 < eps, else 0.
 
     As in the CS229 PS2 starter (p03 ``non_psd_kernel``, eps = 1e-5 on the *squared* distance). On n distinct
@@ -70,15 +78,14 @@ def non_psd_kernel(x: jax.Array, z: jax.Array, eps: float = NON_PSD_EPS) -> jax.
       eps: squared-distance threshold for "the same point".
 
     Returns:
-      A scalar, -1.0 or 0.0, in x's floating dtype.
+      A scalar, -1.0 or 0.0, in the inputs' floating dtype.
     """
     sq_dist = jnp.sum((x - z) ** 2)  # ||x - z||^2
-    dtype = jnp.result_type(x, z, jnp.float32)
     # -1 on (near-)coincident points, else 0
-    return jnp.where(sq_dist < eps, -1.0, 0.0).astype(dtype)
+    return jnp.where(sq_dist < eps, -1.0, 0.0).astype(float_dtype(x, z))
 
 
-def polynomial_kernel(x: jax.Array, z: jax.Array, degree: int = 2, c: float = 1.0) -> jax.Array:
+def polynomial(x: jax.Array, z: jax.Array, degree: int = 2, c: float = 1.0) -> jax.Array:
     """Inhomogeneous polynomial kernel, K(x, z) = (c + x^T z)^degree.
 
     For degree 2 and c = 1 its explicit feature map is phi(x) = (1, sqrt(2) x, vec(x x^T)) (see
@@ -95,13 +102,19 @@ def polynomial_kernel(x: jax.Array, z: jax.Array, degree: int = 2, c: float = 1.
     return (c + jnp.dot(x, z)) ** degree  # (c + x^T z)^degree
 
 
-def check_kernel(kernel, d: int, dtype=jnp.float64) -> None:
-    """Raise UsageError unless ``kernel`` maps two (d,) vectors to a scalar (checked abstractly, no FLOPs)."""
+def check_kernel(kernel, d: int, dtype=None) -> None:
+    """Raise UsageError unless ``kernel`` maps two (d,) vectors to a scalar (checked abstractly, no FLOPs).
+
+    Args:
+      kernel: the candidate K(x, z).
+      d: the input dimension.
+      dtype: the inputs' dtype (default: the default float).
+    """
     if not callable(kernel):
         raise UsageError(
             f"kernel must be a function K(x, z) of two (d,) vectors, got {type(kernel).__name__}"
         )
-    spec = jax.ShapeDtypeStruct((d,), dtype)
+    spec = jax.ShapeDtypeStruct((d,), jnp.result_type(float) if dtype is None else dtype)
     try:
         out = jax.eval_shape(kernel, spec, spec)
     except Exception as exc:  # a user's kernel that cannot be traced on (d,) inputs
@@ -116,7 +129,8 @@ def check_kernel(kernel, d: int, dtype=jnp.float64) -> None:
         )
 
 
-def _as_matrix(name: str, a, d: int | None = None) -> jax.Array:
+def as_matrix(name: str, a, d: int | None = None) -> jax.Array:
+    """``a`` as an (n, d) floating JAX array (integers become the default float); UsageError otherwise."""
     a = jnp.asarray(a)
     if a.ndim != 2:
         raise UsageError(f"{name} must have shape (n, d); got shape {a.shape}")
@@ -125,7 +139,7 @@ def _as_matrix(name: str, a, d: int | None = None) -> jax.Array:
             f"{name} must have {d} columns like the training points; got shape {a.shape}"
         )
     if not jnp.issubdtype(a.dtype, jnp.floating):
-        a = a.astype(jnp.float64)
+        a = a.astype(float_dtype(a))
     return a
 
 
@@ -134,16 +148,16 @@ def default_block_size(n: int, m: int) -> int:
     return int(max(1, min(m, _DEFAULT_BLOCK_ELEMENTS // max(n, 1))))
 
 
-def kernel_row(kernel: Kernel, x: jax.Array, z: jax.Array) -> jax.Array:
+def row(kernel: Kernel, x: jax.Array, z: jax.Array) -> jax.Array:
     """The kernel of one query against all points: (K(x_1, z), ..., K(x_n, z)), shape (n,). O(n) memory."""
     return jax.vmap(kernel, in_axes=(0, None))(x, z)
 
 
-def gram_matrix(kernel: Kernel, x, z=None) -> jax.Array:
+def gram(kernel: Kernel, x, z=None) -> jax.Array:
     """The full kernel matrix G_ij = K(x_i, z_j) of shape (n, m) (z defaults to x).
 
     Materialises n * m values: for small sets only (e.g. the eigenvalues of the 200 x 200 training Gram
-    matrix). For products with a vector use :func:`kernel_matvec`, which never forms it.
+    matrix). For products with a vector use :func:`matvec`, which never forms it. Not jitted (one-shot use).
 
     Args:
       kernel: K(x, z) on (d,) vectors.
@@ -153,15 +167,15 @@ def gram_matrix(kernel: Kernel, x, z=None) -> jax.Array:
     Returns:
       (n, m) array.
     """
-    x = _as_matrix("x", x)
-    z = x if z is None else _as_matrix("z", z, x.shape[1])
+    x = as_matrix("x", x)
+    z = x if z is None else as_matrix("z", z, x.shape[1])
     check_kernel(kernel, x.shape[1], x.dtype)
     return jax.vmap(jax.vmap(kernel, in_axes=(None, 0)), in_axes=(0, None))(x, z)
 
 
 def _matvec(kernel: Kernel, x, beta, z, block_size: int):
     def one(z_i):  # f(z_i) = sum_j beta_j K(x_j, z_i)
-        return jnp.dot(beta, kernel_row(kernel, x, z_i))
+        return jnp.dot(beta, row(kernel, x, z_i))
 
     # lax.map with batch_size vmaps `one` over blocks of block_size queries: one (block_size, n) kernel block
     # at a time, never the (m, n) matrix.
@@ -171,8 +185,10 @@ def _matvec(kernel: Kernel, x, beta, z, block_size: int):
 _matvec_jit = jax.jit(_matvec, static_argnums=(0, 4))
 
 
-def kernel_matvec(kernel: Kernel, x, beta, z, *, block_size: int | None = None) -> jax.Array:
+def matvec(kernel: Kernel, x, beta, z, *, block_size: int | None = None) -> jax.Array:
     """Blocked kernel–vector product f_i = sum_j beta_j K(x_j, z_i), without forming the (m, n) kernel matrix.
+
+    Jitted once per (kernel, shapes, block size).
 
     Args:
       kernel: K(x, z) on (d,) vectors.
@@ -184,8 +200,8 @@ def kernel_matvec(kernel: Kernel, x, beta, z, *, block_size: int | None = None) 
     Returns:
       (m,) array f.
     """
-    x = _as_matrix("x", x)
-    z = _as_matrix("z", z, x.shape[1])
+    x = as_matrix("x", x)
+    z = as_matrix("z", z, x.shape[1])
     beta = jnp.asarray(beta)
     if beta.shape != (x.shape[0],):
         raise UsageError(
@@ -197,11 +213,11 @@ def kernel_matvec(kernel: Kernel, x, beta, z, *, block_size: int | None = None) 
     if int(block_size) < 1:
         raise UsageError(f"block_size must be a positive integer; got {block_size}")
     if z.shape[0] == 0:
-        return jnp.zeros((0,), jnp.result_type(beta, x))
+        return jnp.zeros((0,), float_dtype(beta, x))
     return _matvec_jit(kernel, x, beta, z, int(min(block_size, z.shape[0])))
 
 
-def min_eigenvalue(gram: jax.Array | np.ndarray) -> float:
-    """Smallest eigenvalue of a symmetric matrix (symmetrised first), as a Python float."""
-    g = np.asarray(gram, dtype=np.float64)
+def min_eigenvalue(gram_matrix: jax.Array | np.ndarray) -> float:
+    """Smallest eigenvalue of a symmetric matrix (symmetrised first, in NumPy float64), as a Python float."""
+    g = np.asarray(gram_matrix, dtype=np.float64)
     return float(np.linalg.eigvalsh(0.5 * (g + g.T))[0])

@@ -13,7 +13,8 @@ h_j (1-based j, as the write-up numbers hidden units), and W2[j] the weight from
 course problem names the weight from x_i to h_j ``w^[1]_{i,j}``; the write-up's ``W^[1]_{1,2}`` (whose update
 uses ``W^[2]_2``, so it feeds hidden unit 2) is therefore ``W1[1, 1]`` here (hidden unit 2, input x_1).
 
-Every function takes an explicit leading batch axis: ``x`` is (n, d), outputs are (n,).
+Every function takes an explicit leading batch axis: ``x`` is (n, d), outputs are (n,). Everything computes in
+the dtype of its inputs.
 """
 
 from __future__ import annotations
@@ -25,17 +26,27 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from .. import random as _random
 from ..errors import UsageError
 
 #: The write-up's step activation (§5(b)): step(z) = 1 if z >= STEP_THRESHOLD else 0.
 STEP_THRESHOLD = 1e-10
 
+Activation = Callable[[jax.Array], jax.Array]
 
-class NetworkParams(NamedTuple):
-    """The weights of the two-layer network: W1 (h, d+1) and W2 (h+1,), intercepts in column/entry 0."""
+
+class Network(NamedTuple):
+    """A two-layer network: its weights, and the loss history of the :func:`fit` call that produced it.
+
+    Attributes:
+      W1: (h, d+1) first-layer weights, column 0 the intercepts.
+      W2: (h+1,) second-layer weights, entry 0 the intercept.
+      losses: (steps,) L before each gradient step of the last :func:`fit`; (0,) from :func:`init`.
+    """
 
     W1: jax.Array
     W2: jax.Array
+    losses: jax.Array
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -69,13 +80,14 @@ def _check_inputs(W1, x, y=None) -> None:
 
 
 def add_intercept(x: jax.Array) -> jax.Array:
-    """Prepend a column of ones: x̃ = [1, x]. ``x`` (n, d) -> (n, d+1)."""
+    """Prepend a column of ones: x̃ = [1, x]. ``x`` (n, d) -> (n, d+1), in x's dtype."""
     return jnp.concatenate([jnp.ones(x.shape[:-1] + (1,), x.dtype), x], axis=-1)
 
 
 def step(z: jax.Array) -> jax.Array:
     """The write-up's step activation (§5(b)): step(z) = 1 if z >= 1e-10 else 0, elementwise, in z's dtype."""
-    return jnp.where(z >= STEP_THRESHOLD, 1.0, 0.0).astype(jnp.result_type(z, jnp.float32))
+    one, zero = jnp.ones((), z.dtype), jnp.zeros((), z.dtype)
+    return jnp.where(z >= STEP_THRESHOLD, one, zero)
 
 
 def linear(z: jax.Array) -> jax.Array:
@@ -83,17 +95,13 @@ def linear(z: jax.Array) -> jax.Array:
     return z
 
 
-def network_hidden(W1: jax.Array, x: jax.Array) -> jax.Array:
+def hidden(W1: jax.Array, x: jax.Array) -> jax.Array:
     """Pre-activations of the hidden layer, z = W1 x̃, for a batch: ``x`` (n, d) -> z (n, h)."""
     return add_intercept(x) @ W1.T  # z^(i) = W1 x̃^(i)
 
 
-def network_forward(
-    W1: jax.Array,
-    W2: jax.Array,
-    x: jax.Array,
-    *,
-    activation: Callable[[jax.Array], jax.Array] = jax.nn.sigmoid,
+def forward(
+    W1: jax.Array, W2: jax.Array, x: jax.Array, *, activation: Activation = jax.nn.sigmoid
 ) -> jax.Array:
     """The network's output o = W2 · [1, activation(W1 x̃)] for a batch (write-up §5(a)).
 
@@ -109,127 +117,190 @@ def network_forward(
     """
     _check_weights(W1, W2)
     _check_inputs(W1, x)
-    z = network_hidden(W1, x)  # z = W1 x̃
+    z = hidden(W1, x)  # z = W1 x̃
     h = activation(z)  # h = σ(z)
     return add_intercept(h) @ W2  # o = W2 h̃
 
 
-def network_loss(
+def loss(
     W1: jax.Array,
     W2: jax.Array,
     x: jax.Array,
     y: jax.Array,
     *,
-    activation: Callable[[jax.Array], jax.Array] = jax.nn.sigmoid,
+    activation: Activation = jax.nn.sigmoid,
 ) -> jax.Array:
     """The write-up's loss L = (1/n) Σ_i (o^(i) - y^(i))^2 (the sigmoid network unless ``activation`` says).
 
     Args:
       W1: (h, d+1); W2: (h+1,); x: (n, d); y: (n,) targets in {0, 1}.
-      activation: the hidden activation (see :func:`network_forward`).
+      activation: the hidden activation (see :func:`forward`).
 
     Returns:
       L, a scalar.
     """
     _check_weights(W1, W2)
     _check_inputs(W1, x, y)
-    o = network_forward(W1, W2, x, activation=activation)
+    o = forward(W1, W2, x, activation=activation)
     return jnp.mean((o - y) ** 2)  # L = (1/n) Σ J^(i), J = (o - y)^2
 
 
-def network_predict(
-    W1: jax.Array,
-    W2: jax.Array,
-    x: jax.Array,
-    *,
-    activation: Callable[[jax.Array], jax.Array] = jax.nn.sigmoid,
-) -> jax.Array:
-    """Class labels of a network trained on squared loss to {0, 1}: 1 where o >= 1/2. (n,) float."""
-    o = network_forward(W1, W2, x, activation=activation)
+def predict(net: Network, x: jax.Array, *, activation: Activation = jax.nn.sigmoid) -> jax.Array:
+    """Class labels of a network trained on squared loss to {0, 1}: 1 where o >= 1/2. (n,), in o's dtype."""
+    o = forward(net.W1, net.W2, x, activation=activation)
     return (o >= 0.5).astype(o.dtype)
 
 
-def step_network_predict(W1: jax.Array, W2: jax.Array, x: jax.Array) -> jax.Array:
-    """Class labels of the all-step network of §5(b): step(W2 · [1, step(W1 x̃)]). (n,) float."""
-    return step(network_forward(W1, W2, x, activation=step))  # output unit is a step too
+def predict_step(net: Network, x: jax.Array) -> jax.Array:
+    """Class labels of the all-step network of §5(b): step(W2 · [1, step(W1 x̃)]). (n,), in x's dtype."""
+    return step(forward(net.W1, net.W2, x, activation=step))  # the output unit is a step too
 
 
-def linear_network_collapse(W1: jax.Array, W2: jax.Array) -> jax.Array:
+def collapse(net: Network) -> jax.Array:
     """The single linear map a linear-activation network collapses to (write-up §5(c)): W̃ = W2 W1.
 
     With intercepts folded in, h̃ = [1; W1 x̃] = Ŵ1 x̃ with Ŵ1 = [e_0ᵀ; W1] (the extra row passes the 1 through),
     so o = W2 Ŵ1 x̃ = W̃ x̃ with W̃ = W2 Ŵ1 = W2[0] e_0 + W2[1:] W1 -- the write-up's W̃ = W^[2] W^[1].
 
     Args:
-      W1: (h, d+1); W2: (h+1,).
+      net: a :class:`Network` with W1 (h, d+1), W2 (h+1,).
 
     Returns:
       W_tilde: (d+1,), entry 0 the intercept, so that o = W_tilde · x̃.
     """
+    W1, W2 = net.W1, net.W2
     _check_weights(W1, W2)
-    W1_hat = jnp.concatenate([jnp.eye(1, W1.shape[1], dtype=W1.dtype), W1], axis=0)  # Ŵ1 = [e_0ᵀ; W1]
+    W1_hat = jnp.concatenate(
+        [jnp.eye(1, W1.shape[1], dtype=W1.dtype), W1], axis=0
+    )  # Ŵ1 = [e_0ᵀ; W1]
     return W2 @ W1_hat  # W̃ = W2 Ŵ1
 
 
 # ----------------------------------------------------------------------------------------------------------
-# training: full-batch gradient descent, jitted, lax.scan over steps
+# initialisation and training: full-batch gradient descent, jitted, lax.scan over steps
 # ----------------------------------------------------------------------------------------------------------
 
 
-def network_init(
-    d: int, hidden: int, *, key: jax.Array, scale: float = 1.0, dtype=jnp.float64
-) -> NetworkParams:
+def init(d: int, hidden: int, *, key: jax.Array, scale: float = 1.0, dtype=None) -> Network:
     """Random initial weights, every entry N(0, scale^2).
+
+    The draws equal ``jax.random.normal``'s, made through ``jaxml._random`` (one compiled program per size bucket,
+    so initialising many networks, or networks of several sizes, compiles no new program).
 
     Args:
       d: number of inputs (without the intercept); hidden: number of hidden units.
       key: PRNG key (split here, never reused).
       scale: standard deviation of the entries.
+      dtype: float dtype of the weights (default: JAX's default float dtype).
 
     Returns:
-      NetworkParams(W1 (hidden, d+1), W2 (hidden+1,)).
+      Network(W1 (hidden, d+1), W2 (hidden+1,), losses (0,)).
     """
     if d < 1 or hidden < 1:
         raise UsageError(f"need d >= 1 and hidden >= 1; got d={d}, hidden={hidden}")
+    dtype = jnp.zeros(0).dtype if dtype is None else jnp.dtype(dtype)
     k1, k2 = jax.random.split(key)
-    W1 = scale * jax.random.normal(k1, (hidden, d + 1), dtype)
-    W2 = scale * jax.random.normal(k2, (hidden + 1,), dtype)
-    return NetworkParams(W1, W2)
+    W1 = _random.normal(k1, (hidden, d + 1), dtype)
+    W2 = _random.normal(k2, (hidden + 1,), dtype)
+    if scale != 1.0:  # (a scale of 1 leaves the draws as they are)
+        W1, W2 = scale * W1, scale * W2
+    return Network(W1, W2, jnp.zeros((0,), dtype))
 
 
 @functools.partial(jax.jit, static_argnames=("steps", "activation"))
-def network_train(
-    params: NetworkParams,
+def fit(
+    net: Network,
     x: jax.Array,
     y: jax.Array,
     *,
     learning_rate: float,
     steps: int,
-    activation: Callable[[jax.Array], jax.Array] = jax.nn.sigmoid,
-) -> tuple[NetworkParams, jax.Array]:
-    """``steps`` steps of full-batch gradient descent on the network's loss (write-up §5(a)).
+    activation: Activation = jax.nn.sigmoid,
+) -> Network:
+    """``steps`` steps of full-batch gradient descent on the network's loss, from ``net`` (write-up §5(a)).
 
     W1 := W1 - α ∂L/∂W1,  W2 := W2 - α ∂L/∂W2, with L the mean squared error (gradients by autodiff; the hand
-    backprop is verified against it in ``derivations/network.py``). Jitted; one ``lax.scan`` over the steps, so
-    call it repeatedly in chunks to report progress between them.
+    backprop is verified against it in ``derivations/network.py``). Jitted, one ``lax.scan`` over the steps:
+    call it again on its result to continue (in chunks, to report progress between them); ``jax.vmap`` it
+    over a stack of networks to train random restarts together.
 
     Args:
-      params: NetworkParams(W1 (h, d+1), W2 (h+1,)).
+      net: the starting :class:`Network` (its ``losses`` are ignored).
       x: (n, d) inputs; y: (n,) targets in {0, 1}.
       learning_rate: α.
       steps: number of steps (static).
       activation: the hidden activation (static; default sigmoid, as §5(a)).
 
     Returns:
-      (params after the steps, losses (steps,) -- L before each step).
+      Network after the steps, with ``losses`` (steps,) = L before each step.
     """
-    _check_weights(*params)
-    _check_inputs(params.W1, x, y)
-    value_and_grad = jax.value_and_grad(lambda p: network_loss(p.W1, p.W2, x, y, activation=activation))
+    _check_weights(net.W1, net.W2)
+    _check_inputs(net.W1, x, y)
+    value_and_grad = jax.value_and_grad(lambda p: loss(p[0], p[1], x, y, activation=activation))
 
     def gd_step(p, _):
-        loss, g = value_and_grad(p)
+        L, g = value_and_grad(p)
         p = jax.tree.map(lambda w, gw: w - learning_rate * gw, p, g)  # W := W - α ∂L/∂W
-        return p, loss
+        return p, L
 
-    return jax.lax.scan(gd_step, params, None, length=steps)
+    (W1, W2), losses = jax.lax.scan(gd_step, (net.W1, net.W2), None, length=steps)
+    return Network(W1, W2, losses)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# legacy flat API (removed at integration): what benchmarks/ and other slices still call
+# ----------------------------------------------------------------------------------------------------------
+
+
+class NetworkParams(NamedTuple):
+    """Legacy: the weights alone, W1 (h, d+1) and W2 (h+1,). New code uses :class:`Network`."""
+
+    W1: jax.Array
+    W2: jax.Array
+
+
+def _as_network(W1, W2) -> Network:
+    return Network(W1, W2, jnp.zeros((0,), jnp.result_type(W1)))
+
+
+def network_init(
+    d: int, hidden: int, *, key: jax.Array, scale: float = 1.0, dtype=None
+) -> NetworkParams:
+    """Legacy :func:`init` returning :class:`NetworkParams`."""
+    net = init(d, hidden, key=key, scale=scale, dtype=dtype)
+    return NetworkParams(net.W1, net.W2)
+
+
+def network_train(
+    params, x, y, *, learning_rate, steps: int, activation: Activation = jax.nn.sigmoid
+):
+    """Legacy :func:`fit`: ``(NetworkParams, losses)``."""
+    net = fit(
+        _as_network(params.W1, params.W2),
+        x,
+        y,
+        learning_rate=learning_rate,
+        steps=steps,
+        activation=activation,
+    )
+    return NetworkParams(net.W1, net.W2), net.losses
+
+
+def network_predict(W1, W2, x, *, activation: Activation = jax.nn.sigmoid) -> jax.Array:
+    """Legacy :func:`predict` on bare weights."""
+    return predict(_as_network(W1, W2), x, activation=activation)
+
+
+def step_network_predict(W1, W2, x) -> jax.Array:
+    """Legacy :func:`predict_step` on bare weights."""
+    return predict_step(_as_network(W1, W2), x)
+
+
+def linear_network_collapse(W1, W2) -> jax.Array:
+    """Legacy :func:`collapse` on bare weights."""
+    return collapse(_as_network(W1, W2))
+
+
+network_forward = forward
+network_loss = loss
+network_hidden = hidden

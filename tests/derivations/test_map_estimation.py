@@ -6,9 +6,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-
 from jaxml_derivations import map_estimation as hand
-from jaxml import models
+
+from jaxml.models import lasso, ridge
 from jaxml.verify import check_closed_form, check_gradient, entries, run_entry
 
 
@@ -22,33 +22,36 @@ def _rel(a, b):
 
 def test_theta_map_passes_check_closed_form(key):
     k_example, k_start = jax.random.split(key)
-    report = check_closed_form(models.neg_log_posterior_gaussian, hand.theta_map, *hand.example_gaussian(k_example),
-                               key=k_start)
+    report = check_closed_form(
+        ridge.neg_log_posterior, hand.theta_map, *hand.example_gaussian(k_example), key=k_start
+    )
     assert report.ok, str(report)
-    assert report.solver_rel_diff <= 1e-6  # issue #6: closed forms and solvers agree to ≤ 1e-6 relative
+    # issue #6: closed forms and solvers agree to ≤ 1e-6 relative
+    assert report.solver_rel_diff <= 1e-6
 
 
 def test_theta_map_equals_the_model_solver(key):
     # the jitted L-BFGS of jaxml.models minimises the negative log posterior written from the densities
     x, y, sigma, eta = hand.example_gaussian(key)
-    fit = models.fit_map_gaussian(x, y, sigma, eta)
+    fit = ridge.fit_map(x, y, sigma, eta)
     assert bool(fit.converged)
     assert _rel(fit.theta, hand.theta_map(x, y, sigma, eta)) <= 1e-9
-    assert _rel(models.theta_map_gaussian(x, y, sigma, eta), hand.theta_map(x, y, sigma, eta)) <= 1e-12
+    assert _rel(ridge.theta_map(x, y, sigma, eta), hand.theta_map(x, y, sigma, eta)) <= 1e-12
 
 
 def test_theta_map_with_the_prior_weight_wrong_fails(key):
     # σ²/(2η²): the ½ of eq. (7) kept by mistake; the verifier must reject it
     x, y, sigma, eta = hand.example_gaussian(key)
     wrong = lambda x, y, s, e: hand.theta_map(x, y, s, jnp.sqrt(2.0) * e)
-    report = check_closed_form(models.neg_log_posterior_gaussian, wrong, x, y, sigma, eta)
+    report = check_closed_form(ridge.neg_log_posterior, wrong, x, y, sigma, eta)
     assert not report.ok and "does not vanish" in report.diagnosis
 
 
 def test_gradient_of_eq7_by_hand_matches_autodiff(key):
     batch = jax.vmap(hand.example_lambda_theta)(jax.random.split(key, 200))
-    report = check_gradient(hand.map_objective, hand.map_objective_grad, *(a[0] for a in batch), at=batch,
-                            rtol=1e-10)
+    report = check_gradient(
+        hand.map_objective, hand.map_objective_grad, *(a[0] for a in batch), at=batch, rtol=1e-10
+    )
     assert report.ok, str(report)
 
 
@@ -61,7 +64,9 @@ def test_lambda_form_has_the_same_minimiser_and_a_constant_difference(key):
     assert report.ok, str(report)
     d = x.shape[1]
     # the difference is −log of the prior's normaliser, (d/2) log(2πη²)
-    assert report.details["constant"] == pytest.approx(0.5 * d * np.log(2 * np.pi * float(eta) ** 2), rel=1e-12)
+    assert report.details["constant"] == pytest.approx(
+        0.5 * d * np.log(2 * np.pi * float(eta) ** 2), rel=1e-12
+    )
     assert report.details["minimiser_rel_diff"] <= 1e-6
 
 
@@ -75,13 +80,20 @@ def test_lambda_form_with_a_wrong_lambda_fails(key, wrong):
 
 def test_theta_map_lambda_and_theta_map_agree(key):
     x, y, sigma, eta = hand.example_gaussian(key)
-    assert _rel(hand.theta_map_lambda(x, y, sigma, hand.lambda_of_eta(eta)), hand.theta_map(x, y, sigma, eta)) < 1e-12
+    assert (
+        _rel(
+            hand.theta_map_lambda(x, y, sigma, hand.lambda_of_eta(eta)),
+            hand.theta_map(x, y, sigma, eta),
+        )
+        < 1e-12
+    )
 
 
 def test_as_written_sign_slip_fails(key):
     report = hand.verify_as_written_sign(1, key)
     assert not report.ok
-    assert "lower objective" in report.diagnosis  # unbounded below: the solver runs away from the closed form
+    # unbounded below: the solver runs away from the closed form
+    assert "lower objective" in report.diagnosis
 
 
 # --- §4(e): Laplace prior = lasso with γ = 2σ²/b -----------------------------------------------------------------
@@ -89,18 +101,22 @@ def test_as_written_sign_slip_fails(key):
 
 def test_laplace_map_satisfies_the_lasso_kkt_at_gamma(key):
     x, y, sigma, b = hand.example_laplace(key)
-    report = hand.check_laplace_lasso(x, y, sigma, b)
+    report, fit = hand.check_laplace_lasso(x, y, sigma, b)
     assert report.ok, str(report)
-    assert bool(report.solver.converged)
+    assert bool(fit.converged)
     assert 0 < report.n_nonzero < x.shape[1] or report.n_nonzero == 0  # exact zeros from the prox
-    assert report.gamma_implied is None or report.gamma_implied == pytest.approx(float(2 * sigma**2 / b), rel=1e-8)
+    assert report.gamma_implied is None or report.gamma_implied == pytest.approx(
+        float(2 * sigma**2 / b), rel=1e-8
+    )
 
 
-@pytest.mark.parametrize("wrong, label", [(lambda s, b: s**2 / b, "c = 2"), (lambda s, b: 4 * s**2 / b, "c = 1/2")])
+@pytest.mark.parametrize(
+    "wrong, label", [(lambda s, b: s**2 / b, "c = 2"), (lambda s, b: 4 * s**2 / b, "c = 1/2")]
+)
 def test_laplace_map_fails_the_kkt_at_a_wrong_gamma(wrong, label):
     # a fixed problem with several active coordinates, so the diagnosis can name the factor
     x, y, sigma, b = hand.example_laplace(jax.random.PRNGKey(3))
-    report = hand.check_laplace_lasso(x, y, sigma, b, gamma=wrong(sigma, b))
+    report, _ = hand.check_laplace_lasso(x, y, sigma, b, gamma=wrong(sigma, b))
     assert report.n_nonzero >= 2
     assert not report.ok and label in report.diagnosis
 
@@ -114,8 +130,13 @@ def test_laplace_objective_is_the_scaled_lasso_plus_a_constant(key):
 
 def test_laplace_gradient_off_zero(key):
     batch = jax.vmap(hand.example_laplace_theta)(jax.random.split(key, 200))
-    report = check_gradient(models.neg_log_posterior_laplace, hand.laplace_posterior_grad, *(a[0] for a in batch),
-                            at=batch, rtol=1e-10)
+    report = check_gradient(
+        lasso.neg_log_posterior,
+        hand.laplace_posterior_grad,
+        *(a[0] for a in batch),
+        at=batch,
+        rtol=1e-10,
+    )
     assert report.ok, str(report)
 
 
@@ -130,11 +151,17 @@ def test_min_norm_solution(key):
     x, y, sigma = hand.example_underdetermined(key)
     report = hand.check_min_norm(x, y, sigma, key=key)
     assert report.ok, str(report)
-    assert _rel(hand.min_norm_solution(x, y), np.linalg.lstsq(np.asarray(x), np.asarray(y), rcond=None)[0]) < 1e-10
+    assert (
+        _rel(
+            hand.min_norm_solution(x, y),
+            np.linalg.lstsq(np.asarray(x), np.asarray(y), rcond=None)[0],
+        )
+        < 1e-10
+    )
     # the λ → 0⁺ limit of ridge, V diag(s/(s² + λ)) Uᵀy: ‖θ(λ) − θ⁺‖ = O(λ / s_min²) (the SVD form stays accurate
     # for tiny λ, where solving with XᵀX + λI would lose ‖XᵀX‖·eps/λ to rounding)
-    ridge = models.ridge_path(x, y, jnp.array([1e-9]), method="svd")[0]
-    assert _rel(ridge, hand.min_norm_solution(x, y)) < 1e-7
+    theta = ridge.path(x, y, jnp.array([1e-9]), method="svd")[0]
+    assert _rel(theta, hand.min_norm_solution(x, y)) < 1e-7
 
 
 def test_another_least_squares_solution_is_not_min_norm(key):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from jaxml_derivations import naive_bayes as hand
-from jaxml.models import fit_naive_bayes
+from jaxml.models import naive_bayes
 from jaxml.verify import check_closed_form, load_file, run_entry
 
 
@@ -89,7 +89,7 @@ def test_registered_for_jaxml_verify():
 
 def test_model_fit_equals_the_derivation(key):
     x, y = hand.make_example(key)
-    model = fit_naive_bayes(x, y)
+    model = naive_bayes.fit(x, y)
     theta = hand.naive_bayes_mle(x, y)
     np.testing.assert_allclose(
         np.asarray(model.log_phi), np.asarray(theta["word_logits"]), rtol=1e-13

@@ -6,10 +6,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-
 from jaxml_derivations import perceptron as hand
+
 from jaxml.data import locate
-from jaxml.models import dot_kernel, non_psd_kernel, polynomial_kernel, rbf_kernel
+from jaxml.models import kernels, perceptron
+
+dot_kernel, rbf_kernel = kernels.dot, kernels.rbf
+non_psd_kernel, polynomial_kernel = kernels.non_psd, kernels.polynomial
 from jaxml.verify import builtin_entries, run_entry
 
 
@@ -128,3 +131,27 @@ def test_non_psd_hand_result_on_the_course_data(data_dir):
     data = locate(data_dir).perceptron()
     report = hand.check_non_psd(data["train"].x, data["train"].y, data["test"].x)
     assert report.ok, str(report)
+
+
+def test_a_trained_model_can_be_passed_in(key):
+    # the experiment hands its own trained dual model to the check; the verdict is the same as training it here
+    x, y = hand.rings(key, 120)
+    model = perceptron.fit(x, y, kernel=polynomial_kernel, alpha=hand.ALPHA)
+    given = hand.dual_equals_primal(
+        "polynomial", polynomial_kernel, hand.phi_poly2, x, y, x, model=model
+    )
+    fresh = hand.dual_equals_primal("polynomial", polynomial_kernel, hand.phi_poly2, x, y, x)
+    assert given.ok and given.max_abs_error == fresh.max_abs_error
+
+
+def test_rings_are_the_op_by_op_draws(key):
+    # rings is jitted (one program per n); the numbers are those of the same jax.random calls run op by op
+    x, y = hand.rings(key, 50)
+    k_y, _, k_a = jax.random.split(key, 3)
+    with jax.disable_jit():
+        y_eager = jax.random.bernoulli(k_y, 0.5, (50,)).astype(jnp.float64)
+        angle = jax.random.uniform(k_a, (50,), jnp.float64, 0.0, 2.0 * jnp.pi)
+    np.testing.assert_array_equal(y, y_eager)
+    np.testing.assert_allclose(
+        np.arctan2(x[:, 1], x[:, 0]) % (2 * np.pi), angle, rtol=1e-12, atol=1e-12
+    )

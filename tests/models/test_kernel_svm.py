@@ -12,16 +12,9 @@ import pytest
 
 from jaxml.data import DataSource, locate
 from jaxml.errors import UsageError
-from jaxml.models import (
-    build_vocabulary,
-    featurize,
-    fit_kernel_svm,
-    kernel_matvec,
-    kernel_svm_decision,
-    predict_kernel_svm,
-    rbf_kernel,
-)
+from jaxml.models import kernel_matvec, kernel_svm, rbf_kernel
 from jaxml.models._kernel_svm import _index, _sq_dist_row
+from jaxml.models.text import build_vocabulary, featurize
 
 RADII = [0.01, 0.1, 1.0, 10.0]  # starter spam.py: compute_best_svm_radius(..., [0.01, 0.1, 1, 10])
 
@@ -72,33 +65,33 @@ def test_matches_the_numpy_starter_step_for_step(small, radius):
     x, y, xq, _ = small
     indices = np.random.RandomState(7).randint(0, x.shape[0], size=10 * x.shape[0])
     ref_avg, ref_last = starter_svm_numpy(x, y, radius, indices)
-    model = fit_kernel_svm(x, y, radius, indices=indices)
+    model = kernel_svm.fit(x, y, radius, indices=indices)
     scale = np.max(np.abs(ref_last))
     np.testing.assert_allclose(np.asarray(model.alpha_last), ref_last, rtol=0, atol=1e-11 * scale)
     np.testing.assert_allclose(np.asarray(model.alpha), ref_avg, rtol=0, atol=1e-11 * scale)
     ref_f = _decision_numpy(x, ref_avg, xq, radius)
     np.testing.assert_array_equal(
-        np.asarray(predict_kernel_svm(model, xq)), (ref_f > 0).astype(int)
+        np.asarray(kernel_svm.predict(model, xq)), (ref_f > 0).astype(int)
     )
 
 
 def test_several_radii_in_one_scan_equal_separate_fits(small):
     x, y, xq, _ = small
     indices = np.random.RandomState(3).randint(0, x.shape[0], size=2000)
-    together = fit_kernel_svm(x, y, RADII, indices=indices)
+    together = kernel_svm.fit(x, y, RADII, indices=indices)
     assert together.alpha.shape == (4, x.shape[0])
-    f_all = np.asarray(kernel_svm_decision(together, xq))
+    f_all = np.asarray(kernel_svm.decision(together, xq))
     for r, radius in enumerate(RADII):
-        alone = fit_kernel_svm(x, y, radius, indices=indices)
+        alone = kernel_svm.fit(x, y, radius, indices=indices)
         np.testing.assert_array_equal(np.asarray(together.alpha[r]), np.asarray(alone.alpha))
-        np.testing.assert_array_equal(f_all[r], np.asarray(kernel_svm_decision(alone, xq)))
+        np.testing.assert_array_equal(f_all[r], np.asarray(kernel_svm.decision(alone, xq)))
 
 
 def test_chunks_do_not_change_the_result_and_report_progress(small):
     x, y, _, _ = small
     calls = []
-    one = fit_kernel_svm(x, y, 1.0, key=jax.random.PRNGKey(0), num_steps=1000, chunks=1)
-    many = fit_kernel_svm(
+    one = kernel_svm.fit(x, y, 1.0, key=jax.random.PRNGKey(0), num_steps=1000, chunks=1)
+    many = kernel_svm.fit(
         x,
         y,
         1.0,
@@ -114,15 +107,50 @@ def test_chunks_do_not_change_the_result_and_report_progress(small):
 
 def test_seeded(small):
     x, y, _, _ = small
-    a = fit_kernel_svm(x, y, 1.0, key=jax.random.PRNGKey(1), num_steps=500)
-    b = fit_kernel_svm(x, y, 1.0, key=jax.random.PRNGKey(1), num_steps=500)
-    c = fit_kernel_svm(x, y, 1.0, key=jax.random.PRNGKey(2), num_steps=500)
+    a = kernel_svm.fit(x, y, 1.0, key=jax.random.PRNGKey(1), num_steps=500)
+    b = kernel_svm.fit(x, y, 1.0, key=jax.random.PRNGKey(1), num_steps=500)
+    c = kernel_svm.fit(x, y, 1.0, key=jax.random.PRNGKey(2), num_steps=500)
     np.testing.assert_array_equal(np.asarray(a.alpha), np.asarray(b.alpha))
     assert not np.array_equal(np.asarray(a.alpha), np.asarray(c.alpha))
     # course defaults: λ = 1/(64 M)
     assert a.num_steps == 500 and np.isclose(a.lam, 1 / (64 * x.shape[0]))
-    d = fit_kernel_svm(x, y, 1.0, key=jax.random.PRNGKey(1))
+    d = kernel_svm.fit(x, y, 1.0, key=jax.random.PRNGKey(1))
     assert d.num_steps == 10 * x.shape[0]  # course default: T = 10 M
+
+
+def test_a_key_is_its_sampled_indices(small):
+    x, y, _, _ = small
+    key = jax.random.PRNGKey(11)
+    idx = kernel_svm.sample_indices(x.shape[0], key=key, num_steps=700)
+    # i_t ~ Uniform{0..M-1}, drawn as int32 whatever the x64 setting
+    np.testing.assert_array_equal(
+        idx, jax.random.randint(key, (700,), 0, x.shape[0], dtype=jnp.int32)
+    )
+    a = kernel_svm.fit(x, y, [0.5, 2.0], key=key, num_steps=700)
+    b = kernel_svm.fit(x, y, [0.5, 2.0], indices=idx)
+    np.testing.assert_array_equal(np.asarray(a.alpha), np.asarray(b.alpha))
+    # S streams in one program: row s is the stream of the s-th split key (the experiment's seeds)
+    streams = kernel_svm.sample_indices(x.shape[0], key=key, num_steps=700, fits=3)
+    for s, k in enumerate(jax.random.split(key, 3)):
+        np.testing.assert_array_equal(
+            streams[s], kernel_svm.sample_indices(x.shape[0], key=k, num_steps=700)
+        )
+
+
+def test_float32_without_x64_and_no_warnings(small):
+    import warnings
+
+    x, y, xq, _ = small
+    idx = np.arange(600) % x.shape[0]
+    with warnings.catch_warnings(), jax.enable_x64(False):
+        warnings.simplefilter("error")
+        model = kernel_svm.fit(x, y, [1.0, 3.0], indices=idx)
+        f = kernel_svm.decision(model, xq)
+    assert model.alpha.dtype == f.dtype == np.float32
+    ref = kernel_svm.fit(x, y, [1.0, 3.0], indices=idx)  # float64 (the tests enable x64)
+    np.testing.assert_allclose(
+        np.asarray(f), np.asarray(kernel_svm.decision(ref, xq)), rtol=1e-4, atol=1e-5
+    )
 
 
 def test_distance_rows_are_exact(small):
@@ -142,8 +170,8 @@ def test_distance_rows_are_exact(small):
 def test_decision_matches_the_pairwise_rbf_kernel(small, block_size):
     # cross-check with jaxml.models.rbf_kernel / kernel_matvec (the perceptron's kernels) on the binarised data
     x, y, xq, _ = small
-    model = fit_kernel_svm(x, y, [0.5, 3.0], key=jax.random.PRNGKey(4), num_steps=800)
-    f = np.asarray(kernel_svm_decision(model, xq, block_size=block_size))
+    model = kernel_svm.fit(x, y, [0.5, 3.0], key=jax.random.PRNGKey(4), num_steps=800)
+    f = np.asarray(kernel_svm.decision(model, xq, block_size=block_size))
     xb, xqb = (x > 0).astype(np.float64), (xq > 0).astype(np.float64)
     for r, radius in enumerate([0.5, 3.0]):
         kernel = functools.partial(rbf_kernel, sigma=radius)
@@ -155,10 +183,10 @@ def test_zero_decision_is_ham():
     # at a tiny radius a query far from every training message gets f = 0 exactly (underflow): the starter's
     # (1 + sign f) // 2 makes that 0
     x = np.array([[1, 0, 0, 0], [0, 1, 0, 0]], float)
-    model = fit_kernel_svm(x, np.array([1, 0]), 0.01, indices=np.array([0, 1, 0, 1]))
-    assert float(kernel_svm_decision(model, np.array([[0, 0, 1, 1.0]]))[0]) == 0.0
+    model = kernel_svm.fit(x, np.array([1, 0]), 0.01, indices=np.array([0, 1, 0, 1]))
+    assert float(kernel_svm.decision(model, np.array([[0, 0, 1, 1.0]]))[0]) == 0.0
     np.testing.assert_array_equal(
-        predict_kernel_svm(model, np.array([[0, 0, 1, 1.0], [5, 0, 0, 0]])), [0, 1]
+        kernel_svm.predict(model, np.array([[0, 0, 1, 1.0], [5, 0, 0, 0]])), [0, 1]
     )
 
 
@@ -170,9 +198,12 @@ def test_zero_decision_is_ham():
         ({"radius": 0.0}, "radius"),
         ({"radius": [1.0, -1.0]}, "radius"),
         ({"radius": [[1.0]]}, "radius"),
-        ({"key": None}, "key"),
-        ({"indices": np.array([0, 3])}, "indices"),
-        ({"indices": np.array([0.0, 1.0])}, "indices"),
+        ({"key": None}, "exactly one of key"),
+        ({"indices": np.array([0, 1])}, "exactly one of key"),  # both a key and indices
+        ({"key": None, "indices": np.array([0, 3])}, r"indices must lie in \[0, 3\)"),
+        ({"key": None, "indices": np.array([0.0, 1.0])}, "int array"),
+        ({"key": None, "indices": np.array([0, 1]), "num_steps": 3}, "num_steps=3 but 2 indices"),
+        ({"chunks": 0}, "chunks"),
         ({"num_steps": 0}, "num_steps"),
         ({"x": np.ones(3)}, r"\(n, V\)"),
         ({"x": np.full((3, 2), np.inf)}, "finite"),
@@ -184,15 +215,15 @@ def test_bad_input_is_one_clear_error(kwargs, match):
     args.update(kwargs)
     x, y, radius = args.pop("x"), args.pop("y"), args.pop("radius")
     with pytest.raises(UsageError, match=match):
-        fit_kernel_svm(x, y, radius, **args)
+        kernel_svm.fit(x, y, radius, **args)
 
 
 def test_predict_rejects_wrong_vocabulary():
-    model = fit_kernel_svm(
+    model = kernel_svm.fit(
         np.eye(3), np.array([1, 0, 1]), 1.0, key=jax.random.PRNGKey(0), num_steps=5
     )
     with pytest.raises(UsageError, match="columns"):
-        predict_kernel_svm(model, np.ones((2, 4)))
+        kernel_svm.predict(model, np.ones((2, 4)))
 
 
 def test_learns_two_word_clusters(key):
@@ -207,8 +238,8 @@ def test_learns_two_word_clusters(key):
     x[y == 0, 10:20] = own[y == 0]
     x[:, 20:] = noise
     train, test = slice(0, 300), slice(300, None)
-    model = fit_kernel_svm(x[train], y[train], [1.0, 3.0], key=jax.random.PRNGKey(0))
-    acc = np.mean(np.asarray(predict_kernel_svm(model, x[test])) == y[test][None], axis=1)
+    model = kernel_svm.fit(x[train], y[train], [1.0, 3.0], key=jax.random.PRNGKey(0))
+    acc = np.mean(np.asarray(kernel_svm.predict(model, x[test])) == y[test][None], axis=1)
     assert np.all(acc > 0.95), acc
 
 
@@ -218,8 +249,8 @@ def test_synthetic_corpus_is_no_worse_than_the_majority_class():
     data = DataSource(None).spam()
     vocab = build_vocabulary(data["train"].messages)
     x, xv = (np.asarray(featurize(data[k].messages, vocab)) for k in ("train", "val"))
-    model = fit_kernel_svm(x, data["train"].y, 0.1, key=jax.random.PRNGKey(0))
-    pred = np.asarray(predict_kernel_svm(model, xv))
+    model = kernel_svm.fit(x, data["train"].y, 0.1, key=jax.random.PRNGKey(0))
+    pred = np.asarray(kernel_svm.predict(model, xv))
     yv = data["val"].y
     assert set(np.unique(pred)) <= {0, 1} and pred.shape == yv.shape
     assert np.mean(pred == yv) >= 1 - yv.mean()
@@ -248,21 +279,9 @@ def test_real_data_replays_the_starter_stream(real):
     streams = [(rng.random_sample(10 * m) * m).astype(np.int64) for _ in range(5)]
     val = []
     for radius, idx in zip(RADII, streams[:4]):
-        model = fit_kernel_svm(x["train"], y["train"], radius, indices=idx, chunks=1)
-        val.append(np.mean(np.asarray(predict_kernel_svm(model, x["val"])) == y["val"]))
+        model = kernel_svm.fit(x["train"], y["train"], radius, indices=idx, chunks=1)
+        val.append(np.mean(np.asarray(kernel_svm.predict(model, x["val"])) == y["val"]))
     assert RADII[int(np.argmax(val))] == 0.1  # write-up §2(d): optimal radius 0.1
-    model = fit_kernel_svm(x["train"], y["train"], 0.1, indices=streams[4], chunks=1)
-    correct = int(np.sum(np.asarray(predict_kernel_svm(model, x["test"])) == y["test"]))
+    model = kernel_svm.fit(x["train"], y["train"], 0.1, indices=streams[4], chunks=1)
+    correct = int(np.sum(np.asarray(kernel_svm.predict(model, x["test"])) == y["test"]))
     assert correct == 541  # write-up §2(d): 96.95% of 558 = 541
-
-
-@pytest.mark.real_data
-@pytest.mark.slow
-def test_real_data_own_seed_within_a_point(real):
-    x, y = real
-    model = fit_kernel_svm(x["train"], y["train"], RADII, key=jax.random.PRNGKey(2024))
-    val = np.mean(np.asarray(predict_kernel_svm(model, x["val"])) == y["val"][None], axis=1)
-    assert RADII[int(np.argmax(val))] == 0.1  # write-up §2(d): optimal radius 0.1
-    test = np.mean(np.asarray(predict_kernel_svm(model, x["test"])) == y["test"][None], axis=1)
-    # write-up §2(d): 96.95%, "within about a point" (issue #4)
-    assert abs(test[1] - 0.9695) <= 0.01

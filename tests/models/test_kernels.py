@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -10,15 +11,16 @@ import numpy as np
 import pytest
 
 from jaxml.errors import UsageError
-from jaxml.models import (
-    dot_kernel,
-    gram_matrix,
-    kernel_matvec,
-    non_psd_kernel,
-    polynomial_kernel,
-    rbf_kernel,
+from jaxml.models import _kernels, kernels
+from jaxml.models.kernels import default_block_size, min_eigenvalue
+
+dot_kernel, rbf_kernel, non_psd_kernel, polynomial_kernel = (
+    kernels.dot,
+    kernels.rbf,
+    kernels.non_psd,
+    kernels.polynomial,
 )
-from jaxml.models._kernels import default_block_size, min_eigenvalue
+gram_matrix, kernel_matvec = kernels.gram, kernels.matvec
 
 
 def _avals(jaxpr):
@@ -181,3 +183,25 @@ def test_default_block_size():
 def test_bad_input_is_a_usage_error(call, match):
     with pytest.raises(UsageError, match=match):
         call()
+
+
+def test_float32_without_x64_stays_float32_and_warns_nothing():
+    # the library never asks for a 64-bit dtype on its own: with x64 off, float32 in, float32 out, no warning
+    x = np.random.default_rng(0).standard_normal((30, 2)).astype(np.float32)
+    with jax.enable_x64(False), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for kernel in (dot_kernel, rbf_kernel, non_psd_kernel, polynomial_kernel):
+            assert gram_matrix(kernel, x).dtype == jnp.float32
+            assert kernel_matvec(kernel, x, np.ones(30, np.float32), x[:7]).dtype == jnp.float32
+        # integers: the default float
+        assert gram_matrix(dot_kernel, x.astype(np.int32)).dtype == jnp.float32
+
+
+def test_matvec_compiles_once_per_kernel_and_shape(key):
+    x = jax.random.normal(key, (40, 2))
+    beta = jnp.ones(40)
+    kernel_matvec(rbf_kernel, x, beta, x[:10])
+    before = _kernels._matvec_jit._cache_size()
+    # new data, same shapes: no new program
+    kernel_matvec(rbf_kernel, x + 1.0, beta * 2.0, x[10:20])
+    assert _kernels._matvec_jit._cache_size() == before

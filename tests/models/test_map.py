@@ -1,14 +1,20 @@
-"""MAP linear regression (write-up §4): densities, closed forms, L-BFGS, FISTA, the ridge path and the sweep."""
+"""MAP linear regression (write-up §4): densities, closed forms, L-BFGS, FISTA, the ridge path and the sweep.
+
+The Gaussian-prior family is ``jaxml.models.ridge``, the Laplace-prior family ``jaxml.models.lasso``.
+"""
 
 from __future__ import annotations
+
+import warnings
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxml import models
 from jaxml.errors import UsageError
+from jaxml.lbfgs import minimize_lbfgs
+from jaxml.models import _ridge, lasso, ridge
 
 
 def _problem(key, n=40, d=10, sigma=0.5):
@@ -32,21 +38,21 @@ def test_neg_log_likelihood_is_the_gaussian_density(key):
     theta, sigma = np.linspace(-1, 1, x.shape[1]), 0.7
     r = y - x @ theta
     by_hand = np.sum(r**2) / (2 * sigma**2) + len(y) * np.log(np.sqrt(2 * np.pi) * sigma)
-    assert float(models.neg_log_likelihood(theta, x, y, sigma)) == pytest.approx(by_hand, rel=1e-13)
+    assert float(ridge.neg_log_likelihood(theta, x, y, sigma)) == pytest.approx(by_hand, rel=1e-13)
 
 
 def test_priors_are_the_densities():
     theta, eta, b = np.array([0.5, -2.0, 0.0, 1.5]), 0.8, 0.3
     gauss = np.sum(theta**2) / (2 * eta**2) + 4 * np.log(np.sqrt(2 * np.pi) * eta)
     laplace = np.sum(np.abs(theta)) / b + 4 * np.log(2 * b)
-    assert float(models.neg_log_prior_gaussian(theta, eta)) == pytest.approx(gauss, rel=1e-13)
-    assert float(models.neg_log_prior_laplace(theta, b)) == pytest.approx(laplace, rel=1e-13)
+    assert float(ridge.neg_log_prior(theta, eta)) == pytest.approx(gauss, rel=1e-13)
+    assert float(lasso.neg_log_prior(theta, b)) == pytest.approx(laplace, rel=1e-13)
 
 
 def test_weights_of_the_priors():
     # write-up §4(c): λ_opt = σ²/η²; §4(e): γ = 2σ²/b
-    assert models.ridge_lambda_opt(0.5, 1 / np.sqrt(500)) == pytest.approx(125.0)
-    assert models.lasso_gamma(0.5, 0.25) == pytest.approx(2.0)
+    assert ridge.lambda_opt(0.5, 1 / np.sqrt(500)) == pytest.approx(125.0)
+    assert lasso.map_gamma(0.5, 0.25) == pytest.approx(2.0)
 
 
 # --- closed forms and L-BFGS ------------------------------------------------------------------------------------
@@ -55,35 +61,38 @@ def test_weights_of_the_priors():
 def test_ridge_closed_form_matches_numpy(key):
     x, y = _problem(key)
     expected = np.linalg.solve(x.T @ x + 3.0 * np.eye(x.shape[1]), x.T @ y)
-    assert _rel(models.ridge_closed_form(x, y, 3.0), expected) < 1e-12
-    assert _rel(jax.jit(models.ridge_closed_form)(x, y, 3.0), expected) < 1e-12
+    assert _rel(ridge.closed_form(x, y, 3.0), expected) < 1e-12
+    assert _rel(jax.jit(ridge.closed_form)(x, y, 3.0), expected) < 1e-12
 
 
 def test_min_norm_least_squares_matches_lstsq(key):
     x, y = _problem(key, n=8, d=30)
     expected = np.linalg.lstsq(x, y, rcond=None)[0]
-    assert _rel(models.min_norm_least_squares(x, y), expected) < 1e-12
+    assert _rel(ridge.min_norm(x, y), expected) < 1e-12
 
 
-@pytest.mark.parametrize("n", [25, 10, 40])  # n > d, n = d, n < d: the posterior is strongly convex in each case
-def test_lbfgs_on_the_posterior_finds_theta_map(key, n):
-    x, y = _problem(key, n=n, d=10)
+def test_lbfgs_on_the_posterior_finds_theta_map(key):
+    # n > d, n = d, n < d (the posterior is strongly convex in each case), zero-padded to one shape and vmapped:
+    # zero rows add a constant to −log p(y|X,θ), so every minimiser is unchanged, and one program serves all three
     sigma, eta = 0.5, 0.3
-    fit = models.fit_map_gaussian(x, y, sigma, eta)
-    assert bool(fit.converged)
-    assert _rel(fit.theta, models.theta_map_gaussian(x, y, sigma, eta)) < 1e-9
+    problems = [_problem(k, n=n, d=10) for k, n in zip(jax.random.split(key, 3), (25, 10, 4))]
+    x_pad, y_pad = ridge.pad_rows([p[0] for p in problems], [p[1] for p in problems])
+    fits = jax.vmap(lambda x, y: ridge.fit_map(x, y, sigma, eta))(x_pad, y_pad)
+    assert isinstance(fits, ridge.RidgeFit) and bool(jnp.all(fits.converged))
+    for k, (x, y) in enumerate(problems):
+        assert _rel(fits.theta[k], ridge.theta_map(x, y, sigma, eta)) < 1e-9
 
 
 def test_lbfgs_from_zero_gives_the_minimum_norm_solution(key):
     x, y = _problem(key, n=8, d=30)
-    fit = models.fit_least_squares_lbfgs(x, y)
+    fit = ridge.fit_least_squares(x, y)
     assert bool(fit.converged)
     assert _rel(fit.theta, np.linalg.lstsq(x, y, rcond=None)[0]) < 1e-8
 
 
 def test_minimize_lbfgs_reports_non_convergence(key):
     x, y = _problem(key)
-    fit = models.minimize_lbfgs(models.ridge_objective, jnp.zeros(x.shape[1]), x, y, 1.0, max_iter=2)
+    fit = minimize_lbfgs(ridge.objective, jnp.zeros(x.shape[1]), x, y, 1.0, max_iter=2)
     assert int(fit.iterations) == 2 and not bool(fit.converged)
 
 
@@ -92,7 +101,7 @@ def test_minimize_lbfgs_reports_non_convergence(key):
 
 def test_soft_threshold():
     v = jnp.array([-3.0, -0.5, 0.0, 0.2, 2.0])
-    assert np.allclose(models.soft_threshold(v, 1.0), [-2.0, 0.0, 0.0, 0.0, 1.0])
+    assert np.allclose(lasso.soft_threshold(v, 1.0), [-2.0, 0.0, 0.0, 0.0, 1.0])
 
 
 def test_lasso_matches_scikit_learn(key):
@@ -100,9 +109,15 @@ def test_lasso_matches_scikit_learn(key):
 
     x, y = _problem(key, n=40, d=12)
     gamma = 20.0
-    fit = models.fit_lasso(x, y, gamma)
+    fit = lasso.fit(x, y, gamma)
+    # the family's result type; the iteration count is an int32 counter, not a 64-bit integer
+    assert isinstance(fit, lasso.LassoFit) and fit.iterations.dtype == jnp.int32
     # scikit-learn minimises (1/(2n))‖y − Xw‖² + α‖w‖₁ = (‖y − Xw‖² + 2nα‖w‖₁)/(2n): α = γ/(2n)
-    sk = Lasso(alpha=gamma / (2 * len(y)), fit_intercept=False, tol=1e-14, max_iter=1_000_000).fit(x, y).coef_
+    sk = (
+        Lasso(alpha=gamma / (2 * len(y)), fit_intercept=False, tol=1e-14, max_iter=1_000_000)
+        .fit(x, y)
+        .coef_
+    )
     assert bool(fit.converged)
     assert np.max(np.abs(np.asarray(fit.theta) - sk)) < 1e-8 * np.max(np.abs(sk))
     assert np.array_equal(np.asarray(fit.theta) == 0, sk == 0)  # the same exact zeros
@@ -112,7 +127,7 @@ def test_lasso_on_an_orthogonal_design_is_soft_thresholding():
     # X with orthonormal columns: ‖y − Xθ‖² + γ‖θ‖₁ is separable, θ = soft(Xᵀy, γ/2)
     q, _ = np.linalg.qr(np.random.default_rng(0).standard_normal((30, 6)))
     y = q @ np.array([3.0, -2.0, 0.4, -0.1, 1.0, 0.0]) + 0.01 * np.arange(30) / 30
-    fit = models.fit_lasso(q, y, 1.0)
+    fit = lasso.fit(q, y, 1.0)
     expected = np.sign(q.T @ y) * np.maximum(np.abs(q.T @ y) - 0.5, 0.0)
     assert np.max(np.abs(np.asarray(fit.theta) - expected)) < 1e-9
 
@@ -120,10 +135,10 @@ def test_lasso_on_an_orthogonal_design_is_soft_thresholding():
 def test_lasso_path_equals_individual_fits(key):
     x, y = _problem(key, n=30, d=15)
     gammas = jnp.array([0.5, 5.0, 40.0, 1e4])
-    path = models.lasso_path(x, y, gammas)
+    path = lasso.path(x, y, gammas)
     assert path.theta.shape == (4, 15) and bool(jnp.all(path.converged))
     for i, gamma in enumerate(gammas):
-        assert np.max(np.abs(np.asarray(path.theta[i] - models.fit_lasso(x, y, gamma).theta))) < 1e-8
+        assert np.max(np.abs(np.asarray(path.theta[i] - lasso.fit(x, y, gamma).theta))) < 1e-8
     assert int(jnp.sum(path.theta[-1] != 0)) == 0  # γ above ‖2Xᵀy‖∞: θ = 0
     nnz = np.asarray(jnp.sum(path.theta != 0, axis=1))
     assert nnz[0] > nnz[2]  # larger γ, sparser
@@ -132,10 +147,12 @@ def test_lasso_path_equals_individual_fits(key):
 def test_laplace_map_equals_lasso_at_gamma_two_sigma2_over_b(key):
     x, y = _problem(key, n=30, d=12)
     sigma, b = 0.5, 0.05
-    laplace = models.fit_laplace_map(x, y, sigma, b)
-    lasso = models.fit_lasso(x, y, 2 * sigma**2 / b)
+    laplace = lasso.fit_map(x, y, sigma, b)
+    plain = lasso.fit(x, y, 2 * sigma**2 / b)
     assert bool(laplace.converged)
-    assert np.max(np.abs(np.asarray(laplace.theta - lasso.theta))) < 1e-8 * np.max(np.abs(np.asarray(lasso.theta)))
+    assert np.max(np.abs(np.asarray(laplace.theta - plain.theta))) < 1e-8 * np.max(
+        np.abs(np.asarray(plain.theta))
+    )
 
 
 def test_fista_without_restart_and_a_generic_prox(key):
@@ -143,10 +160,17 @@ def test_fista_without_restart_and_a_generic_prox(key):
     x, y = _problem(key)
     lam = 2.0
     step = 1.0 / (2 * (np.linalg.eigvalsh(x.T @ x)[-1] + lam))
-    fit = models.fista(models.ridge_objective, lambda v, t: v, jnp.zeros(x.shape[1]), step=step, tol=1e-9,
-                       smooth_args=(x, y, lam), restart=False)
+    fit = lasso.fista(
+        ridge.objective,
+        lambda v, t: v,
+        jnp.zeros(x.shape[1]),
+        step=step,
+        tol=1e-9,
+        smooth_args=(x, y, lam),
+        restart=False,
+    )
     assert bool(fit.converged)
-    assert _rel(fit.theta, models.ridge_closed_form(x, y, lam)) < 1e-9
+    assert _rel(fit.theta, ridge.closed_form(x, y, lam)) < 1e-9
 
 
 # --- ridge path and the double-descent sweep ----------------------------------------------------------------------
@@ -157,7 +181,7 @@ def test_fista_without_restart_and_a_generic_prox(key):
 def test_ridge_path_matches_direct_solves(key, method, n):
     x, y = _problem(key, n=n, d=30)
     lams = np.array([0.0, 1e-3, 0.5, 7.0])
-    path = models.ridge_path(x, y, lams, method=method)
+    path = ridge.path(x, y, lams, method=method)
     direct = [np.linalg.lstsq(x, y, rcond=None)[0]] + [
         np.linalg.solve(x.T @ x + lam * np.eye(30), x.T @ y) for lam in lams[1:]
     ]
@@ -168,16 +192,19 @@ def test_ridge_path_matches_direct_solves(key, method, n):
 def test_zero_rows_change_nothing(key):
     x, y = _problem(key, n=20, d=30)
     lams = np.array([0.0, 1.0])
-    padded = models.ridge_path(np.vstack([x, np.zeros((15, 30))]), np.concatenate([y, np.zeros(15)]), lams)
-    assert np.max(np.abs(np.asarray(padded - models.ridge_path(x, y, lams)))) < 1e-10
+    padded = ridge.path(np.vstack([x, np.zeros((15, 30))]), np.concatenate([y, np.zeros(15)]), lams)
+    assert np.max(np.abs(np.asarray(padded - ridge.path(x, y, lams)))) < 1e-10
 
 
 def _direct_grid(xs, ys, lams, x_val, y_val):
     out = np.empty((len(lams), len(xs)))
     for j, (x, y) in enumerate(zip(xs, ys)):
         for i, lam in enumerate(lams):
-            theta = (np.linalg.lstsq(x, y, rcond=None)[0] if lam == 0
-                     else np.linalg.solve(x.T @ x + lam * np.eye(x.shape[1]), x.T @ y))
+            theta = (
+                np.linalg.lstsq(x, y, rcond=None)[0]
+                if lam == 0
+                else np.linalg.solve(x.T @ x + lam * np.eye(x.shape[1]), x.T @ y)
+            )
             out[i, j] = np.mean((y_val - x_val @ theta) ** 2)
     return out
 
@@ -189,8 +216,9 @@ def test_sweep_matches_a_direct_solve_per_n_and_lambda(key, method):
     ns = list(range(20, 81, 10))
     xs, ys = [x_all[:n] for n in ns], [y_all[:n] for n in ns]
     x_val, y_val = x_all[80:], y_all[80:]
-    lams = np.array([0.0, 1 / 32, 1 / 4, 1.0, 4.0]) * 0.25 * 40  # scale · σ²/η² with σ = 0.5, η = 1/√d
-    grid = np.asarray(models.double_descent_sweep(xs, ys, lams, x_val, y_val, method=method))
+    # scale · σ²/η² with σ = 0.5, η = 1/√d
+    lams = np.array([0.0, 1 / 32, 1 / 4, 1.0, 4.0]) * 0.25 * 40
+    grid = np.asarray(ridge.double_descent_sweep(xs, ys, lams, x_val, y_val, method=method))
     expected = _direct_grid(xs, ys, lams, x_val, y_val)
     assert grid.shape == (5, len(ns))
     assert np.max(np.abs(grid - expected) / expected) < 1e-7
@@ -199,10 +227,14 @@ def test_sweep_matches_a_direct_solve_per_n_and_lambda(key, method):
 def test_sweep_is_one_compilation_for_every_size(key):
     x_all, y_all = _problem(key, n=60, d=10)
     lams, x_val, y_val = np.array([0.0, 1.0]), x_all[50:], y_all[50:]
-    models.double_descent_sweep([x_all[:20], x_all[:30]], [y_all[:20], y_all[:30]], lams, x_val, y_val)
-    before = models._map._sweep._cache_size()
-    models.double_descent_sweep([x_all[:25], x_all[:30]], [y_all[:25], y_all[:30]], lams, x_val, y_val)
-    assert models._map._sweep._cache_size() == before  # same padded shape: no new compilation
+    ridge.double_descent_sweep(
+        [x_all[:20], x_all[:30]], [y_all[:20], y_all[:30]], lams, x_val, y_val
+    )
+    before = _ridge._sweep._cache_size()
+    ridge.double_descent_sweep(
+        [x_all[:25], x_all[:30]], [y_all[:25], y_all[:30]], lams, x_val, y_val
+    )
+    assert _ridge._sweep._cache_size() == before  # same padded shape: no new compilation
 
 
 # --- usage errors --------------------------------------------------------------------------------------------------
@@ -211,16 +243,35 @@ def test_sweep_is_one_compilation_for_every_size(key):
 def test_bad_shapes_raise_usage_errors(key):
     x, y = _problem(key)
     with pytest.raises(UsageError, match=r"x \(n, d\) and y \(n,\)"):
-        models.ridge_path(x, y[:-1], [0.0])
+        ridge.path(x, y[:-1], [0.0])
     with pytest.raises(UsageError, match="lams"):
-        models.ridge_path(x, y, [[0.0]])
+        ridge.path(x, y, [[0.0]])
     with pytest.raises(UsageError, match="method"):
-        models.ridge_path(x, y, [0.0], method="qr")
+        ridge.path(x, y, [0.0], method="qr")
     with pytest.raises(UsageError, match="columns"):
-        models.double_descent_sweep([x], [y], [0.0], x[:, :3], y)
+        ridge.double_descent_sweep([x], [y], [0.0], x[:, :3], y)
     with pytest.raises(UsageError, match="same number of columns"):
-        models.pad_rows([x, x[:, :3]], [y, y])
+        ridge.pad_rows([x, x[:, :3]], [y, y])
     with pytest.raises(UsageError):
-        models.fit_lasso(x, y[:5], 1.0)
+        lasso.fit(x, y[:5], 1.0)
     with pytest.raises(UsageError, match="1-d"):
-        models.minimize_lbfgs(models.ridge_objective, jnp.zeros((2, 2)), x, y, 1.0)
+        minimize_lbfgs(ridge.objective, jnp.zeros((2, 2)), x, y, 1.0)
+
+
+def test_float32_without_x64_warns_nothing():
+    # with x64 off, float32 problems solve in float32 and nothing asks for a 64-bit dtype
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((30, 8)).astype(np.float32)
+    y = (x @ rng.standard_normal(8) + 0.1 * rng.standard_normal(30)).astype(np.float32)
+    with jax.enable_x64(False), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ridge.path(x, y, [0.0, 1.0]).dtype == jnp.float32
+        assert (
+            ridge.double_descent_sweep([x[:10], x], [y[:10], y], [0.0, 1.0], x, y).dtype
+            == jnp.float32
+        )
+        assert ridge.min_norm(x[:5], y[:5]).dtype == jnp.float32
+        assert ridge.theta_map(x, y, 0.5, 1.0).dtype == jnp.float32
+        fit = lasso.fit(x, y, 2.0, rtol=1e-5)
+        assert fit.theta.dtype == jnp.float32 and bool(fit.converged)
+        assert lasso.path(x, y, [1.0, 10.0], rtol=1e-5).theta.dtype == jnp.float32

@@ -1,15 +1,20 @@
-"""Tokens, vocabulary and count features (write-up §2(a)) on hand cases, the synthetic corpus and the real data."""
+"""Tokens, vocabulary and count features (write-up §2(a)), and the sparse feature sets of the §2(e) study (issue
+#14), on hand cases, the synthetic corpus and the real data."""
 
 from __future__ import annotations
 
+import functools
+import warnings
 from collections import Counter
 
+import jax
 import numpy as np
 import pytest
 
 from jaxml.data import DataSource, locate
 from jaxml.errors import UsageError
-from jaxml.models import (
+from jaxml.models import text
+from jaxml.models.text import (
     build_vocabulary,
     count_features,
     encode,
@@ -108,7 +113,17 @@ def test_count_features_match_a_python_reference_on_synthetic_messages():
     vocab = build_vocabulary(msgs)
     x = np.asarray(featurize(data["val"].messages, vocab))
     np.testing.assert_array_equal(x, _reference_counts(data["val"].messages, vocab.words))
-    assert x.dtype == np.float64
+    assert x.dtype == np.float64  # the default float dtype: the tests enable x64, as the CLI does
+
+
+def test_features_follow_the_callers_precision_without_warnings():
+    vocab = build_vocabulary(["a b", "a c"] * 5)
+    with warnings.catch_warnings(), jax.enable_x64(False):
+        warnings.simplefilter("error")  # no "float64 requested but not available"
+        x = featurize(["a a b", "c"], vocab)
+        t = tfidf_features(x, np.array([10, 5, 5]), 10)
+        assert x.dtype == t.dtype == np.float32
+        np.testing.assert_array_equal(np.asarray(x), [[2, 1, 0], [0, 0, 1]])
 
 
 def test_count_features_all_unknown_and_no_messages():
@@ -173,6 +188,103 @@ def test_synthetic_corpus_split_rules_differ_by_the_empty_token():
     df = Counter(w for m in msgs for w in set(tokenize(m)))
     assert all(df[w] >= 5 for w in space.words)
     assert all(df[w] < 5 for w in df if w not in space.index)
+
+
+# ------------------------------------------------------------------ the §2(e) feature sets (issue #14)
+
+
+def test_ngrams_by_hand():
+    assert text.char_ngrams("Win £1") == [" wi", "win", "in ", "n £", " £1", "£1 "]
+    assert text.char_ngrams("ab", n=5) == []  # " ab " is shorter than 5
+    # the empty token between two spaces is a token
+    assert text.word_ngrams("Free  entry now") == ["free ", " entry", "entry now"]
+    assert text.word_ngrams("Free entry now", 3) == ["free entry now"]
+    assert text.word_ngrams("one") == []
+    with pytest.raises(UsageError, match="n must"):
+        text.char_ngrams("a", n=0)
+
+
+def test_vocabulary_over_other_terms_and_max_fraction():
+    msgs = ["free entry", "free entry now", "free call"] + ["call me"] * 2
+    bigrams = build_vocabulary(msgs, min_count=2, analyzer=text.word_ngrams)
+    assert bigrams.words == ("call me", "free entry")
+    # "free" and "call" are in 3 of the 5 messages: dropped at 50%, kept at 60%
+    assert build_vocabulary(msgs, min_count=1, max_fraction=0.5).words == ("entry", "me", "now")
+    assert build_vocabulary(msgs, min_count=1, max_fraction=0.6).words == (
+        "call",
+        "entry",
+        "free",
+        "me",
+        "now",
+    )
+    x = text.to_dense(text.term_counts(["free entry free entry", "call me"], bigrams))
+    # "entry free" is not a bigram of the vocabulary
+    np.testing.assert_array_equal(x, [[0, 2], [1, 0]])
+    with pytest.raises(UsageError, match="max_fraction"):
+        build_vocabulary(msgs, max_fraction=0.0)
+    with pytest.raises(UsageError, match="analyzer"):
+        build_vocabulary(msgs, analyzer="char")
+
+
+def test_term_counts_equal_the_dense_counts_on_the_synthetic_corpus():
+    data = DataSource(None).spam()
+    vocab = build_vocabulary(data["train"].messages)
+    m = text.term_counts(data["val"].messages, vocab)
+    np.testing.assert_array_equal(
+        text.to_dense(m), np.asarray(featurize(data["val"].messages, vocab))
+    )
+    order = np.lexsort((m.col, m.row))
+    np.testing.assert_array_equal(order, np.arange(m.row.size))  # row-major, as from_coo expects
+    np.testing.assert_array_equal(text.document_frequency(m), (text.to_dense(m) > 0).sum(axis=0))
+
+
+def test_transforms_and_hstack_by_hand():
+    x = np.array([[2.0, 0.0, 1.0], [0.0, 0.0, 0.0], [0.0, 3.0, 4.0]])
+    m = text.from_dense(x)
+    np.testing.assert_array_equal(text.to_dense(text.binary(m)), x > 0)
+    np.testing.assert_allclose(text.to_dense(text.log_counts(m)), np.log1p(x))
+    l2 = text.to_dense(text.l2_rows(m))
+    np.testing.assert_allclose(l2, [[2 / 5**0.5, 0, 1 / 5**0.5], [0, 0, 0], [0, 0.6, 0.8]])
+    both = text.hstack(m, text.binary(m))
+    assert both.shape == (3, 6)
+    np.testing.assert_array_equal(text.to_dense(both), np.hstack([x, x > 0]))
+    np.testing.assert_array_equal(np.lexsort((both.col, both.row)), np.arange(both.row.size))
+    with pytest.raises(UsageError, match="same n"):
+        text.hstack(m, text.from_dense(np.ones((2, 2))))
+
+
+def test_indicators_by_hand():
+    msgs = ["WIN £100 now! txt 80082 www.win.co.uk", "ok see you", ""]
+    x = text.to_dense(text.indicators(msgs))
+    assert x.shape == (3, len(text.INDICATORS))
+    m0 = msgs[0]
+    letters = [c for c in m0 if c.isalpha()]
+    expected = [
+        len(m0) / 160,
+        sum(c.isdigit() for c in m0) / 10,
+        1,
+        1,
+        1,
+        sum(map(str.isupper, letters)) / len(letters),
+        1,
+    ]
+    np.testing.assert_allclose(x[0], expected)
+    np.testing.assert_allclose(x[1], [10 / 160, 0, 0, 0, 0, 0, 0])
+    np.testing.assert_array_equal(x[2], 0)  # the empty message: no entries at all
+    currency = text.to_dense(text.indicators(["150p per msg", "costs 3p"]))[:, 3]
+    assert currency.tolist() == [1, 1]
+
+
+@pytest.mark.real_data
+def test_real_ngram_vocabularies(data_dir):
+    msgs = locate(data_dir).spam()["train"].messages
+    char3 = build_vocabulary(msgs, analyzer=text.char_ngrams, max_fraction=0.1)
+    m = text.term_counts(msgs, char3)
+    df = text.document_frequency(m)
+    assert df.min() >= 5 and df.max() <= 0.1 * len(msgs)
+    bigrams = build_vocabulary(msgs, analyzer=functools.partial(text.word_ngrams, n=2))
+    assert all(len(w.split(" ")) == 2 for w in bigrams.words)
+    assert len(char3) == 5163 and len(bigrams) == 1624  # the study's V: 5,163 and 3,346 - 1,722
 
 
 @pytest.mark.real_data

@@ -1,4 +1,4 @@
-"""``jax.random.normal`` / ``uniform`` with one compiled program per size bucket instead of one per shape.
+"""``jax.random.normal`` / ``uniform`` / ``split`` with one compiled program per size bucket instead of one per shape.
 
 Each new shape given to ``jax.random.normal`` outside ``jit`` compiles a new XLA program (threefry's 20 rounds and
 the inverse error function: ~0.3 s each on a 2-core CPU, more under ``vmap``). With JAX's default partitionable
@@ -6,9 +6,10 @@ threefry (``jax_threefry_partitionable``, on since JAX 0.5) the draws are a func
 
     jax.random.normal(key, shape) == jax.random.normal(key, (m,))[:prod(shape)].reshape(shape)   for any m ≥ size
 
-bit for bit. :func:`normal` and :func:`uniform` draw the next power of two (at least 64) and slice: the same numbers,
-and every shape of a bucket shares one compiled program. Use them for one-shot draws outside ``jit``; inside a
-jitted function call ``jax.random`` directly (the draw is compiled with the function anyway).
+bit for bit, and the same for ``uniform`` and ``split``. :func:`normal`, :func:`uniform` and :func:`split` draw the
+next power of two (at least 64 numbers, 8 keys) and slice: the same numbers, and every shape of a bucket shares one
+compiled program (under ``vmap`` too). Use them for draws outside ``jit`` — example makers, initialisations; inside
+a jitted function call ``jax.random`` directly (the draw is compiled with the function anyway).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def _uniform_flat(key, size, dtype, minval, maxval):
 
 def _check_partitionable() -> None:
     if not jax.config.jax_threefry_partitionable:
-        raise RuntimeError("jaxml._random needs jax_threefry_partitionable (JAX's default) for bucketed draws")
+        raise RuntimeError("jaxml.random needs jax_threefry_partitionable (JAX's default) for bucketed draws")
 
 
 def normal(key, shape=(), dtype=None) -> jax.Array:
@@ -44,7 +45,7 @@ def normal(key, shape=(), dtype=None) -> jax.Array:
     _check_partitionable()
     shape = tuple(int(s) for s in shape)
     size = math.prod(shape)
-    dtype = jnp.dtype(dtype or jnp.zeros(0).dtype)  # the default float dtype (float64 under x64)
+    dtype = jnp.dtype(dtype or jax.dtypes.canonicalize_dtype(jnp.float64))  # the default float dtype
     return _normal_flat(key, _bucket(size), dtype)[:size].reshape(shape)
 
 
@@ -53,5 +54,12 @@ def uniform(key, shape=(), dtype=None, minval=0.0, maxval=1.0) -> jax.Array:
     _check_partitionable()
     shape = tuple(int(s) for s in shape)
     size = math.prod(shape)
-    dtype = jnp.dtype(dtype or jnp.zeros(0).dtype)
+    dtype = jnp.dtype(dtype or jax.dtypes.canonicalize_dtype(jnp.float64))
     return _uniform_flat(key, _bucket(size), dtype, minval, maxval)[:size].reshape(shape)
+
+
+def split(key, num: int = 2) -> jax.Array:
+    """``jax.random.split(key, num)``, bit-identical: the first ``num`` keys of a split into the next power of two
+    (at least 8)."""
+    _check_partitionable()
+    return jax.random.split(key, max(8, 1 << max(int(num) - 1, 0).bit_length()))[:num]
