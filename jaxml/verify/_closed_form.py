@@ -23,9 +23,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from .. import _random
 from ..errors import UsageError
 from ..lbfgs import minimize_lbfgs
+from ..random import normal as bucketed_normal
 from ._factors import describe_factor
 from ._report import Report
 from ._x64 import in_float64
@@ -87,7 +87,7 @@ def _start(theta_star, key):
     flat_star, unravel = ravel_pytree(theta_star)
     scale = jnp.maximum(jnp.std(flat_star), 1.0) if flat_star.size > 1 else 1.0
     # the numbers of jax.random.normal(key, shape), drawn by a program shared by many sizes
-    noise = np.asarray(_random.normal(key, flat_star.shape, jnp.float64))
+    noise = np.asarray(bucketed_normal(key, flat_star.shape, jnp.float64))
     return unravel(np.asarray(flat_star) + np.asarray(scale) * noise)
 
 

@@ -190,6 +190,7 @@ class Tally:
         self.sample_ref: list[list[np.ndarray]] = [[] for _ in labels]
         self.sample_args: list = []
         self.chunks = 0
+        self.n_entries = 0  # entries compared (points x entries per point)
         self.leaf_need = [-np.inf] * len(labels)
         self.leaf_any = [False] * len(labels)
         self.scales: list[np.ndarray] = []  # per-point scale of the sampled points
@@ -226,6 +227,7 @@ class Tally:
 
     def _leaf(self, leaf, got, ref, scale, atol, offset) -> None:
         m = got.shape[0]
+        self.n_entries += got.size
         err = np.abs(got - ref)
         err = np.where(np.isfinite(err), err, np.inf)
         shaped = scale.reshape((m,) + (1,) * (ref.ndim - 1))

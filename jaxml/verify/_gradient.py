@@ -466,6 +466,8 @@ def _precision_text(
     spec: Spec, pts: Points, tally: Tally, sample: tuple, yours: _Yours
 ) -> str | None:
     """The float32-precision finding (see :mod:`._precision`), or None."""
+    if not np.isfinite(tally.max_rel) or tally.max_rel > _precision.MAX_REL:
+        return None  # far above any rounding: a real error (and nothing to compile)
     refs = [tally.sample(leaf)[1] for leaf in range(len(tally.labels))]
     try:
         level = _precision.float32_level(spec.f, spec.argnums, spec.kind, sample, pts.in_axes, refs)
@@ -494,7 +496,7 @@ def _finish(
         sample = _sample_args(tally, pts)
         vectors = _vectors(sample, pts.in_axes, names, tally.sample(0)[1].shape[0])
         problem = smooth = None
-        if spec.kind == "gradient" and not tally.overflow and _kink_budget(tally, pts):
+        if spec.kind == "gradient" and _kinks_plausible(tally) and _kink_budget(tally, pts):
             accepted, outside, smooth = _kink_analysis(spec, pts, tally, size)
             shapes = [tally.sample(leaf)[1].shape[1:] for leaf in range(len(tally.labels))]
             problem, kink_note = _kink_text(accepted, outside, tally, shapes)
@@ -533,6 +535,12 @@ def _finish(
         compares=spec.compares,
         **extra,
     )
+
+
+def _kinks_plausible(tally: Tally) -> bool:
+    """Every entry past tolerance is kept for analysis, and not every entry at every point is wrong (a formula
+    wrong everywhere is not a matter of kinks)."""
+    return not tally.overflow and len(tally.candidates) < tally.n_entries
 
 
 def _kink_budget(tally: Tally, pts: Points) -> bool:

@@ -25,8 +25,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import _random
 from ..errors import UsageError
+from ..random import normal as bucketed_normal
 from ._compare import Tally, leaf_labels, structure_mismatch
 from ._gradient import (
     DEFAULT_RTOL,
@@ -40,9 +40,8 @@ from ._points import as_float64, perturbation_points
 from ._programs import batched
 from ._x64 import in_float64
 
-STRUCTURE_RTOL = (
-    1e-8  # linear-map identities hold to float64 rounding; a broken rule misses by far more
-)
+# linear-map identities hold to float64 rounding; a broken rule misses by far more
+STRUCTURE_RTOL = 1e-8
 STRUCTURE_POINTS = 4
 
 
@@ -98,7 +97,8 @@ def _cotangent(key, shapes):
     leaves, treedef = jax.tree_util.tree_flatten(shapes)
     keys = jax.random.split(key, max(len(leaves), 1))
     return jax.tree_util.tree_unflatten(
-        treedef, [np.asarray(_random.normal(k, s.shape, jnp.float64)) for k, s in zip(keys, leaves)]
+        treedef,
+        [np.asarray(bucketed_normal(k, s.shape, jnp.float64)) for k, s in zip(keys, leaves)],
     )
 
 
