@@ -7,9 +7,9 @@ the other, and come back in the entries' order.
 One hazard decides which entry may go where: with jaxlib 0.10.2, two *batched* LAPACK calls running at the same
 time (``vmap`` of ``solve``, ``eigh``, ``cholesky``, ...) can deadlock XLA:CPU's thread pool (each kernel blocks a
 pool thread waiting for pieces queued on the same pool; reproduced with two threads, see
-``jaxml/sharding.py``). So the second lane only takes entries whose every program is traced first and found free
-of linear-algebra primitives (:func:`concurrency_safe`); custom checks, untraceable ones and those that factorise
-matrices run on the main lane. At most one lane ever runs LAPACK.
+``jaxml/sharding.py``). So an entry runs beside another only when its every program has been traced and found
+free of linear-algebra primitives (:func:`concurrency_safe`). The others — custom checks, untraceable ones, those
+that factorise matrices — hold a token while they run, one at a time: at most one lane ever runs LAPACK.
 """
 
 from __future__ import annotations
@@ -87,63 +87,90 @@ def concurrency_safe(entry, points: int | None) -> bool:
     return False
 
 
+class _Schedule:
+    """Hands out entry indices to two lanes under the LAPACK token rule.
+
+    ``opaque(i)``: the entry cannot be traced (a custom check): unsafe, known without tracing. ``safe(i)``: traced
+    lazily, once, for the entries a lane considers.
+    """
+
+    def __init__(self, n: int, safe: Callable[[int], bool], opaque: Callable[[int], bool]):
+        self.pending = collections.deque(range(n))
+        self.safe, self.opaque, self.known = safe, opaque, {}
+        self.token = False  # an unsafe entry is running
+        self.cond = threading.Condition()
+
+    def _is_safe(self, i: int) -> bool:
+        if i not in self.known:
+            self.known[i] = not self.opaque(i) and self.safe(i)
+        return self.known[i]
+
+    def _preference(self, main: bool) -> list[int]:
+        """Only one unsafe entry runs at a time, so the unsafe ones are the critical chain: the main lane takes
+        the opaque ones first, then the others from the back; the second lane takes the others from the front."""
+        order = list(self.pending)
+        opaque = [i for i in order if self.opaque(i)]
+        rest = [i for i in order if not self.opaque(i)]
+        return opaque + rest[::-1] if main else rest + opaque
+
+    def take(self, main: bool) -> int | None:
+        """The next entry this lane may run (None when all are taken); waits while only unsafe entries are left
+        and the token is held."""
+        with self.cond:
+            while self.pending:
+                for i in self._preference(main):
+                    if self._is_safe(i) or not self.token:
+                        self.token = self.token or not self._is_safe(i)
+                        self.pending.remove(i)
+                        return i
+                self.cond.wait()
+            return None
+
+    def release(self, i: int) -> None:
+        with self.cond:
+            if not self._is_safe(i):
+                self.token = False
+            self.cond.notify_all()
+
+
 def run_lanes(
-    n: int, one: Callable[[int], object], safe: Callable[[int], bool], jobs: int | None
+    n: int,
+    one: Callable[[int], object],
+    safe: Callable[[int], bool],
+    jobs: int | None,
+    opaque: Callable[[int], bool] = lambda i: False,
 ) -> list:
     """``[one(i) for i in range(n)]``, on ``jobs`` lanes (1 or 2) as described in the module docstring.
 
-    The second lane takes candidates in order, checks ``safe(i)`` and runs the safe ones; it hands the others back.
-    The main lane runs what is not a candidate, what was handed back, then helps with the rest from the end.
+    An entry that is ``opaque(i)`` or not ``safe(i)`` waits until no other unsafe entry runs (see
+    :class:`_Schedule` for who takes what). The results come back in order; the first error (in entry order) is raised after every lane has
+    finished.
     """
     jobs = default_jobs() if jobs is None else int(jobs)
     if jobs <= 1 or n < 2:
         return [one(i) for i in range(n)]
     results: list = [None] * n
     errors: dict = {}
-    lock = threading.Lock()
-    pending = collections.deque(range(n))
-    handed_back: collections.deque = collections.deque()
-    done = threading.Event()
-
-    def run(i):
-        try:
-            results[i] = one(i)
-        except BaseException as exc:  # noqa: BLE001 - re-raised on the main thread
-            errors[i] = exc
-
+    schedule = _Schedule(n, safe, opaque)
     # the caller's thread-local settings (a `with jax.default_device(...)` block) hold on the second lane too
     device, promotion = jax.config.jax_default_device, jax.config.jax_numpy_dtype_promotion
 
-    def worker():
-        try:
-            with jax.default_device(device), jax.numpy_dtype_promotion(promotion):
-                _work()
-        finally:
-            done.set()
+    def lane(main: bool) -> None:
+        while (i := schedule.take(main)) is not None:
+            try:
+                results[i] = one(i)
+            except BaseException as exc:  # noqa: BLE001 - re-raised on the main thread
+                errors[i] = exc
+            finally:
+                schedule.release(i)
 
-    def _work():
-        while True:
-            with lock:
-                if not pending:
-                    break
-                i = pending.popleft()
-            if safe(i):
-                run(i)
-            else:
-                handed_back.append(i)
+    def worker() -> None:
+        with jax.default_device(device), jax.numpy_dtype_promotion(promotion):
+            lane(main=False)
 
     thread = threading.Thread(target=worker, name="jaxml-verify-lane", daemon=True)
     thread.start()
-    while not done.is_set() or handed_back:
-        if handed_back:
-            run(handed_back.popleft())
-            continue
-        with lock:
-            i = pending.pop() if pending else None
-        if i is None:
-            done.wait(0.01)
-            continue
-        run(i)  # the main lane may run anything: the other lane never runs LAPACK
+    lane(main=True)
     thread.join()
     if errors:
         raise errors[min(errors)]

@@ -259,7 +259,11 @@ def run_entries(
         return outcome
 
     return _lanes.run_lanes(
-        len(entries), one, lambda i: _lanes.concurrency_safe(entries[i], points), jobs
+        len(entries),
+        one,
+        lambda i: _lanes.concurrency_safe(entries[i], points),
+        jobs,
+        opaque=lambda i: entries[i].kind == "custom",
     )
 
 
