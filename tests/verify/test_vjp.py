@@ -21,7 +21,7 @@ def batch():
 def test_batchnorm_custom_vjp_passes(batch):
     """§6: jaxml.models.batchnorm's hand backward pass (eq. 16, fused) is the VJP of the plain forward."""
     report = check_vjp(
-        models.batchnorm, models.batchnorm_reference, *batch, argnums=(0, 1, 2), points=8
+        models.batchnorm.layer, models.batchnorm.reference, *batch, argnums=(0, 1, 2), points=8
     )
     assert isinstance(report, VjpReport)
     assert report.ok, str(report)
@@ -29,8 +29,8 @@ def test_batchnorm_custom_vjp_passes(batch):
     assert any("linear in the cotangent: ok" in line for line in report.structure)
     assert any("skipped (no JVP" in line for line in report.structure)  # a custom_vjp has no JVP
     assert_vjp(
-        lambda x, g, b: models.batchnorm(x, g, b, eps=0.1),
-        lambda x, g, b: models.batchnorm_reference(x, g, b, eps=0.1),
+        lambda x, g, b: models.batchnorm.layer(x, g, b, eps=0.1),
+        lambda x, g, b: models.batchnorm.reference(x, g, b, eps=0.1),
         *batch,
         argnums=(0, 1, 2),
         points=4,
@@ -42,7 +42,7 @@ def _layer(backward):
 
     @jax.custom_vjp
     def layer(x, gamma, beta):
-        return models.batchnorm_reference(x, gamma, beta)
+        return models.batchnorm.reference(x, gamma, beta)
 
     def fwd(x, gamma, beta):
         mu = jnp.mean(x, axis=0)
@@ -60,13 +60,13 @@ def _right(x_hat, inv, gamma, dy):
 
 
 def test_a_hand_rule_passes_and_a_missing_gamma_fails(batch):
-    assert check_vjp(_layer(_right), models.batchnorm_reference, *batch, argnums=(0, 1, 2)).ok
+    assert check_vjp(_layer(_right), models.batchnorm.reference, *batch, argnums=(0, 1, 2)).ok
 
     def no_gamma(x_hat, inv, gamma, dy):
         dx, dg, db = _right(x_hat, inv, gamma, dy)
         return dx / gamma, dg, db
 
-    report = check_vjp(_layer(no_gamma), models.batchnorm_reference, *batch, argnums=(0, 1, 2))
+    report = check_vjp(_layer(no_gamma), models.batchnorm.reference, *batch, argnums=(0, 1, 2))
     assert not report.ok
     assert "x: a scale per column" in report.diagnosis and "divided by gamma" in report.diagnosis
 
@@ -76,7 +76,7 @@ def test_a_rule_that_is_not_linear_in_the_cotangent_is_named(batch):
         dx, dg, db = _right(x_hat, inv, gamma, dy * jnp.abs(dy))
         return dx, dg, db
 
-    report = check_vjp(_layer(squared), models.batchnorm_reference, *batch, argnums=(0, 1, 2))
+    report = check_vjp(_layer(squared), models.batchnorm.reference, *batch, argnums=(0, 1, 2))
     assert not report.ok and "not linear in the cotangent" in report.diagnosis
 
 
@@ -85,7 +85,7 @@ def test_a_rule_with_a_constant_term_fails_the_zero_cotangent_check(batch):
         dx, dg, db = _right(x_hat, inv, gamma, dy)
         return dx, dg, db + 1.0
 
-    report = check_vjp(_layer(shifted), models.batchnorm_reference, *batch, argnums=(0, 1, 2))
+    report = check_vjp(_layer(shifted), models.batchnorm.reference, *batch, argnums=(0, 1, 2))
     assert not report.ok and "zero cotangent gives a non-zero VJP" in report.diagnosis
 
 

@@ -53,7 +53,7 @@ def test_pytree_labels_carry_the_argument_name():
 
 
 def _bn_loss(x, gamma, beta, c):
-    return jnp.sum(c * jnp.tanh(models.batchnorm_reference(x, gamma, beta)))
+    return jnp.sum(c * jnp.tanh(models.batchnorm.reference(x, gamma, beta)))
 
 
 def _bn_dx(x, gamma, beta, c, with_gamma=True):
