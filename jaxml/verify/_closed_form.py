@@ -14,7 +14,6 @@ diagnosis names the factor.
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +26,7 @@ from ..errors import UsageError
 from ..lbfgs import minimize_lbfgs
 from ..random import normal as bucketed_normal
 from ._factors import describe_factor
+from ._programs import shared
 from ._report import Report
 from ._x64 import in_float64
 
@@ -103,7 +103,7 @@ def _solve(objective, theta_star, start, args, max_iter):
     structure = (treedef, tuple((np.shape(x), np.dtype(x.dtype).str) for x in leaves))
     flat0, _ = ravel_pytree(start)
     fit = minimize_lbfgs(
-        _flat_objective(objective, structure), flat0, *args, gtol=1e-13, max_iter=max_iter
+        _flat_objective(objective, structure, unravel), flat0, *args, gtol=1e-13, max_iter=max_iter
     )
     return fit, unravel(fit.theta)
 
@@ -153,19 +153,14 @@ def _diagnosis(
     return "; ".join(parts) or "no simple pattern"
 
 
-@functools.lru_cache(maxsize=128)
 def _jitted(objective: Callable) -> Callable:
-    return jax.jit(objective)
+    return shared(("objective", objective), lambda: jax.jit(objective))
 
 
-@functools.lru_cache(maxsize=128)
-def _flat_objective(objective: Callable, unravel_key) -> Callable:
-    """``objective(unravel(t), *args)`` over the flattened parameters: one function (hence one L-BFGS compilation)
-    per objective and pytree structure, shared by every call."""
-    _, unravel = ravel_pytree(
-        jax.tree_util.tree_unflatten(unravel_key[0], [np.zeros(s, d) for s, d in unravel_key[1]])
-    )
-    return lambda t, *a: objective(unravel(t), *a)
+def _flat_objective(objective: Callable, structure, unravel) -> Callable:
+    """``objective(unravel(t), *args)`` over the flattened parameters; within one ``jaxml verify`` run one function
+    (hence one L-BFGS compilation) per objective and pytree structure."""
+    return shared(("flat", objective, structure), lambda: lambda t, *a: objective(unravel(t), *a))
 
 
 @in_float64

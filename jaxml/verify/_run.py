@@ -21,7 +21,8 @@ from ..errors import VerifyError
 from . import _lanes
 from ._closed_form import check_closed_form
 from ._gradient import DEFAULT_RTOL, Spec, run_check
-from ._points import default_points, given_points
+from ._points import as_float64, default_points, given_points
+from ._programs import shared_programs
 from ._registry import Entry
 from ._report import Report, jsonable
 from ._x64 import in_float64
@@ -158,8 +159,6 @@ def _derivative_entry(entry: Entry, points: int | None, key) -> Report:
         if kind == "gradient"
         else "your Hessian vs jax.hessian",
     )
-    from ._points import as_float64
-
     first = tuple(jax.tree_util.tree_map(as_float64, a) for a in first)
     return run_check(spec, given_points(first, batch), note)
 
@@ -258,13 +257,14 @@ def run_entries(
             on_done(outcome)
         return outcome
 
-    return _lanes.run_lanes(
-        len(entries),
-        one,
-        lambda i: _lanes.concurrency_safe(entries[i], points),
-        jobs,
-        opaque=lambda i: entries[i].kind == "custom",
-    )
+    with shared_programs():  # entries on the same loss share its compiled programs
+        return _lanes.run_lanes(
+            len(entries),
+            one,
+            lambda i: _lanes.concurrency_safe(entries[i], points),
+            jobs,
+            opaque=lambda i: entries[i].kind == "custom",
+        )
 
 
 class _nothing:

@@ -18,7 +18,6 @@ points, since a VJP must be the transpose of a linear map:
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Callable, Sequence
 
 import jax
@@ -62,7 +61,6 @@ class VjpReport(GradientReport):
         return [f"structure: {'; '.join(self.structure)}"] + super().details()
 
 
-@functools.lru_cache(maxsize=256)
 def _vjp_of(fn: Callable, argnums: tuple, n_args: int) -> Callable:
     """``(*args, c) -> cotangents of args[argnums]`` through ``jax.vjp(fn)``."""
 
