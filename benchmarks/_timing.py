@@ -24,7 +24,11 @@ def _block(out):
     if jax is not None:
         try:
             return jax.block_until_ready(out)
-        except (TypeError, AttributeError, ValueError):  # not a pytree of arrays: nothing to wait for
+        except (
+            TypeError,
+            AttributeError,
+            ValueError,
+        ):  # not a pytree of arrays: nothing to wait for
             return out
     return out
 
@@ -65,9 +69,15 @@ def clear_jax_caches() -> None:
         jax.clear_caches()
 
 
-def time_pair(jax_fn: Callable | None, numpy_fn: Callable | None, *, repeats: int = 5,
-              sklearn_fn: Callable | None = None, sklearn_repeats: int | None = None,
-              fresh_compile: bool = True) -> dict[str, Timing | None]:
+def time_pair(
+    jax_fn: Callable | None,
+    numpy_fn: Callable | None,
+    *,
+    repeats: int = 5,
+    sklearn_fn: Callable | None = None,
+    sklearn_repeats: int | None = None,
+    fresh_compile: bool = True,
+) -> dict[str, Timing | None]:
     """Time a JAX function and its NumPy (and scikit-learn) peers, interleaved, in this process.
 
     The JAX function is called once first (warm-up: its time is ``first``, compilation included, after clearing
@@ -94,8 +104,12 @@ def time_pair(jax_fn: Callable | None, numpy_fn: Callable | None, *, repeats: in
             times[name].append(t)
     for name in out:
         if times[name]:
-            out[name] = Timing(median=statistics.median(times[name]), times=times[name],
-                               first=first if name == "jax" else None, result=results[name])
+            out[name] = Timing(
+                median=statistics.median(times[name]),
+                times=times[name],
+                first=first if name == "jax" else None,
+                result=results[name],
+            )
     return out
 
 
@@ -140,8 +154,9 @@ sys.exit(code if code >= 0 else 128 - code)
 """
 
 
-def run_child(cmd: list[str], *, env: dict | None = None, cwd: str | None = None,
-              timeout: float | None = None) -> ChildRun:
+def run_child(
+    cmd: list[str], *, env: dict | None = None, cwd: str | None = None, timeout: float | None = None
+) -> ChildRun:
     """Run ``cmd`` as a child process; its wall time and its own peak RSS (``os.wait4`` ru_maxrss).
 
     The command runs under a small wrapper process that waits for it with ``os.wait4`` (see ``_WRAPPER``), so the
@@ -156,12 +171,20 @@ def run_child(cmd: list[str], *, env: dict | None = None, cwd: str | None = None
         report = os.path.join(tmp, "rusage.json")
         out_path, err_path = os.path.join(tmp, "out"), os.path.join(tmp, "err")
         with open(out_path, "w") as out, open(err_path, "w") as err:
-            proc = subprocess.Popen([sys.executable, "-c", _WRAPPER, report, *cmd], stdout=out, stderr=err,
-                                    env=env, cwd=cwd, start_new_session=True)
+            proc = subprocess.Popen(
+                [sys.executable, "-c", _WRAPPER, report, *cmd],
+                stdout=out,
+                stderr=err,
+                env=env,
+                cwd=cwd,
+                start_new_session=True,
+            )
             try:
                 proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)  # the wrapper and the command it started (one group)
+                os.killpg(
+                    proc.pid, signal.SIGKILL
+                )  # the wrapper and the command it started (one group)
                 proc.wait()
         with open(out_path) as f:
             stdout = f.read()
@@ -170,10 +193,20 @@ def run_child(cmd: list[str], *, env: dict | None = None, cwd: str | None = None
         if os.path.exists(report):
             with open(report) as f:
                 r = json.load(f)
-            return ChildRun(seconds=r["seconds"], max_rss_bytes=int(r["max_rss_kb"]) * 1024,
-                            returncode=int(r["returncode"]), stdout=stdout, stderr=stderr)
-        return ChildRun(seconds=float("nan"), max_rss_bytes=0, returncode=proc.returncode, stdout=stdout,
-                        stderr=stderr + "\n(killed: timeout)")
+            return ChildRun(
+                seconds=r["seconds"],
+                max_rss_bytes=int(r["max_rss_kb"]) * 1024,
+                returncode=int(r["returncode"]),
+                stdout=stdout,
+                stderr=stderr,
+            )
+        return ChildRun(
+            seconds=float("nan"),
+            max_rss_bytes=0,
+            returncode=proc.returncode,
+            stdout=stdout,
+            stderr=stderr + "\n(killed: timeout)",
+        )
 
 
 def cpu_model() -> str:
@@ -220,10 +253,14 @@ def machine_info() -> dict[str, str]:
         from threadpoolctl import threadpool_info
 
         pools = threadpool_info()
-        info["blas"] = "; ".join(
-            f"{p.get('internal_api')} {p.get('version')} ({p.get('threading_layer', '?')}, "
-            f"{p.get('num_threads')} threads, {p.get('architecture', '?')})"
-            for p in pools) or "threadpoolctl found no pools"
+        info["blas"] = (
+            "; ".join(
+                f"{p.get('internal_api')} {p.get('version')} ({p.get('threading_layer', '?')}, "
+                f"{p.get('num_threads')} threads, {p.get('architecture', '?')})"
+                for p in pools
+            )
+            or "threadpoolctl found no pools"
+        )
     except ImportError:
         info["blas"] = "threadpoolctl not installed"
     return info

@@ -1,13 +1,16 @@
-"""NumPy peers of jaxml's experiments: the same algorithms, written as well as NumPy allows.
+"""NumPy peers of jaxml's models: the same algorithms, written as well as NumPy allows.
 
-Each function computes what its jaxml counterpart computes (same inputs, same outputs, same update rule), so the
-benchmark compares implementations, not algorithms. Where NumPy can vectorise, it does (kernel blocks, the whole
-λ axis of the ridge grid, all radii of a kernel table). Where the algorithm is sequential (250k gradient-ascent
-steps, the SVM's 10·M stochastic steps, a perceptron pass), the Python loop is unavoidable; its body is kept lean:
-preallocated buffers with ``out=``, constants folded out of the loop, scalars kept as Python floats, no temporary
-arrays the step does not need.
+Each function computes what its jaxml counterpart (named in its docstring) computes: same inputs, same outputs,
+same update rule, so the benchmarks compare implementations, not algorithms. Where NumPy can vectorise, it does
+(kernel blocks, the whole λ axis of the ridge grid, all learning rates or all lasso γ as the columns of one matrix,
+all network restarts as a batch axis). Where the algorithm is sequential (gradient-ascent steps, the SVM's 10·M
+stochastic steps, a perceptron pass), the Python loop is unavoidable; its body is kept lean: preallocated buffers
+with ``out=``, constants folded out of the loop, scalars kept as Python floats.
 
-No JAX import here: this module runs on a machine with NumPy and SciPy only.
+Defaults mirror the defaults of the jaxml function a peer stands for (Laplace smoothing α = 1, the SVM's
+λ = 1/(64 M), FISTA's tolerance); an experiment's own settings (learning rates, step counts, radii, σ, ...) are
+always passed by the caller, from the experiment's ``CONFIG`` or its results.json. No JAX and no jaxml import here:
+this module runs on a machine with NumPy and SciPy only.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ def one_blas_thread(fn):
 
     return wrapper
 
+
 # ----------------------------------------------------------------------------------------------------------------
 # §1 logistic regression: batch gradient ascent on the mean log-likelihood
 # ----------------------------------------------------------------------------------------------------------------
@@ -57,23 +61,87 @@ def add_intercept(x: np.ndarray) -> np.ndarray:
     return np.concatenate([np.ones((x.shape[0], 1)), x], axis=1)
 
 
+def _ascent_constant(x, y, theta, learning_rate, tol2, max_iterations, record) -> tuple:
+    """The lean loop of a constant rate without penalty: (α/n) Xᵀ folded into one (d, n) matrix, every buffer
+    preallocated (``out=``). Returns (θ, t, ‖Δθ‖², recorded)."""
+    n, d = x.shape
+    xt = np.ascontiguousarray(x.T) * (learning_rate / n)
+    z, delta, new = np.empty(n), np.empty(d), np.empty(d)
+    dot, add, sub = np.dot, np.add, np.subtract
+    recorded, t, step2 = {}, 0, math.inf
+    while t < max_iterations:
+        dot(x, theta, out=z)  # z = Xθ
+        expit(z, out=z)  # h = σ(Xθ)
+        sub(y, z, out=z)  # y − h
+        dot(xt, z, out=delta)  # α ∇ℓ(θ) = (α/n) Xᵀ(y − h)
+        add(theta, delta, out=new)  # θ_new = θ + α ∇ℓ(θ)
+        sub(
+            new, theta, out=delta
+        )  # Δθ = θ_new − θ as stored (the course's ‖θ_new − θ‖, rounding included)
+        theta, new = new, theta
+        t += 1
+        if t in record:
+            recorded[t] = theta.copy()
+        step2 = delta.dot(delta)
+        if step2 < tol2:  # ‖Δθ‖ < tol
+            break
+    return theta, t, step2, recorded
+
+
+def _ascent_general(
+    x, y, theta, learning_rate, schedule_power, l2, tol2, max_iterations, record
+) -> tuple:
+    """A decreasing rate α_t = α₀/t^p and/or the L2 penalty: θ ← θ + α_t (∇ℓ(θ) − λθ). Returns as above."""
+    n, d = x.shape
+    xt = np.ascontiguousarray(x.T) / n
+    z, g, delta, new = np.empty(n), np.empty(d), np.empty(d), np.empty(d)
+    recorded, t, step2 = {}, 0, math.inf
+    while t < max_iterations:
+        t += 1
+        np.dot(x, theta, out=z)
+        expit(z, out=z)
+        np.subtract(y, z, out=z)
+        np.dot(xt, z, out=g)  # ∇ℓ(θ)
+        if l2:
+            g -= l2 * theta  # ∇(ℓ − (λ/2)‖θ‖²)
+        alpha = learning_rate if schedule_power is None else learning_rate / t**schedule_power
+        np.multiply(g, alpha, out=delta)
+        np.add(theta, delta, out=new)
+        np.subtract(new, theta, out=delta)
+        theta, new = new, theta
+        if t in record:
+            recorded[t] = theta.copy()
+        step2 = delta.dot(delta)
+        if step2 < tol2:
+            break
+    return theta, t, step2, recorded
+
+
 @one_blas_thread
-def logistic_gradient_ascent(x, y, *, learning_rate: float = 10.0, schedule_power: float | None = None,
-                             l2: float = 0.0, tol: float = 1e-15, max_iterations: int = 1_000_000,
-                             record_at=()) -> dict:
+def logistic_gradient_ascent(
+    x,
+    y,
+    *,
+    learning_rate: float,
+    tol: float,
+    max_iterations: int,
+    schedule_power: float | None = None,
+    l2: float = 0.0,
+    record_at=(),
+) -> dict:
     """θ ← θ + α_t (∇ℓ(θ) − λθ) from θ = 0, ∇ℓ = (1/n) Xᵀ(y − σ(Xθ)), until ‖Δθ‖ < tol (the course's rule).
 
-    The peer of ``jaxml.models.gradient_ascent`` (constant rate, ``inverse_power_schedule`` α_t = α₀/t^p, or the
-    ``l2_optimizer`` chain).
+    The peer of ``jaxml.models.logistic.fit`` (a constant rate, ``inverse_power_schedule(α₀, p)``: α_t = α₀/t^p,
+    and ``l2=λ``). ``tol=0`` runs exactly ``max_iterations`` steps (how a run's step count is replayed).
 
     Args:
       x: (n, d) inputs with the intercept column.
       y: (n,) labels in {0, 1}.
       learning_rate: α (or α₀ of the schedule).
-      schedule_power: p for α_t = α₀ / t^p (t = 1, 2, ...); None for a constant rate.
-      l2: λ of the penalty −(λ/2)‖θ‖².
       tol: stop when ‖Δθ‖ < tol.
       max_iterations: cap.
+      schedule_power: p for α_t = α₀ / t^p (t = 1, 2, ...); None for a constant rate.
+      l2: λ of the penalty −(λ/2)‖θ‖².
       record_at: iterations at which to keep θ.
 
     Returns:
@@ -81,65 +149,40 @@ def logistic_gradient_ascent(x, y, *, learning_rate: float = 10.0, schedule_powe
     """
     x = np.ascontiguousarray(x, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
-    n, d = x.shape
-    record = {int(t) for t in record_at}
-    recorded = {}
-    theta = np.zeros(d)
-    z = np.empty(n)
-    delta = np.empty(d)
-    tol2 = tol * tol
-    t = 0
-    step2 = math.inf
-    new = np.empty(d)
+    theta = np.zeros(x.shape[1])
+    record, tol2 = {int(t) for t in record_at}, tol * tol
     if schedule_power is None and l2 == 0.0:
-        # the lean loop: (α/n) Xᵀ folded into one (d, n) matrix, every buffer preallocated (out=)
-        xt = np.ascontiguousarray(x.T) * (learning_rate / n)
-        dot, add, sub = np.dot, np.add, np.subtract
-        while t < max_iterations:
-            dot(x, theta, out=z)  # z = Xθ
-            expit(z, out=z)  # h = σ(Xθ)
-            sub(y, z, out=z)  # y − h
-            dot(xt, z, out=delta)  # α ∇ℓ(θ) = (α/n) Xᵀ(y − h)
-            add(theta, delta, out=new)  # θ_new = θ + α ∇ℓ(θ)
-            sub(new, theta, out=delta)  # Δθ = θ_new − θ as stored (the course's ‖θ_new − θ‖, rounding included)
-            theta, new = new, theta
-            t += 1
-            if t in record:
-                recorded[t] = theta.copy()
-            step2 = delta.dot(delta)
-            if step2 < tol2:  # ‖Δθ‖ < tol
-                break
+        theta, t, step2, recorded = _ascent_constant(
+            x, y, theta, learning_rate, tol2, max_iterations, record
+        )
     else:
-        xt = np.ascontiguousarray(x.T) / n
-        g = np.empty(d)
-        while t < max_iterations:
-            t += 1
-            np.dot(x, theta, out=z)
-            expit(z, out=z)
-            np.subtract(y, z, out=z)
-            np.dot(xt, z, out=g)  # ∇ℓ(θ)
-            if l2:
-                g -= l2 * theta  # ∇(ℓ − (λ/2)‖θ‖²)
-            alpha = learning_rate if schedule_power is None else learning_rate / t**schedule_power
-            np.multiply(g, alpha, out=delta)
-            np.add(theta, delta, out=new)
-            np.subtract(new, theta, out=delta)
-            theta, new = new, theta
-            if t in record:
-                recorded[t] = theta.copy()
-            step2 = delta.dot(delta)
-            if step2 < tol2:
-                break
-    return {"theta": theta, "iterations": t, "converged": bool(step2 < tol2), "step_norm": math.sqrt(step2),
-            "recorded": recorded}
+        theta, t, step2, recorded = _ascent_general(
+            x, y, theta, learning_rate, schedule_power, l2, tol2, max_iterations, record
+        )
+    return {
+        "theta": theta,
+        "iterations": t,
+        "converged": bool(step2 < tol2),
+        "step_norm": math.sqrt(step2),
+        "recorded": recorded,
+    }
 
 
 @one_blas_thread
-def linear_svm_adam(x, y, *, lam: float, steps: int, learning_rate: float = 1.0, b1: float = 0.9,
-                    b2: float = 0.999, eps: float = 1e-8) -> np.ndarray:
+def linear_svm_adam(
+    x,
+    y,
+    *,
+    lam: float,
+    steps: int,
+    learning_rate: float = 1.0,
+    b1: float = 0.9,
+    b2: float = 0.999,
+    eps: float = 1e-8,
+) -> np.ndarray:
     """Adam (cosine-decayed step) on J(θ) = (λ/2)‖w‖² + (1/n) Σ max(0, 1 − ỹ θᵀx), θ = (b, w), full batch.
 
-    The peer of ``jaxml.models.fit_linear_svm`` with its default optimizer ``optax.adam(cosine_decay(lr, steps))``:
+    The peer of ``jaxml.models.linear_svm.fit`` with its default optimizer ``optax.adam(cosine_decay(lr, steps))``:
     the sub-gradient takes 1/2 at a kink (as JAX differentiates ``maximum``).
 
     Args:
@@ -230,12 +273,14 @@ def rbf_table(radius: float, dmax: int) -> np.ndarray:
 
 
 @one_blas_thread
-def kernel_svm_train(kernel: np.ndarray, y, idx, *, lam: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+def kernel_svm_train(
+    kernel: np.ndarray, y, idx, *, lam: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The course's stochastic sub-gradient RBF-SVM (CS229 PS2 ``svm.py``), on a precomputed kernel matrix.
 
     For t = 1 … T with i = idx[t−1]:  margin = yᵢ (Kα)ᵢ;  g = (Mλαᵢ − yᵢ 1{margin < 1}) K[:, i];
     α ← α − g/√t;  ᾱ = (1/T) Σ_t α_t. (The starter builds g in two vector operations and divides ᾱ by T·M; here
-    g's scalar coefficient is formed first and ᾱ divided by T, as ``jaxml.models.fit_kernel_svm`` does.)
+    g's scalar coefficient is formed first and ᾱ divided by T, as ``jaxml.models.kernel_svm.fit`` does.)
 
     Args:
       kernel: (M, M) symmetric kernel matrix, C-contiguous (row i = column i).
@@ -248,7 +293,9 @@ def kernel_svm_train(kernel: np.ndarray, y, idx, *, lam: float | None = None) ->
     """
     m = kernel.shape[0]
     lam = 1.0 / (64.0 * m) if lam is None else lam
-    y_pm = (2.0 * np.asarray(y, dtype=np.float64) - 1.0).tolist()  # Python floats: cheap scalar arithmetic
+    y_pm = (
+        2.0 * np.asarray(y, dtype=np.float64) - 1.0
+    ).tolist()  # Python floats: cheap scalar arithmetic
     m_lam = m * lam
     alpha = np.zeros(m)
     alpha_sum = np.zeros(m)
@@ -268,13 +315,17 @@ def kernel_svm_train(kernel: np.ndarray, y, idx, *, lam: float | None = None) ->
     return alpha_sum / len(idx), alpha
 
 
-def kernel_svm_predict(sq_dist_query: np.ndarray, alpha_avg: np.ndarray, radius: float) -> np.ndarray:
+def kernel_svm_predict(
+    sq_dist_query: np.ndarray, alpha_avg: np.ndarray, radius: float
+) -> np.ndarray:
     """ŷ = 1{Σ_j ᾱ_j K(x, x_j) > 0}; ``sq_dist_query`` (n, M) integer squared distances to the training rows."""
     table = rbf_table(radius, int(sq_dist_query.max(initial=0)))
     return (table[sq_dist_query] @ alpha_avg > 0).astype(np.int32)
 
 
-def kernel_svm_radius_sweep(x_train, y_train, x_val, y_val, x_test, y_test, radii, idx_sweep, idx_test) -> dict:
+def kernel_svm_radius_sweep(
+    x_train, y_train, x_val, y_val, x_test, y_test, radii, idx_sweep, idx_test
+) -> dict:
     """The course's §2(d): fit the SVM for each radius (10·M steps), pick the best validation accuracy, refit on the
     training set with that radius and report the test accuracy.
 
@@ -306,20 +357,28 @@ def kernel_svm_radius_sweep(x_train, y_train, x_val, y_val, x_test, y_test, radi
     kernel = rbf_table(radii[best], dmax)[d_train]
     alpha_test, _ = kernel_svm_train(kernel, y_train, idx_test)
     del kernel
-    test_acc = float(np.mean(kernel_svm_predict(d_test, alpha_test, radii[best]) == np.asarray(y_test)))
-    return {"val_accuracy": accs, "best_radius": radii[best], "test_accuracy": test_acc,
-            "alpha_sweep": np.stack(alphas), "alpha_test": alpha_test}
+    test_acc = float(
+        np.mean(kernel_svm_predict(d_test, alpha_test, radii[best]) == np.asarray(y_test))
+    )
+    return {
+        "val_accuracy": accs,
+        "best_radius": radii[best],
+        "test_accuracy": test_acc,
+        "alpha_sweep": np.stack(alphas),
+        "alpha_test": alpha_test,
+    }
 
 
 # ----------------------------------------------------------------------------------------------------------------
 # §3 the kernel perceptron: one pass in file order, kernel blocks computed vectorised
 # ----------------------------------------------------------------------------------------------------------------
 
-NON_PSD_EPS = 1e-5  # the course starter's threshold on the squared distance
+KERNELS = ("dot", "rbf", "non_psd", "identity", "polynomial")
 
 
-def _sq_dists(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None,
-              tmp: np.ndarray | None = None) -> np.ndarray:
+def _sq_dists(
+    a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None, tmp: np.ndarray | None = None
+) -> np.ndarray:
     """‖aᵢ − bⱼ‖² summed from differences (as jaxml's kernels do), one feature at a time (small d), into ``out``.
 
     ``out`` and ``tmp`` are optional preallocated (len(a), len(b)) buffers: reusing them avoids fresh large
@@ -338,34 +397,57 @@ def _sq_dists(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None,
     return out
 
 
-def kernel_block(kernel: str, a: np.ndarray, b: np.ndarray, *, sigma: float = 1.0, out: np.ndarray | None = None,
-                 tmp: np.ndarray | None = None) -> np.ndarray:
-    """K(aᵢ, bⱼ) for all pairs, into ``out`` when given: "dot" aᵀb, "rbf" exp(−‖a − b‖²/(2σ²)),
-    "non_psd" −1{‖a − b‖² < 1e-5}, "identity" +1{‖a − b‖² < 1e-5}, "poly" (1 + aᵀb)²."""
-    if kernel in ("dot", "poly"):
+def kernel_block(
+    kernel: str,
+    a: np.ndarray,
+    b: np.ndarray,
+    *,
+    sigma: float | None = None,
+    eps: float | None = None,
+    out: np.ndarray | None = None,
+    tmp: np.ndarray | None = None,
+) -> np.ndarray:
+    """K(aᵢ, bⱼ) for all pairs, into ``out`` when given (the kernels of ``jaxml.models.kernels``).
+
+    "dot" aᵀb; "rbf" exp(−‖a − b‖²/(2σ²)); "non_psd" −1{‖a − b‖² < ε}; "identity" +1{‖a − b‖² < ε} (its PSD
+    mirror image); "polynomial" (1 + aᵀb)². ``sigma`` is needed by "rbf", ``eps`` by "non_psd" and "identity".
+    """
+    if kernel in ("dot", "polynomial"):
         k = np.matmul(a, b.T, out=out)
-        if kernel == "poly":
+        if kernel == "polynomial":
             k += 1.0
             np.multiply(k, k, out=k)
         return k
+    if kernel not in ("rbf", "non_psd", "identity"):
+        raise ValueError(f"unknown kernel {kernel!r}; one of {KERNELS}")
+    if (sigma if kernel == "rbf" else eps) is None:
+        raise ValueError(f"kernel {kernel!r} needs {'sigma' if kernel == 'rbf' else 'eps'}")
     d2 = _sq_dists(a, b, out, tmp)
     if kernel == "rbf":
         np.multiply(d2, -1.0 / (2.0 * sigma**2), out=d2)
         return np.exp(d2, out=d2)
-    if kernel in ("non_psd", "identity"):
-        near = d2 < NON_PSD_EPS
-        d2.fill(0.0)
-        d2[near] = -1.0 if kernel == "non_psd" else 1.0
-        return d2
-    raise ValueError(f"unknown kernel {kernel!r}")
+    near = d2 < eps
+    d2.fill(0.0)
+    d2[near] = -1.0 if kernel == "non_psd" else 1.0
+    return d2
 
 
 @one_blas_thread
-def kernel_perceptron_fit(x, y, *, kernel: str = "rbf", alpha: float = 0.5, block: int = 64) -> np.ndarray:
+def kernel_perceptron_fit(
+    x,
+    y,
+    *,
+    kernel: str,
+    alpha: float,
+    sigma: float | None = None,
+    eps: float | None = None,
+    block: int = 64,
+) -> np.ndarray:
     """One pass: βᵢ = α [yᵢ − g(Σ_{k<i} β_k K(x_k, x_i))], g(z) = 1{z ≥ 0} (write-up eq. 1).
 
-    Kernel rows come in vectorised blocks of ``block`` examples against the points before them, written into two
-    preallocated (block, n) buffers (O(block · n) memory, never n × n); the sequential part is one dot per example.
+    The peer of ``jaxml.models.perceptron.fit``. Kernel rows come in vectorised blocks of ``block`` examples
+    against the points before them, written into two preallocated (block, n) buffers (O(block · n) memory, never
+    n × n); the sequential part is one dot per example.
 
     Returns:
       β (n,).
@@ -380,7 +462,15 @@ def kernel_perceptron_fit(x, y, *, kernel: str = "rbf", alpha: float = 0.5, bloc
         stop = min(start + block, n)
         rows = stop - start
         # K(x_i, x_k) for i in the block and k < stop
-        k = kernel_block(kernel, x[start:stop], x[:stop], out=buf[:rows, :stop], tmp=tmp[:rows, :stop])
+        k = kernel_block(
+            kernel,
+            x[start:stop],
+            x[:stop],
+            sigma=sigma,
+            eps=eps,
+            out=buf[:rows, :stop],
+            tmp=tmp[:rows, :stop],
+        )
         for r in range(rows):
             i = start + r
             s = k[r, :i].dot(beta[:i])  # Σ_{k<i} β_k K(x_k, x_i)
@@ -388,8 +478,20 @@ def kernel_perceptron_fit(x, y, *, kernel: str = "rbf", alpha: float = 0.5, bloc
     return beta
 
 
-def kernel_perceptron_margin(x_train, beta, z, *, kernel: str = "rbf", block_elements: int = 2**22) -> np.ndarray:
-    """f(zᵢ) = Σ_j β_j K(x_j, zᵢ), in blocks of rows of z (about ``block_elements`` kernel values at once)."""
+def kernel_perceptron_margin(
+    x_train,
+    beta,
+    z,
+    *,
+    kernel: str,
+    sigma: float | None = None,
+    eps: float | None = None,
+    block_elements: int = 2**22,
+) -> np.ndarray:
+    """f(zᵢ) = Σ_j β_j K(x_j, zᵢ), in blocks of rows of z (about ``block_elements`` kernel values at once).
+
+    The peer of ``jaxml.models.perceptron.margin``.
+    """
     x_train = np.asarray(x_train, dtype=np.float64)
     z = np.asarray(z, dtype=np.float64)
     n = x_train.shape[0]
@@ -397,15 +499,20 @@ def kernel_perceptron_margin(x_train, beta, z, *, kernel: str = "rbf", block_ele
     buf, tmp = np.empty((rows, n)), np.empty((rows, n))
     out = np.empty(z.shape[0])
     for start in range(0, z.shape[0], rows):
-        zb = z[start:start + rows]
-        k = kernel_block(kernel, zb, x_train, out=buf[:len(zb)], tmp=tmp[:len(zb)])
-        np.dot(k, beta, out=out[start:start + len(zb)])
+        zb = z[start : start + rows]
+        k = kernel_block(
+            kernel, zb, x_train, sigma=sigma, eps=eps, out=buf[: len(zb)], tmp=tmp[: len(zb)]
+        )
+        np.dot(k, beta, out=out[start : start + len(zb)])
     return out
 
 
-def kernel_perceptron_predict(x_train, beta, z, *, kernel: str = "rbf") -> np.ndarray:
-    """h(z) = g(f(z)) in {0., 1.}."""
-    return (kernel_perceptron_margin(x_train, beta, z, kernel=kernel) >= 0.0).astype(np.float64)
+def kernel_perceptron_predict(
+    x_train, beta, z, *, kernel: str, sigma: float | None = None, eps: float | None = None
+) -> np.ndarray:
+    """h(z) = g(f(z)) in {0., 1.} (the peer of ``jaxml.models.perceptron.predict``)."""
+    margin = kernel_perceptron_margin(x_train, beta, z, kernel=kernel, sigma=sigma, eps=eps)
+    return (margin >= 0.0).astype(np.float64)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -416,7 +523,7 @@ def kernel_perceptron_predict(x_train, beta, z, *, kernel: str = "rbf") -> np.nd
 def ridge_validation_grid(xs, ys, lams, x_val, y_val, *, rcond: float | None = None) -> np.ndarray:
     """Validation MSE of ridge θ(λ) = argmin ‖y − Xθ‖² + λ‖θ‖² for every (λ, training set): (L, N).
 
-    The algorithm of ``jaxml.models.double_descent_sweep`` (method "eigh"): per training set one eigh of XᵀX,
+    The algorithm of ``jaxml.models.ridge.double_descent_sweep``: per training set one eigh of XᵀX,
     θ(λ) = V diag(1/(e + λ)) VᵀXᵀy for every λ at once; λ = 0 is the pseudo-inverse solution (eigenvalues
     ≤ rcond · e_max dropped, rcond = 10 · max(n_max, d) · eps by default). The N eigendecompositions run as one
     stacked ``np.linalg.eigh``; everything after it is vectorised over (N, L).
@@ -436,7 +543,11 @@ def ridge_validation_grid(xs, ys, lams, x_val, y_val, *, rcond: float | None = N
     lam = lams[None, :, None]  # (1, L, 1)
     keep = e > rcond * e.max(axis=2, keepdims=True)
     with np.errstate(divide="ignore"):
-        f = np.where(lam > 0, 1.0 / (e + np.where(lam > 0, lam, 1.0)), np.where(keep, 1.0 / np.where(keep, e, 1.0), 0.0))
+        f = np.where(
+            lam > 0,
+            1.0 / (e + np.where(lam > 0, lam, 1.0)),
+            np.where(keep, 1.0 / np.where(keep, e, 1.0), 0.0),
+        )
     theta = np.matmul(f * b[:, None, :], vt)  # θ(λ) = V (f ⊙ b), stacked as rows: (N, L, d)
     residual = y_val[None, None, :] - theta @ x_val.T  # (N, L, m)
     return np.mean(residual**2, axis=2).T  # (L, N)
@@ -450,17 +561,23 @@ def ridge_validation_grid_solve(xs, ys, lams, x_val, y_val) -> np.ndarray:
         x, y = np.asarray(x), np.asarray(y)
         g, b = x.T @ x, x.T @ y
         eye = np.eye(g.shape[0])
-        thetas = [np.linalg.lstsq(x, y, rcond=None)[0] if lam == 0 else np.linalg.solve(g + lam * eye, b)
-                  for lam in lams]
-        out[:, j] = np.mean((np.asarray(y_val)[None, :] - np.stack(thetas) @ np.asarray(x_val).T) ** 2, axis=1)
+        thetas = [
+            np.linalg.lstsq(x, y, rcond=None)[0] if lam == 0 else np.linalg.solve(g + lam * eye, b)
+            for lam in lams
+        ]
+        out[:, j] = np.mean(
+            (np.asarray(y_val)[None, :] - np.stack(thetas) @ np.asarray(x_val).T) ** 2, axis=1
+        )
     return out
 
 
 @one_blas_thread
-def lasso_path_fista(x, y, gammas, *, rtol: float = 1e-10, max_iter: int = 50_000, restart: bool = True) -> dict:
+def lasso_path_fista(
+    x, y, gammas, *, rtol: float = 1e-10, max_iter: int = 50_000, restart: bool = True
+) -> dict:
     """min ‖y − Xθ‖² + γ‖θ‖₁ for every γ at once, by FISTA with adaptive restart, vectorised over γ.
 
-    The algorithm of ``jaxml.models.lasso_path`` (FISTA vmapped over γ): step 1/L with L = 2 s_max(X)², the
+    The algorithm of ``jaxml.models.lasso.path`` (FISTA vmapped over γ): step 1/L with L = 2 s_max(X)², the
     gradient 2Xᵀ(Xz − y) as two products with X, and a path stops when its sub-gradient bound (2/t)‖z − θ⁺‖ falls
     to rtol · max(‖2Xᵀy‖∞, γ). All paths advance together as the columns of (d, G) matrices; a path that has
     stopped is frozen (as a vmapped while_loop freezes it), so each column equals its own single run.
@@ -508,23 +625,37 @@ def lasso_path_fista(x, y, gammas, *, rtol: float = 1e-10, max_iter: int = 50_00
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# §2(e) logistic regression on the spam features: a learning-rate grid trained together, sparse products
+# §2(e) logistic regression on sparse features: a learning-rate grid trained together, scipy.sparse products
 # ----------------------------------------------------------------------------------------------------------------
 
 
-@one_blas_thread
-def spam_logreg_fit(x, y, learning_rates, *, num_steps: int = 2000) -> tuple[np.ndarray, np.ndarray]:
-    """Gradient ascent θ ← θ + α Xᵀ(y − σ(Xθ + b)), b ← b + α Σ(y − σ(Xθ + b)) (the SUM log-likelihood), from 0,
-    for every learning rate α of the grid at once (columns of a (V, G) matrix), with scipy.sparse products.
+def _csr(x):
+    """A scipy CSR matrix from a dense array or any scipy sparse matrix, in float64."""
+    import scipy.sparse as sp
 
-    The peer of ``jaxml.models.fit_spam_logreg``.
+    return sp.csr_matrix(x if sp.issparse(x) else np.asarray(x), dtype=np.float64)
+
+
+@one_blas_thread
+def sparse_logistic_fit(
+    x, y, learning_rates, *, num_steps: int, l2: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient ascent θ ← θ + α (Xᵀ(y − σ(Xθ + b)) − λθ), b ← b + α Σ(y − σ(Xθ + b)) (the SUM log-likelihood),
+    from 0, for every learning rate α of the grid at once (columns of a (V, G) matrix), with scipy.sparse products.
+
+    The peer of ``jaxml.models.sparse_logistic.fit``.
+
+    Args:
+      x: (n, V) features, dense or scipy sparse.
+      y: (n,) labels in {0, 1}.
+      learning_rates: (G,) the grid.
+      num_steps: full-batch steps.
+      l2: λ of the penalty (λ/2)‖θ‖² (the intercept is not penalised).
 
     Returns:
       (θ (G, V), b (G,)).
     """
-    import scipy.sparse as sp
-
-    xs = sp.csr_matrix(np.asarray(x, dtype=np.float64))
+    xs = _csr(x)
     xts = xs.T.tocsr()
     y_col = np.asarray(y, dtype=np.float64)[:, None]
     lrs = np.asarray(learning_rates, dtype=np.float64)
@@ -535,16 +666,22 @@ def spam_logreg_fit(x, y, learning_rates, *, num_steps: int = 2000) -> tuple[np.
         r += b
         expit(r, out=r)  # σ(z)
         np.subtract(y_col, r, out=r)  # y − σ(z)
-        theta += (xts @ r) * lrs  # θ ← θ + α Xᵀ(y − σ)
+        g = xts @ r  # ∇_θ ℓ = Xᵀ(y − σ)
+        if l2:
+            g -= l2 * theta  # ∇(ℓ − (λ/2)‖θ‖²)
+        theta += g * lrs  # θ ← θ + α ∇
         b += r.sum(axis=0) * lrs
     return theta.T, b
 
 
-def spam_logreg_predict(theta, b, x) -> np.ndarray:
-    """1{θᵀx + b > 0} for every learning rate: (G, n)."""
-    import scipy.sparse as sp
+def sparse_logistic_decision(theta, b, x) -> np.ndarray:
+    """z = θᵀx + b for every learning rate: (G, n) (the peer of ``jaxml.models.sparse_logistic.decision``)."""
+    return (_csr(x) @ theta.T + b).T
 
-    return ((sp.csr_matrix(np.asarray(x, dtype=np.float64)) @ theta.T + b).T > 0).astype(np.int32)
+
+def sparse_logistic_predict(theta, b, x) -> np.ndarray:
+    """1{θᵀx + b > 0} for every learning rate: (G, n)."""
+    return (sparse_logistic_decision(theta, b, x) > 0).astype(np.int32)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -557,7 +694,7 @@ def network_train(W1, W2, x, y, *, learning_rate: float, steps: int, activation:
     """``steps`` steps of W ← W − α ∂L/∂W on L = (1/n) Σ (o − y)², o = W2 · [1, a(W1 [1, x])], for a batch of R
     networks at once (a leading restart axis, as the experiment vmaps its random restarts).
 
-    The peer of ``jaxml.models.network_train`` (which differentiates by autodiff); backprop by hand:
+    The peer of ``jaxml.models.network.fit`` (which differentiates by autodiff); backprop by hand:
     δ = (2/n)(o − y), ∂L/∂W2 = Σ δ h̃, ∂L/∂W1 = Σ δ (W2[1:] ⊙ a′(z)) x̃ᵀ.
 
     Args:
