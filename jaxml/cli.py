@@ -90,8 +90,12 @@ def _parser() -> argparse.ArgumentParser:
                                    "With FILEs, import them and check the derivations they declare.",
                        epilog=VERIFY_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     v.add_argument("files", nargs="*", metavar="FILE", help="Python files declaring @derivation entries")
-    v.add_argument("--points", type=int, default=1000, help="points per derivation (default: %(default)s)")
+    v.add_argument("--points", type=int, default=None,
+                   help="points per derivation (default: 1000, fewer for very large examples; the table says)")
     v.add_argument("--seed", type=int, default=0, help="seed of the random points (default: %(default)s)")
+    v.add_argument("--jobs", type=int, default=None,
+                   help="threads checking derivations side by side (default: 2 on a multi-core machine; results "
+                        "do not depend on it)")
     v.add_argument("--json", action="store_true", help="print JSON instead of a table")
     _timeout_option(v, "derivation")
 
@@ -104,20 +108,20 @@ def _verify(args) -> int:
 
     from . import verify
 
-    if args.points < 1:
+    if args.points is not None and args.points < 1:
         raise JaxmlError(f"--points must be >= 1, got {args.points}")
+    if args.jobs is not None and args.jobs < 1:
+        raise JaxmlError(f"--jobs must be >= 1, got {args.jobs}")
     if args.files:
         entries = [e for f in args.files for e in verify.load_file(f)]
     else:
         entries = verify.builtin_entries()
-    key = jax.random.PRNGKey(args.seed)
     seconds = _stage_timeout(args)
-    outcomes = []
-    for i, e in enumerate(entries):
-        with stage(f"checking {e.name}", seconds, command="jaxml verify"):
-            outcomes.append(verify.run_entry(e, points=args.points, key=jax.random.fold_in(key, i)))
-    failed = [o for o in outcomes if not o.ok]
-    expected = [o for o in outcomes if o.expected_failure and o.ok]
+    outcomes = verify.run_entries(
+        entries, points=args.points, key=jax.random.PRNGKey(args.seed), jobs=args.jobs,
+        guard=lambda e: stage(f"checking {e.name}", seconds, command="jaxml verify"))
+    failed = [o for o in outcomes if not o.as_expected]
+    expected = [o for o in outcomes if o.expected_failure and o.as_expected]
     if args.json:
         print(json.dumps({"ok": not failed, "outcomes": [o.as_dict() for o in outcomes]}, indent=2))
     else:

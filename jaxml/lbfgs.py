@@ -56,11 +56,14 @@ def _lbfgs(fun, theta0, args, gtol, max_iter, memory_size):
 
     carry = (theta0, opt.init(theta0), jnp.asarray(0), jnp.asarray(jnp.inf, theta0.dtype))
     theta, _, k, gnorm = jax.lax.while_loop(cond, body, carry)
-    return LbfgsResult(theta=theta, value=f(theta), grad_norm=gnorm, iterations=k, converged=gnorm <= target)
+    return LbfgsResult(
+        theta=theta, value=f(theta), grad_norm=gnorm, iterations=k, converged=gnorm <= target
+    )
 
 
-def minimize_lbfgs(fun: Callable, theta0, *args, gtol: float = 1e-12, max_iter: int = 2000,
-                   memory_size: int = 10) -> LbfgsResult:
+def minimize_lbfgs(
+    fun: Callable, theta0, *args, gtol: float = 1e-12, max_iter: int = 2000, memory_size: int = 10
+) -> LbfgsResult:
     """Minimise a smooth ``fun(theta, *args)`` with optax L-BFGS (zoom line search), jitted ``lax.while_loop``.
 
     Compiled once per (fun, shapes): ``args`` are traced, so new data reuse the compilation. Pass a module-level
@@ -84,4 +87,7 @@ def minimize_lbfgs(fun: Callable, theta0, *args, gtol: float = 1e-12, max_iter: 
         raise UsageError(f"theta0 must be a 1-d array; got shape {theta0.shape}")
     dtype = jnp.result_type(theta0)
     theta0 = theta0.astype(dtype if jnp.issubdtype(dtype, jnp.floating) else jnp.float64)
-    return _lbfgs(fun, theta0, tuple(args), gtol, int(max_iter), int(memory_size))
+    # optax's L-BFGS adds its int32 step counter to an int64 ``jnp.arange`` under x64, which strict dtype promotion
+    # rejects; trace it under the standard rules (the same program the CLI has always compiled).
+    with jax.numpy_dtype_promotion("standard"):
+        return _lbfgs(fun, theta0, tuple(args), gtol, int(max_iter), int(memory_size))

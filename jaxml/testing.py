@@ -8,7 +8,7 @@ Example:
 
 from __future__ import annotations
 
-from .verify import check_closed_form, check_gradient
+from .verify import check_closed_form, check_gradient, check_vjp
 
 
 def assert_gradient(f, grad_f, *args, **kwargs):
@@ -35,4 +35,12 @@ def assert_gradient_fails(f, grad_f, *args, diagnosis_contains: str = "", **kwar
         raise AssertionError("expected a wrong gradient, but it passed:\n" + str(report))
     if diagnosis_contains and diagnosis_contains not in (report.diagnosis or ""):
         raise AssertionError(f"diagnosis does not mention {diagnosis_contains!r}:\n{report}")
+    return report
+
+
+def assert_vjp(f, reference, *args, **kwargs):
+    """Assert that the custom VJP rule of ``f`` is right (see :func:`jaxml.verify.check_vjp`); returns the report."""
+    report = check_vjp(f, reference, *args, **kwargs)
+    if not report.ok:
+        raise AssertionError("\n" + str(report))
     return report

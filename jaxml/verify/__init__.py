@@ -1,11 +1,18 @@
-"""The derivation verifier: hand-derived gradients and closed forms checked against autodiff, with a diagnosis.
+"""The derivation verifier: hand-derived derivatives, VJP rules and closed forms checked against autodiff, with a
+diagnosis of what is wrong.
+
+Every check returns a :class:`Report` (frozen; ``ok``, ``diagnosis``, the worst error, ``str()`` for a readable
+verdict) and computes in float64 whatever the caller's x64 setting.
 
 Public API:
-  check_gradient(f, grad_f, *args, argnums=0, points=16, key=None, rtol=None, atol=None, at=None) -> GradientReport
+  check_gradient(f, grad_f, *args, argnums=0, points=None, key=None, rtol=None, atol=None, at=None) -> GradientReport
+  check_hessian(f, hess_f, *args, ...) -> GradientReport
+  check_vjp(f, reference, *args, argnums=0, points=16, key=None, rtol=None, atol=None) -> VjpReport
   check_closed_form(objective, solution, *args, key=None, rtol=None, ...) -> ClosedFormReport
   check_lasso_kkt(theta, x, y, gamma) / check_l1_optimality(smooth, theta, *args, gamma=)  non-smooth optimality
-  derivation / closed_form / verification     decorators declaring entries for ``jaxml verify``
-  builtin_entries(), load_file(path), run_entry(entry, points=, key=) -> Outcome
+  derivation / hessian / closed_form / verification     decorators declaring entries for ``jaxml verify``
+  builtin_entries(), load_file(path), load_package(name), load_module(name)
+  run_entry(entry, points=, key=) -> Outcome;  run_entries(entries, points=, key=, jobs=) -> [Outcome]
   format_table(outcomes)                      the verify table as text
 """
 
@@ -18,14 +25,19 @@ from ._nonsmooth import SubgradientReport as SubgradientReport
 from ._nonsmooth import check_l1_optimality as check_l1_optimality
 from ._nonsmooth import check_lasso_kkt as check_lasso_kkt
 from ._registry import Entry as Entry
-from ._registry import Outcome as Outcome
 from ._registry import builtin_entries as builtin_entries
 from ._registry import closed_form as closed_form
 from ._registry import derivation as derivation
 from ._registry import entries as entries
 from ._registry import hessian as hessian
 from ._registry import load_file as load_file
+from ._registry import load_module as load_module
 from ._registry import load_package as load_package
-from ._registry import run_entry as run_entry
 from ._registry import verification as verification
+from ._report import Report as Report
 from ._report import format_table as format_table
+from ._run import Outcome as Outcome
+from ._run import run_entries as run_entries
+from ._run import run_entry as run_entry
+from ._vjp import VjpReport as VjpReport
+from ._vjp import check_vjp as check_vjp

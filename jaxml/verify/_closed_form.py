@@ -24,14 +24,18 @@ from jax.flatten_util import ravel_pytree
 
 from ..errors import UsageError
 from ..lbfgs import minimize_lbfgs
-from ._diagnose import _factor_name
+from ..random import normal as bucketed_normal
+from ._factors import describe_factor
+from ._programs import shared
+from ._report import Report
+from ._x64 import in_float64
 
 DEFAULT_RTOL = 1e-6
 DEFAULT_STATIONARITY_TOL = 1e-8
 
 
-@dataclasses.dataclass
-class ClosedFormReport:
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ClosedFormReport(Report):
     """The verdict of :func:`check_closed_form`.
 
     Attributes:
@@ -42,6 +46,7 @@ class ClosedFormReport:
       solver_iterations, solver_converged: how the L-BFGS run went.
       max_abs_error, max_rel_error: ‖θ_solver − θ*‖∞ and ``solver_rel_diff`` (for the verify table).
       diagnosis: the likely mistake (None when ok).
+      note: a remark (None).
     """
 
     ok: bool
@@ -56,6 +61,7 @@ class ClosedFormReport:
     rtol: float
     stationarity_tol: float
     diagnosis: str | None = None
+    note: str | None = None
     name: str = "closed form"
     compares: str = "closed form vs L-BFGS minimiser; ∇f = 0 there"
     points: int = 1
@@ -64,20 +70,100 @@ class ClosedFormReport:
     def tolerance(self) -> str:
         return f"rtol {self.rtol:.0e}, ∇ {self.stationarity_tol:.0e}"
 
-    def __str__(self) -> str:
-        verdict = "PASS" if self.ok else "FAIL"
-        lines = [
-            f"{self.name}: {verdict} - relative gradient at the closed form {self.stationarity:.3g} "
-            f"(tol {self.stationarity_tol:.0e}); L-BFGS minimiser differs by {self.solver_rel_diff:.3g} relative "
-            f"(tol {self.rtol:.0e}); objective {self.objective_closed_form:.12g} (closed form) vs "
-            f"{self.objective_solver:.12g} (solver, {self.solver_iterations} iterations"
-            f"{'' if self.solver_converged else ', NOT converged'})"
-        ]
-        if self.diagnosis:
-            lines.append(f"  diagnosis: {self.diagnosis}")
-        return "\n".join(lines)
+    def summary(self) -> str:
+        return (
+            f"relative gradient at the closed form {self.stationarity:.3g} (tol {self.stationarity_tol:.0e}); "
+            f"L-BFGS minimiser differs by {self.solver_rel_diff:.3g} relative (tol {self.rtol:.0e}); objective "
+            f"{self.objective_closed_form:.12g} (closed form) vs {self.objective_solver:.12g} (solver, "
+            f"{self.solver_iterations} iterations{'' if self.solver_converged else ', NOT converged'})"
+        )
 
 
+TINY = np.finfo(np.float64).tiny
+
+
+def _start(theta_star, key):
+    """The solver's start θ₀ = θ* + scale · ξ, ξ standard normal, scale = max(std(θ*), 1)."""
+    flat_star, unravel = ravel_pytree(theta_star)
+    scale = jnp.maximum(jnp.std(flat_star), 1.0) if flat_star.size > 1 else 1.0
+    # the numbers of jax.random.normal(key, shape), drawn by a program shared by many sizes
+    noise = np.asarray(bucketed_normal(key, flat_star.shape, jnp.float64))
+    return unravel(np.asarray(flat_star) + np.asarray(scale) * noise)
+
+
+def _solve(objective, theta_star, start, args, max_iter):
+    """L-BFGS from ``start`` (gtol 1e-13): (the fit, its minimiser in θ*'s structure)."""
+    if np.ndim(theta_star) == 1 and not isinstance(theta_star, (dict, list, tuple)):
+        # the objective itself is the solver's static argument: one compilation per objective and shapes
+        fit = minimize_lbfgs(objective, start, *args, gtol=1e-13, max_iter=max_iter)
+        return fit, fit.theta
+    # a pytree of parameters: solve over the flattened vector
+    _, unravel = ravel_pytree(theta_star)
+    leaves, treedef = jax.tree_util.tree_flatten(theta_star)
+    structure = (treedef, tuple((np.shape(x), np.dtype(x.dtype).str) for x in leaves))
+    flat0, _ = ravel_pytree(start)
+    fit = minimize_lbfgs(
+        _flat_objective(objective, structure, unravel), flat0, *args, gtol=1e-13, max_iter=max_iter
+    )
+    return fit, unravel(fit.theta)
+
+
+def _diagnosis(
+    a,
+    b,
+    stationarity,
+    stationarity_tol,
+    rel_diff,
+    rtol,
+    f_star,
+    f_solver,
+    converged,
+    g_solver,
+    iterations,
+) -> str:
+    """Why the closed form ``a`` is not the solver's minimiser ``b`` (both flat, compared)."""
+    if not np.all(np.isfinite(a)):
+        return "your closed form has non-finite entries"
+    if not converged and stationarity <= stationarity_tol:
+        return (
+            "the closed form is stationary but the solver did not converge "
+            f"(‖∇f‖ {g_solver:.2g} after {iterations} iterations): the problem may be ill-conditioned"
+        )
+    parts = []
+    if stationarity > stationarity_tol:
+        parts.append(
+            f"the gradient does not vanish at your closed form (relative size {stationarity:.3g})"
+        )
+    if f_solver < f_star - 1e-12 * max(abs(f_star), 1.0):
+        parts.append(
+            f"the solver finds a lower objective ({f_solver:.10g} < {f_star:.10g}): yours is not the minimiser"
+        )
+    elif rel_diff > rtol and stationarity <= stationarity_tol:
+        parts.append(
+            "stationary but not the solver's minimiser: a maximiser or saddle, or the minimum "
+            "is not unique (pass transform= to compare up to a symmetry)"
+        )
+    bb = float(b @ b)
+    if bb > 0:
+        c = float(a @ b) / bb  # a = c · b?
+        if np.max(np.abs(a - c * b)) <= 1e-6 * max(np.max(np.abs(a)), 1e-300):
+            parts.append(
+                "your answer = c x the minimiser with " + describe_factor(c, (), "closed form")
+            )
+    return "; ".join(parts) or "no simple pattern"
+
+
+def _jitted(objective: Callable) -> Callable:
+    return shared(("objective", objective), lambda: jax.jit(objective))
+
+
+def _flat_objective(objective: Callable, structure, unravel) -> Callable:
+    """``objective(unravel(t), *args)`` over the flattened parameters; within one ``jaxml verify`` run one function
+    (hence one L-BFGS compilation) per objective and pytree structure."""
+    return shared(("flat", objective, structure), lambda: lambda t, *a: objective(unravel(t), *a))
+
+
+@in_float64
 def check_closed_form(
     objective: Callable,
     solution: Callable,
@@ -110,7 +196,9 @@ def check_closed_form(
     if not callable(objective) or not callable(solution):
         raise UsageError("check_closed_form(objective, solution, *args): both must be callables")
     rtol = DEFAULT_RTOL if rtol is None else float(rtol)
-    stationarity_tol = DEFAULT_STATIONARITY_TOL if stationarity_tol is None else float(stationarity_tol)
+    stationarity_tol = (
+        DEFAULT_STATIONARITY_TOL if stationarity_tol is None else float(stationarity_tol)
+    )
     key = jax.random.PRNGKey(0) if key is None else key
 
     theta_star = jax.tree_util.tree_map(lambda t: jnp.asarray(t, jnp.float64), solution(*args))
@@ -118,62 +206,54 @@ def check_closed_form(
     value_shape = jax.eval_shape(f, theta_star)
     if getattr(value_shape, "shape", None) != ():
         raise UsageError(f"objective must return a scalar; it returns shape {value_shape.shape}")
-    flat_star, unravel = ravel_pytree(theta_star)
-    if start is None:
-        scale = jnp.maximum(jnp.std(flat_star), 1.0) if flat_star.size > 1 else 1.0
-        flat0 = flat_star + scale * jax.random.normal(key, flat_star.shape, jnp.float64)
-        start = unravel(flat0)
-    flat0, _ = ravel_pytree(start)
+    start = _start(theta_star, key) if start is None else start
 
-    grad = jax.jit(jax.grad(f))
-    g_star = float(jnp.max(jnp.abs(ravel_pytree(grad(theta_star))[0])))
-    g_start = float(jnp.max(jnp.abs(ravel_pytree(grad(start))[0])))
-    stationarity = g_star / max(g_start, np.finfo(np.float64).tiny)
+    grad = jax.jit(
+        jax.grad(f)
+    )  # the data closed over, as always: the stationarity numbers depend on it
+    g_star = float(np.max(np.abs(np.asarray(ravel_pytree(grad(theta_star))[0]))))
+    g_start = float(np.max(np.abs(np.asarray(ravel_pytree(grad(start))[0]))))
+    stationarity = g_star / max(g_start, TINY)
 
-    if flat_star.ndim == 1 and not isinstance(theta_star, (dict, list, tuple)):
-        # the objective itself is the solver's static argument: one compilation per objective and shapes
-        fit = minimize_lbfgs(objective, start, *args, gtol=1e-13, max_iter=max_iter)
-        theta_solver = fit.theta
-    else:  # a pytree of parameters: solve over the flattened vector
-        flat_objective = lambda t, *a: objective(unravel(t), *a)
-        fit = minimize_lbfgs(flat_objective, flat0, *args, gtol=1e-13, max_iter=max_iter)
-        theta_solver = unravel(fit.theta)
+    fit, theta_solver = _solve(objective, theta_star, start, args, max_iter)
     iterations, g_solver = int(fit.iterations), float(fit.grad_norm)
-    converged = g_solver <= 1e-9 * max(g_start, np.finfo(np.float64).tiny)
+    converged = g_solver <= 1e-9 * max(g_start, TINY)
     compare = (lambda t: t) if transform is None else transform
     a = np.asarray(ravel_pytree(compare(theta_star))[0])
     b = np.asarray(ravel_pytree(compare(theta_solver))[0])
     abs_diff = float(np.max(np.abs(a - b))) if a.size else 0.0
-    rel_diff = abs_diff / max(float(np.max(np.abs(a))) if a.size else 0.0, np.finfo(np.float64).tiny)
-    f_star, f_solver = float(f(theta_star)), float(f(theta_solver))
+    rel_diff = abs_diff / max(float(np.max(np.abs(a))) if a.size else 0.0, TINY)
+    value = _jitted(objective)  # one program per objective and shapes, the data as arguments
+    f_star, f_solver = float(value(theta_star, *args)), float(value(theta_solver, *args))
 
     ok = bool(np.isfinite(stationarity) and stationarity <= stationarity_tol and rel_diff <= rtol)
     diagnosis = None
     if not ok:
-        if not np.all(np.isfinite(a)):
-            diagnosis = "your closed form has non-finite entries"
-        elif not converged and stationarity <= stationarity_tol:
-            diagnosis = ("the closed form is stationary but the solver did not converge "
-                         f"(‖∇f‖ {g_solver:.2g} after {iterations} iterations): the problem may be ill-conditioned")
-        else:
-            parts = []
-            if stationarity > stationarity_tol:
-                parts.append(f"the gradient does not vanish at your closed form (relative size {stationarity:.3g})")
-            if f_solver < f_star - 1e-12 * max(abs(f_star), 1.0):
-                parts.append(f"the solver finds a lower objective ({f_solver:.10g} < {f_star:.10g}): "
-                             "yours is not the minimiser")
-            elif rel_diff > rtol and stationarity <= stationarity_tol:
-                parts.append("stationary but not the solver's minimiser: a maximiser or saddle, or the minimum "
-                             "is not unique (pass transform= to compare up to a symmetry)")
-            bb = float(b @ b)
-            if bb > 0:
-                c = float(a @ b) / bb
-                if np.max(np.abs(a - c * b)) <= 1e-6 * max(np.max(np.abs(a)), 1e-300):
-                    parts.append("your answer = c x the minimiser with " + _factor_name(c, ()))
-            diagnosis = "; ".join(parts) or "no simple pattern"
+        diagnosis = _diagnosis(
+            a,
+            b,
+            stationarity,
+            stationarity_tol,
+            rel_diff,
+            rtol,
+            f_star,
+            f_solver,
+            converged,
+            g_solver,
+            iterations,
+        )
     return ClosedFormReport(
-        ok=ok, stationarity=stationarity, solver_rel_diff=rel_diff, objective_closed_form=f_star,
-        objective_solver=f_solver, solver_iterations=iterations, solver_converged=bool(converged),
-        max_abs_error=abs_diff, max_rel_error=rel_diff, rtol=rtol, stationarity_tol=stationarity_tol,
-        diagnosis=diagnosis, name=name,
+        ok=ok,
+        stationarity=stationarity,
+        solver_rel_diff=rel_diff,
+        objective_closed_form=f_star,
+        objective_solver=f_solver,
+        solver_iterations=iterations,
+        solver_converged=bool(converged),
+        max_abs_error=abs_diff,
+        max_rel_error=rel_diff,
+        rtol=rtol,
+        stationarity_tol=stationarity_tol,
+        diagnosis=diagnosis,
+        name=name,
     )

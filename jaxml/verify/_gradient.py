@@ -1,49 +1,64 @@
-"""check_gradient: a hand-derived gradient against ``jax.grad``, entry by entry, at many points, in float64.
+"""check_gradient / check_hessian: a hand-derived derivative against autodiff, entry by entry, at many points.
 
-The comparison, at each point p and for every entry e of the gradient pytree::
+The comparison (see :mod:`._compare`) is relative to the derivative's own size at each point, in float64:
+``err[p, e] <= rtol · max_e |autodiff[p, e]| + atol``. Default rtol = 1e-9: float64 carries ~16 digits, a correct
+hand formula typically lands within 1e-13 of autodiff, and a wrong one is off by far more than 1e-9.
 
-    err[p, e]   = |yours[p, e] - autodiff[p, e]|
-    scale[p]    = max_e |autodiff[p, e]|                    (the gradient's own size at that point)
-    pass  iff   err[p, e] <= rtol * scale[p] + atol           for all p, e
-    max_rel_error = max_{p,e} err[p, e] / scale[p]
-
-so a tolerance follows from float64 and from the gradient's own magnitude, never from how many entries it has.
-Default rtol = 1e-9: float64 carries ~16 digits, a correct hand formula typically lands within 1e-13 of autodiff,
-and a wrong one is off by far more than 1e-9.
+When entries disagree, the report says why, trying in turn: the structure and shapes (:mod:`._compare`), the values
+(:mod:`._diagnose`: factors, transposes, per-row / per-column scales), kinks (:mod:`._kinks`: a valid sub-gradient
+is accepted, and named) and precision (:mod:`._precision`: float32 rounding of a right formula).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from ..errors import UsageError
 from ..sharding import shard_leading
-from ._diagnose import diagnose_array, diagnose_shape
+from . import _kinks, _precision
+from ._compare import Tally, leaf_labels, structure_mismatch
+from ._diagnose import diagnose_array
+from ._points import (
+    Points,
+    as_float64,
+    chunk_size,
+    default_points,
+    given_points,
+    nbytes,
+    perturbation_points,
+)
+from ._programs import DERIVATIVES, batched, batched_derivative
+from ._report import Report
+from ._x64 import in_float64
 
 DEFAULT_RTOL = 1e-9
+DEFAULT_POINTS = 16
 
 
-@dataclasses.dataclass
-class GradientReport:
-    """The verdict of :func:`check_gradient`.
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class GradientReport(Report):
+    """The verdict of :func:`check_gradient` / :func:`check_hessian` (and :func:`check_vjp`).
 
     Attributes:
-      ok: True when every entry at every point is within tolerance.
+      ok: every entry at every point is within tolerance (entries at kinks: within the one-sided derivatives).
       points: how many points were compared.
       max_abs_error: max over points and entries of |yours - autodiff|.
       max_rel_error: max over points and entries of |yours - autodiff| / max|autodiff at that point|.
       rtol, atol: the tolerance used.
-      worst_index: (point, leaf, entry) of the worst entry; ``leaf`` names the pytree leaf ("" for a plain array).
+      worst_index: (point, leaf, entry) of the worst entry; ``leaf`` names the argument (and the pytree path
+        inside it; "" for a single plain array).
       worst_point: the arguments at the worst point (NumPy arrays).
       worst_yours, worst_autodiff: the two values at the worst entry.
       diagnosis: the likely mistake (None when ok).
-      name: what was checked.
+      note: a remark on the verdict (sub-gradients accepted at kinks; points chosen for cost).
+      subgradients: entries where f is not differentiable and your value was accepted as a sub-gradient.
+      name, compares: what was checked.
     """
 
     ok: bool
@@ -57,6 +72,8 @@ class GradientReport:
     worst_yours: float | None = None
     worst_autodiff: float | None = None
     diagnosis: str | None = None
+    note: str | None = None
+    subgradients: int = 0
     name: str = "gradient"
     compares: str = "your gradient vs jax.grad"
 
@@ -64,110 +81,89 @@ class GradientReport:
     def tolerance(self) -> str:
         return f"rtol {self.rtol:.0e}"
 
-    def __str__(self) -> str:
-        verdict = "PASS" if self.ok else "FAIL"
-        lines = [
-            f"{self.name}: {verdict} - {self.compares} at {self.points} points: "
-            f"max abs error {self.max_abs_error:.3g}, max rel error {self.max_rel_error:.3g} "
-            f"(rtol {self.rtol:.0e}, atol {self.atol:.1e})"
+    def summary(self) -> str:
+        return (
+            f"{self.compares} at {self.points} points: max abs error {self.max_abs_error:.3g}, max rel error "
+            f"{self.max_rel_error:.3g} (rtol {self.rtol:.0e}, atol {self.atol:.1e})"
+        )
+
+    def details(self) -> list[str]:
+        if self.worst_index is None or self.worst_yours is None:
+            return []
+        point, leaf, entry = self.worst_index
+        where = f"point {point}" + (f", leaf {leaf}" if leaf else "") + f", entry {entry}"
+        return [
+            f"worst entry: {where}: yours = {self.worst_yours:.12g}, autodiff = {self.worst_autodiff:.12g}"
         ]
-        if self.diagnosis:
-            lines.append(f"  diagnosis: {self.diagnosis}")
-        if self.worst_index is not None and self.worst_yours is not None:
-            point, leaf, entry = self.worst_index
-            where = f"point {point}" + (f", leaf {leaf}" if leaf else "") + f", entry {entry}"
-            lines.append(
-                f"  worst entry: {where}: yours = {self.worst_yours:.12g}, autodiff = {self.worst_autodiff:.12g}"
-            )
-        return "\n".join(lines)
 
 
-def _as_float64(x):
-    """Float arrays (and Python floats) become float64 JAX arrays; ints, bools and other leaves are kept."""
-    if isinstance(x, (float, np.floating)) or (hasattr(x, "dtype") and jnp.issubdtype(x.dtype, jnp.floating)):
-        return jnp.asarray(x, dtype=jnp.float64)
-    if isinstance(x, (list, tuple)) and not x:
-        return x
-    return x
+@dataclasses.dataclass(frozen=True)
+class Spec:
+    """What one derivative check compares (internal): f, your function, which derivative, the tolerance."""
+
+    f: Callable
+    fn: Callable
+    argnums: Any  # as given (an int or a tuple), for jax.grad
+    kind: str  # "gradient" | "Hessian"
+    rtol: float
+    atol: float | None
+    name: str
+    compares: str
+    max_memory: int | None = None
+
+    @property
+    def argnums_t(self) -> tuple:
+        return tuple(self.argnums) if isinstance(self.argnums, tuple) else (self.argnums,)
 
 
-def _leaf_label(path) -> str:
-    return jax.tree_util.keystr(path) if path else ""
+def _arg_names(f: Callable, n: int) -> tuple[str, ...]:
+    """The names of f's first n positional parameters (``args[i]`` where the signature does not tell)."""
+    try:
+        params = [
+            p
+            for p in inspect.signature(f).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+    except (TypeError, ValueError):
+        params = []
+    return tuple(params[i].name if i < len(params) else f"args[{i}]" for i in range(n))
 
 
 def _candidate_ns(args: Sequence[Any]) -> tuple[int, ...]:
     """Batch sizes n a 1/n slip could involve: the sizes of every axis of the example arrays (>1)."""
     ns = set()
     for leaf in jax.tree_util.tree_leaves(args):
-        shape = np.shape(leaf)
-        ns.update(int(s) for s in shape if s > 1)
+        ns.update(int(s) for s in np.shape(leaf) if s > 1)
     return tuple(sorted(ns))
 
 
-def _perturbed_points(args, argnums: tuple[int, ...], points: int, key) -> tuple[tuple, tuple]:
-    """Stack ``points`` points: the given args first, then Gaussian perturbations of the differentiated args.
-
-    Returns (batched_args, in_axes): differentiated args get a leading points axis; the others are shared.
-    """
-    batched, in_axes = [], []
-    keys = jax.random.split(key, len(args))
-    for i, a in enumerate(args):
-        if i not in argnums:
-            batched.append(a)
-            in_axes.append(None)
-            continue
-        leaves, treedef = jax.tree_util.tree_flatten(a)
-        leaf_keys = jax.random.split(keys[i], max(len(leaves), 1))
-        new_leaves = []
-        for leaf, k in zip(leaves, leaf_keys):
-            leaf = jnp.asarray(leaf)
-            if not jnp.issubdtype(leaf.dtype, jnp.floating):
-                raise UsageError(f"argument {i} is differentiated but has dtype {leaf.dtype}, not a float")
-            # Points around the given one: a relative spread of 0.5 plus an absolute 0.1 (so zeros move too).
-            noise = jax.random.normal(k, (points - 1,) + leaf.shape, dtype=jnp.float64)
-            moved = leaf[None] + noise * (0.5 * jnp.abs(leaf)[None] + 0.1)
-            new_leaves.append(jnp.concatenate([leaf[None], moved], axis=0))
-        batched.append(jax.tree_util.tree_unflatten(treedef, new_leaves))
-        in_axes.append(0)
-    return tuple(batched), tuple(in_axes)
+def _validate(f, fn, args, argnums, what: str) -> tuple:
+    if not callable(f) or not callable(fn):
+        raise UsageError(f"check_{what}(f, {what}_f, *args): f and {what}_f must be callables")
+    if not args:
+        raise UsageError(f"check_{what} needs example arguments: check_{what}(f, {what}_f, *args)")
+    argnums = tuple(argnums) if isinstance(argnums, (tuple, list)) else int(argnums)
+    for i in argnums if isinstance(argnums, tuple) else (argnums,):
+        if not 0 <= i < len(args):
+            raise UsageError(f"argnums {argnums} out of range for {len(args)} arguments")
+    return argnums
 
 
-def _index_point(batched, in_axes, p: int):
-    return tuple(
-        jax.tree_util.tree_map(lambda x: np.asarray(x[p]), a) if ax == 0 else a for a, ax in zip(batched, in_axes)
-    )
-
-
-def shard_points(batched, in_axes, n_points: int):
-    """Spread the points axis over every visible device (:func:`jaxml.sharding.shard_leading`); arguments shared
-    by all points stay as they are. Results are sliced back to ``n_points``."""
-    return tuple(shard_leading(a) if ax == 0 else a for a, ax in zip(batched, in_axes))
-
-
-def _evaluate_user(grad_f: Callable, batched, in_axes, n_points: int):
-    """The user's gradient at every point: vmapped and jitted when it traces, else a plain loop."""
-    try:
-        out = jax.jit(jax.vmap(grad_f, in_axes=in_axes))(*batched)
-        return jax.tree_util.tree_map(lambda r: np.asarray(r)[:n_points], out)
-    except Exception:  # a gradient written with Python control flow or NumPy: evaluate point by point
-        outs = [grad_f(*_index_point(batched, in_axes, p)) for p in range(n_points)]
-        return jax.tree_util.tree_map(lambda *xs: np.stack([np.asarray(x, dtype=np.float64) for x in xs]), *outs)
-
-
+@in_float64
 def check_gradient(
     f: Callable,
     grad_f: Callable,
     *args,
     argnums: int | Sequence[int] = 0,
-    points: int = 16,
+    points: int | None = None,
     key: jax.Array | None = None,
     rtol: float | None = None,
     atol: float | None = None,
     at: Sequence[Any] | None = None,
     name: str = "gradient",
-    _derivative: Callable = jax.grad,
+    max_memory: int | None = None,
 ) -> GradientReport:
-    """Compare a hand-derived gradient with ``jax.grad`` at many points, in float64.
+    """Compare a hand-derived gradient with ``jax.grad`` at many points, in float64 (whatever your x64 setting).
 
     Args:
       f: the scalar function, ``f(*args) -> scalar``.
@@ -176,7 +172,8 @@ def check_gradient(
       *args: example arguments. The check runs at these and at ``points - 1`` random points around them
         (Gaussian perturbations of the differentiated arguments, seeded by ``key``).
       argnums: which argument(s) to differentiate.
-      points: how many points (>= 1) when ``at`` is not given.
+      points: how many points (>= 1) when ``at`` is not given; default 16, fewer for very large arguments (the
+        report's ``note`` says so).
       key: PRNG key for the random points (default ``PRNGKey(0)``).
       rtol: relative tolerance against the gradient's own max magnitude at each point (default 1e-9).
       atol: absolute floor (default 1e-14 x the largest gradient magnitude seen; matters only where the
@@ -184,6 +181,8 @@ def check_gradient(
       at: instead of random points, a tuple with one entry per argument, each stacked on a leading points axis
         (use ``None`` in ``at`` for an argument shared by all points).
       name: label for the report.
+      max_memory: bytes of points held at once (default :data:`jaxml.verify._points.MEMORY_BUDGET`, 512 MiB):
+        points are evaluated in chunks that fit.
 
     Returns:
       A :class:`GradientReport`; ``report.ok`` is the verdict and ``report.diagnosis`` names the likely mistake.
@@ -194,123 +193,356 @@ def check_gradient(
       >>> check_gradient(loss, grad, jnp.zeros(3), x, y).ok
       True
     """
-    if not callable(f) or not callable(grad_f):
-        raise UsageError("check_gradient(f, grad_f, *args): f and grad_f must be callables")
-    if not args:
-        raise UsageError("check_gradient needs example arguments: check_gradient(f, grad_f, *args)")
-    tuple_argnums = isinstance(argnums, (tuple, list))
-    argnums_t = tuple(argnums) if tuple_argnums else (int(argnums),)
-    for i in argnums_t:
-        if not 0 <= i < len(args):
-            raise UsageError(f"argnums {argnums} out of range for {len(args)} arguments")
-    args = tuple(jax.tree_util.tree_map(_as_float64, a) for a in args)
-    rtol = DEFAULT_RTOL if rtol is None else float(rtol)
-
-    if at is not None:
-        if len(at) != len(args):
-            raise UsageError(f"`at` must have one entry per argument ({len(args)}), got {len(at)}")
-        in_axes = tuple(None if a is None else 0 for a in at)
-        batched = tuple(
-            args[i] if a is None else jax.tree_util.tree_map(_as_float64, a) for i, a in enumerate(at)
-        )
-        sizes = {np.shape(leaf)[0] for a, ax in zip(batched, in_axes) if ax == 0
-                 for leaf in jax.tree_util.tree_leaves(a)}
-        if len(sizes) != 1:
-            raise UsageError(f"every array in `at` needs the same leading (points) axis; got sizes {sorted(sizes)}")
-        n_points = sizes.pop()
-    else:
-        if points < 1:
-            raise UsageError(f"points must be >= 1, got {points}")
-        key = jax.random.PRNGKey(0) if key is None else key
-        batched, in_axes = _perturbed_points(args, argnums_t, int(points), key)
-        n_points = int(points)
-
-    probe = jax.eval_shape(f, *args)
-    if getattr(probe, "shape", None) != ():
-        raise UsageError(f"f must return a scalar; it returns shape {getattr(probe, 'shape', type(probe))}")
-
-    sharded = shard_points(batched, in_axes, n_points)
-    reference = jax.jit(jax.vmap(_derivative(f, argnums=argnums), in_axes=in_axes))(*sharded)
-    reference = jax.tree_util.tree_map(lambda r: np.asarray(r)[:n_points], reference)
-    try:
-        yours = _evaluate_user(grad_f, sharded, in_axes, n_points)
-    except Exception as exc:  # the user's function itself fails: that is the verdict, not a crash
-        return GradientReport(
-            ok=False, points=n_points, max_abs_error=float("inf"), max_rel_error=float("inf"), rtol=rtol,
-            atol=0.0, diagnosis=f"your gradient raised {type(exc).__name__}: {exc}", name=name,
-        )
-    report = _compare(yours, reference, batched, in_axes, n_points, rtol, atol, _candidate_ns(args), name)
-    if _derivative is not jax.grad:
-        report.compares = "your Hessian vs jax.hessian"
-    return report
+    argnums = _validate(f, grad_f, args, argnums, "gradient")
+    spec = Spec(
+        f=f,
+        fn=grad_f,
+        argnums=argnums,
+        kind="gradient",
+        rtol=DEFAULT_RTOL if rtol is None else float(rtol),
+        atol=atol,
+        name=name,
+        compares="your gradient vs jax.grad",
+        max_memory=max_memory,
+    )
+    return run_check(spec, *_points_for(spec, args, points, key, at))
 
 
-def check_hessian(f: Callable, hess_f: Callable, *args, **kwargs) -> GradientReport:
+@in_float64
+def check_hessian(
+    f: Callable,
+    hess_f: Callable,
+    *args,
+    argnums: int | Sequence[int] = 0,
+    points: int | None = None,
+    key: jax.Array | None = None,
+    rtol: float | None = None,
+    atol: float | None = None,
+    at: Sequence[Any] | None = None,
+    name: str = "hessian",
+    max_memory: int | None = None,
+) -> GradientReport:
     """Compare a hand-derived Hessian with ``jax.hessian(f)``, entry by entry; same arguments and report as
-    :func:`check_gradient` (the scale is the Hessian's own max magnitude at each point)."""
-    kwargs.setdefault("name", "hessian")
-    return check_gradient(f, hess_f, *args, _derivative=jax.hessian, **kwargs)
+    :func:`check_gradient` (the scale is the Hessian's own max magnitude at each point; the diagnosis speaks of
+    your Hessian)."""
+    argnums = _validate(f, hess_f, args, argnums, "hessian")
+    spec = Spec(
+        f=f,
+        fn=hess_f,
+        argnums=argnums,
+        kind="Hessian",
+        rtol=DEFAULT_RTOL if rtol is None else float(rtol),
+        atol=atol,
+        name=name,
+        compares="your Hessian vs jax.hessian",
+        max_memory=max_memory,
+    )
+    return run_check(spec, *_points_for(spec, args, points, key, at))
 
 
-def _compare(yours, reference, batched, in_axes, n_points, rtol, atol, ns, name) -> GradientReport:
-    """Entry-by-entry comparison of two stacked pytrees, with diagnosis and the worst entry."""
-    ref_flat = jax.tree_util.tree_flatten_with_path(reference)[0]
-    ref_paths = [p for p, _ in ref_flat]
-    ref_leaves = [r for _, r in ref_flat]
-    got_flat = jax.tree_util.tree_flatten_with_path(yours)[0]
-    if len(got_flat) != len(ref_leaves):
-        if len(got_flat) == 1 and len(ref_leaves) > 1:
-            msg = f"wrong structure: expected {len(ref_leaves)} arrays (a pytree), got a single array"
-        else:
-            msg = f"wrong structure: expected {len(ref_leaves)} arrays, got {len(got_flat)}"
-        return GradientReport(ok=False, points=n_points, max_abs_error=float("inf"), max_rel_error=float("inf"),
-                              rtol=rtol, atol=0.0, diagnosis=msg, name=name)
-    got_leaves = [np.asarray(g, dtype=np.float64) for _, g in got_flat]
-    ref_leaves = [np.asarray(r, dtype=np.float64) for r in ref_leaves]
-    labels = [_leaf_label(p) for p in ref_paths]
+def _points_for(spec: Spec, args, points, key, at) -> tuple[Points, str | None]:
+    """The check's points (given or perturbations) and a note when their number was chosen for cost."""
+    args = tuple(jax.tree_util.tree_map(as_float64, a) for a in args)
+    if at is not None:
+        return given_points(args, at), None
+    entries = sum(
+        int(np.size(leaf)) for i in spec.argnums_t for leaf in jax.tree_util.tree_leaves(args[i])
+    )
+    note = None
+    if points is None:
+        points = default_points(entries, DEFAULT_POINTS)
+        if points < DEFAULT_POINTS:
+            note = (
+                f"{points} points (not {DEFAULT_POINTS}): the differentiated arguments have {entries:,} entries; "
+                "pass points= to choose"
+            )
+    if points < 1:
+        raise UsageError(f"points must be >= 1, got {points}")
+    key = jax.random.PRNGKey(0) if key is None else key
+    return perturbation_points(args, spec.argnums_t, int(points), key), note
 
-    # The gradient's own scale at each point: the largest |autodiff| entry over the whole pytree.
-    scale = np.zeros(n_points)
-    for r in ref_leaves:
-        finite = np.where(np.isfinite(r), np.abs(r), 0.0)
-        scale = np.maximum(scale, finite.reshape(n_points, -1).max(axis=1, initial=0.0))
-    atol = 1e-14 * float(scale.max(initial=0.0)) if atol is None else float(atol)
 
-    diagnoses, ok = [], True
-    max_abs = max_rel = 0.0
-    worst = (-1.0, None)
-    for label, got, ref in zip(labels, got_leaves, ref_leaves):
-        if got.shape != ref.shape:
-            ok = False
-            max_abs = max_rel = float("inf")
-            diagnoses.append((f"{label}: " if label else "") + diagnose_shape(got, ref, ns))
+class _Yours:
+    """Your function at a chunk of points: jitted and vmapped when it traces, else point by point."""
+
+    def __init__(self, fn: Callable, in_axes: tuple):
+        self.fn, self.in_axes, self.loop = fn, in_axes, False
+        self.dtype = np.dtype(np.float64)
+
+    def __call__(self, chunk: tuple, m: int):
+        if not self.loop:
+            try:
+                out = batched(self.fn, self.in_axes)(*chunk)
+                leaves = jax.tree_util.tree_leaves(out)
+                if leaves:
+                    self.dtype = np.dtype(leaves[0].dtype)
+                return jax.tree_util.tree_map(lambda r: np.asarray(r)[:m], out)
+            except Exception:  # noqa: BLE001 - Python control flow or NumPy: point by point
+                self.loop = True
+        outs = [self.fn(*_index(chunk, self.in_axes, p)) for p in range(m)]
+        return jax.tree_util.tree_map(
+            lambda *xs: np.stack([np.asarray(x, dtype=np.float64) for x in xs]), *outs
+        )
+
+
+def _index(chunk, in_axes, p):
+    return tuple(
+        jax.tree_util.tree_map(lambda x: np.asarray(x[p]), a) if ax == 0 else a
+        for a, ax in zip(chunk, in_axes)
+    )
+
+
+def _failed(spec: Spec, n: int, diagnosis: str, note=None) -> GradientReport:
+    return GradientReport(
+        ok=False,
+        points=n,
+        max_abs_error=float("inf"),
+        max_rel_error=float("inf"),
+        rtol=spec.rtol,
+        atol=0.0,
+        diagnosis=diagnosis,
+        note=note,
+        name=spec.name,
+        compares=spec.compares,
+    )
+
+
+def run_check(spec: Spec, pts: Points, note: str | None = None) -> GradientReport:
+    """Evaluate autodiff's and your derivative chunk by chunk, compare, and diagnose (inside float64)."""
+    probe = jax.eval_shape(spec.f, *pts.args)
+    if getattr(probe, "shape", None) != ():
+        raise UsageError(
+            f"f must return a scalar; it returns shape {getattr(probe, 'shape', type(probe))}"
+        )
+    derivative = batched_derivative(spec.f, spec.argnums, spec.kind, pts.in_axes)
+    one = jax.eval_shape(DERIVATIVES[spec.kind](spec.f, argnums=spec.argnums), *pts.args)
+    per_point = pts.per_point_bytes() + nbytes(one)
+    size = chunk_size(per_point, pts.n, spec.max_memory)
+    names = _arg_names(spec.f, len(pts.args))
+    yours = _Yours(spec.fn, pts.in_axes)
+    ns = _candidate_ns(pts.args)
+    tally = None
+    for start in range(0, pts.n, size):
+        stop = min(start + size, pts.n)
+        chunk = pts.chunk(start, stop, pad_to=size if pts.n > size else None)
+        placed = tuple(shard_leading(a) if ax == 0 else a for a, ax in zip(chunk, pts.in_axes))
+        m = stop - start
+        ref = jax.tree_util.tree_map(lambda r, m=m: np.asarray(r)[:m], derivative(*placed))
+        try:
+            got = yours(placed, m)
+        except Exception as exc:  # noqa: BLE001 - your function fails: the verdict, not a crash
+            return _failed(
+                spec, pts.n, f"your {spec.kind} raised {type(exc).__name__}: {exc}", note
+            )
+        if tally is None:
+            flat = jax.tree_util.tree_flatten_with_path(ref)[0]
+            plain = not isinstance(spec.argnums, tuple) and len(flat) == 1 and flat[0][0] == ()
+            labels = leaf_labels(
+                [p for p, _ in flat],
+                tuple(names[i] for i in spec.argnums_t),
+                isinstance(spec.argnums, tuple),
+                spec.kind,
+                plain,
+            )
+            problem = structure_mismatch(got, ref, ns, spec.kind, labels)
+            if problem:
+                return _failed(spec, pts.n, problem, note)
+            tally = Tally(labels, pts.n, spec.rtol, spec.atol, per_point)
+        tally.add(
+            [np.asarray(g, dtype=np.float64) for g in jax.tree_util.tree_leaves(got)],
+            [np.asarray(r, dtype=np.float64) for r in jax.tree_util.tree_leaves(ref)],
+            start,
+            args=chunk if start < tally.sample_points else None,
+        )
+    return _finish(spec, pts, tally, ns, names, yours, size, note)
+
+
+def _sample_args(tally: Tally, pts: Points) -> tuple:
+    """The arguments at the sampled points, stacked (shared arguments as they are)."""
+    parts = [(keep, args) for keep, args in tally.sample_args]
+    out = []
+    for i, ax in enumerate(pts.in_axes):
+        if ax is None:
+            out.append(pts.args[i] if pts.given is None else pts.given[i])
             continue
-        err = np.abs(got - ref)
-        err = np.where(np.isfinite(err), err, np.inf)
-        shaped_scale = scale.reshape((n_points,) + (1,) * (ref.ndim - 1))
-        rel = err / np.maximum(shaped_scale, np.finfo(np.float64).tiny)
-        bad = err > rtol * shaped_scale + atol
-        if err.size:
-            max_abs = max(max_abs, float(err.max()))
-            max_rel = max(max_rel, float(rel.max()))
-            # worst = the entry furthest past its own tolerance
-            ratio = err / (rtol * shaped_scale + atol + np.finfo(np.float64).tiny)
-            flat = int(np.argmax(ratio))
-            if ratio.flat[flat] > worst[0]:
-                idx = np.unravel_index(flat, ratio.shape)
-                worst = (float(ratio.flat[flat]), (int(idx[0]), label, tuple(int(i) for i in idx[1:]),
-                                                   float(got[idx]), float(ref[idx])))
-        if np.any(bad):
-            ok = False
-            d = diagnose_array(got, ref, ns, label)
-            if d:
-                diagnoses.append(d)
-    report = GradientReport(ok=ok, points=n_points, max_abs_error=max_abs, max_rel_error=max_rel, rtol=rtol,
-                            atol=atol, diagnosis=None if ok else ("; ".join(diagnoses) or "no simple pattern"),
-                            name=name)
-    if worst[1] is not None:
-        p, label, entry, y, r = worst[1]
-        report.worst_index = (p, label, entry)
-        report.worst_yours, report.worst_autodiff = y, r
-        report.worst_point = _index_point(batched, in_axes, p)
-    return report
+        pieces = [
+            jax.tree_util.tree_map(lambda x, k=keep: np.asarray(x)[:k], args[i])
+            for keep, args in parts
+        ]
+        out.append(jax.tree_util.tree_map(lambda *xs: np.concatenate(xs), *pieces))
+    return tuple(out)
+
+
+def _vectors(sample: tuple, in_axes: tuple, names: tuple, m: int) -> dict:
+    """{name: (m, k)} for every 1-d leaf (length > 1) of the arguments at the sampled points."""
+    out = {}
+    for i, (a, ax) in enumerate(zip(sample, in_axes)):
+        for path, leaf in jax.tree_util.tree_flatten_with_path(a)[0]:
+            x = np.asarray(leaf)
+            if not np.issubdtype(x.dtype, np.floating):
+                continue
+            per_point = x[0] if ax == 0 else x
+            if per_point.ndim == 1 and per_point.shape[0] > 1:
+                out[names[i] + jax.tree_util.keystr(path)] = (
+                    x if ax == 0 else np.broadcast_to(x, (m,) + x.shape)
+                )
+    return out
+
+
+def _value_diagnosis(tally: Tally, ns, noun: str, vectors: dict, masked: dict | None = None) -> str:
+    """The per-leaf diagnoses of the leaves past tolerance, from the sampled points (``masked``: {leaf: got})."""
+    parts = []
+    for leaf, label in enumerate(tally.labels):
+        if not tally.leaf_bad(leaf):
+            continue
+        got, ref = tally.sample(leaf)
+        if masked and leaf in masked:
+            got = masked[leaf]
+        found = diagnose_array(got, ref, ns, label, noun=noun, vectors=vectors)
+        if found:
+            parts.append(found)
+    return "; ".join(parts) or "no simple pattern"
+
+
+def _named(diagnosis: str) -> bool:
+    return "no simple pattern" not in diagnosis
+
+
+def _kink_analysis(spec: Spec, pts: Points, tally: Tally, size: int):
+    """One-sided derivatives at the entries past tolerance; returns (accepted, outside, smooth) candidates."""
+    bad = tally.still_bad()
+    for start in sorted({c.point - c.point % size for c in bad}):
+        stop = min(start + size, pts.n)
+        chunk = pts.chunk(start, stop, pad_to=size if pts.n > size else None)
+        _kinks.one_sided(spec.f, spec.argnums, chunk, pts.in_axes, start, bad, size)
+    return _kinks.classify(bad, tally.rtol, tally.atol)
+
+
+def _where(c, tally: Tally, shapes: list) -> str:
+    entry = (
+        tuple(int(i) for i in np.unravel_index(c.index, shapes[c.leaf])) if shapes[c.leaf] else ()
+    )
+    label = tally.labels[c.leaf]
+    return f"point {c.point}, {label + ' ' if label else ''}entry {entry}"
+
+
+def _kink_text(accepted, outside, tally: Tally, shapes: list) -> tuple[str | None, str | None]:
+    """(diagnosis part for values outside the sub-differential, note for accepted sub-gradients)."""
+    problem = note = None
+    if outside:
+        c = outside[0]
+        problem = (
+            f"not differentiable at {len(outside)} entr{'y' if len(outside) == 1 else 'ies'} where your value "
+            f"is outside the sub-differential: e.g. {_where(c, tally, shapes)}: yours = {c.yours:.6g}, one-sided "
+            f"derivatives [{c.lo:.6g}, {c.hi:.6g}]"
+        )
+    if accepted:
+        c = accepted[0]
+        note = (
+            f"non-differentiable at {len(accepted)} entr{'y' if len(accepted) == 1 else 'ies'} (e.g. "
+            f"{_where(c, tally, shapes)}: one-sided derivatives [{c.lo:.6g}, {c.hi:.6g}], autodiff picked "
+            f"{c.autodiff:.6g}): your value {c.yours:.6g} is a valid subgradient"
+        )
+    return problem, note
+
+
+def _masked(tally: Tally, accepted) -> dict:
+    """Your sampled values with the accepted sub-gradient entries replaced by autodiff's."""
+    out = {}
+    for c in accepted:
+        if c.point >= tally.sample_points:
+            continue
+        if c.leaf not in out:
+            out[c.leaf] = tally.sample(c.leaf)[0].copy()
+        got = out[c.leaf]
+        ref = tally.sample(c.leaf)[1]
+        got.reshape(got.shape[0], -1)[c.point, c.index] = ref.reshape(ref.shape[0], -1)[
+            c.point, c.index
+        ]
+    return out
+
+
+def _precision_text(
+    spec: Spec, pts: Points, tally: Tally, sample: tuple, yours: _Yours
+) -> str | None:
+    """The float32-precision finding (see :mod:`._precision`), or None."""
+    if not np.isfinite(tally.max_rel) or tally.max_rel > _precision.MAX_REL:
+        return None  # far above any rounding: a real error (and nothing to compile)
+    refs = [tally.sample(leaf)[1] for leaf in range(len(tally.labels))]
+    try:
+        level = _precision.float32_level(spec.f, spec.argnums, spec.kind, sample, pts.in_axes, refs)
+    except Exception:  # noqa: BLE001 - f does not run in float32: use ε₃₂ alone
+        level = 0.0
+    slope = None
+    if spec.kind == "gradient":
+        point = _index(sample, pts.in_axes, 0)
+        mine = [tally.sample(leaf)[0][0] for leaf in range(len(tally.labels))]
+        try:
+            slope = _precision.taylor_slope(
+                spec.f, point, spec.argnums_t, mine, jax.random.PRNGKey(1)
+            )
+        except Exception:  # noqa: BLE001 - user code may raise anything
+            slope = None
+    return _precision.precision_finding(tally.max_rel, level, slope, yours.dtype, spec.kind)
+
+
+def _finish(
+    spec: Spec, pts: Points, tally: Tally, ns, names, yours: _Yours, size: int, note
+) -> GradientReport:
+    """The verdict, the diagnosis (kinks, values, precision) and the worst entry."""
+    ok, diagnosis, subgradients, accepted = tally.passed(), None, 0, []
+    max_abs, max_rel, worst = tally.max_abs, tally.max_rel, tally.worst
+    if not ok:
+        sample = _sample_args(tally, pts)
+        vectors = _vectors(sample, pts.in_axes, names, tally.sample(0)[1].shape[0])
+        problem = smooth = None
+        if spec.kind == "gradient" and _kinks_plausible(tally) and _kink_budget(tally, pts):
+            accepted, outside, smooth = _kink_analysis(spec, pts, tally, size)
+            shapes = [tally.sample(leaf)[1].shape[1:] for leaf in range(len(tally.labels))]
+            problem, kink_note = _kink_text(accepted, outside, tally, shapes)
+            note = "; ".join(x for x in (note, kink_note) if x) or None
+            subgradients = len(accepted)
+            if accepted and not outside and not smooth:
+                ok = True
+                max_abs, max_rel, worst = tally.without(accepted)
+        if not ok:
+            rest = None
+            if smooth is None or smooth:
+                rest = _value_diagnosis(tally, ns, spec.kind, vectors, _masked(tally, accepted))
+                if not _named(rest):
+                    rest = _precision_text(spec, pts, tally, sample, yours) or rest
+            diagnosis = "; ".join(x for x in (problem, rest) if x)
+    extra = {}
+    if worst is not None:
+        _, p, leaf, entry, y, r = worst
+        extra = {
+            "worst_index": (p, tally.labels[leaf], entry),
+            "worst_yours": y,
+            "worst_autodiff": r,
+            "worst_point": pts.at_point(p),
+        }
+    return GradientReport(
+        ok=ok,
+        points=pts.n,
+        max_abs_error=max_abs,
+        max_rel_error=max_rel,
+        rtol=spec.rtol,
+        atol=tally.atol,
+        diagnosis=diagnosis,
+        note=note,
+        subgradients=subgradients,
+        name=spec.name,
+        compares=spec.compares,
+        **extra,
+    )
+
+
+def _kinks_plausible(tally: Tally) -> bool:
+    """Every entry past tolerance is kept for analysis, and not every entry at every point is wrong (a formula
+    wrong everywhere is not a matter of kinks)."""
+    return not tally.overflow and len(tally.candidates) < tally.n_entries
+
+
+def _kink_budget(tally: Tally, pts: Points) -> bool:
+    """The one-sided derivatives of every entry past tolerance are affordable (two gradients per entry)."""
+    return 2 * len(tally.candidates) * max(pts.per_point_bytes(), 1) <= 2**31

@@ -1,13 +1,19 @@
-"""Declaring derivations for ``jaxml verify``, finding them, and running them.
+"""Declaring derivations for ``jaxml verify``, and finding them in a file or a package.
 
-Three decorators declare an entry; each returns the decorated function unchanged:
+Four decorators declare an entry; each returns the decorated function unchanged:
 
 * ``@derivation(of=loss, argnums=0, example=make_args)`` — the function is the hand-derived gradient of ``loss``;
+* ``@hessian(of=f, argnums=0, example=make_args)`` — the function is the hand-derived Hessian of ``f``;
 * ``@closed_form(objective=obj, example=make_args)`` — the function returns the minimiser of ``obj(theta, *args)``;
 * ``@verification(name=..., compares=...)`` — a fully custom check ``fn(points, key) -> report``.
 
+A declaration belongs to the module that makes it: the decorator records the entry in that module's namespace
+(``__jaxml_derivations__``), not in a process-wide list. So ``derivation(of=loss, example=ex)(grad)`` applied in
+your file to a ``grad`` imported from elsewhere is your file's entry, and nothing is collected until a file or a
+package is loaded (:func:`load_file`, :func:`load_package`, :func:`builtin_entries`).
+
 ``example(key)`` returns a tuple of arguments. It should be written with ``jax.random`` so that it can be vmapped
-over many keys (that makes a 1,000-point check one jitted call); a non-traceable one is called in a loop.
+over many keys (that makes a 1,000-point check one batched call); a non-traceable one is called in a loop.
 ``expected_failure=True`` marks an as-written formula known to be wrong (an erratum): it *should* fail.
 """
 
@@ -17,30 +23,39 @@ import dataclasses
 import hashlib
 import importlib
 import importlib.util
+import inspect
 import pkgutil
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import jax
-import numpy as np
-
 from ..errors import UsageError, VerifyError
-from ._closed_form import check_closed_form
-from ._gradient import check_gradient, check_hessian
+
+TABLE = "__jaxml_derivations__"  # the name of a module's {entry name: Entry} table
+BUILTIN_PACKAGE = "jaxml_derivations"  # derivations/ in the source tree
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class Entry:
-    """One declared derivation."""
+    """One declared derivation.
+
+    Attributes:
+      name: display name.
+      kind: "gradient" | "hessian" | "closed_form" | "custom".
+      fn: the hand-derived function (or the custom check).
+      module: the module that declared it (where the decorator was applied).
+      target: the loss (gradient, Hessian) or objective (closed form).
+      argnums, example: as given to the decorator.
+      equation, expected_failure, erratum, compares: the table's columns.
+      options: {"rtol": ..., "transform": ...}.
+    """
 
     name: str
-    kind: str  # "gradient" | "hessian" | "closed_form" | "custom"
+    kind: str
     fn: Callable
     module: str
-    target: Callable | None = None  # the loss (gradient) or objective (closed form)
+    target: Callable | None = None
     argnums: Any = 0
     example: Callable | None = None
     equation: str = ""
@@ -50,21 +65,38 @@ class Entry:
     options: dict = dataclasses.field(default_factory=dict)
 
 
-_ENTRIES: list[Entry] = []
+def _declare(entry_fields: dict, frame) -> Entry:
+    """Record an entry in the table of the module whose code applied the decorator (``frame``)."""
+    namespace = frame.f_globals
+    entry = Entry(module=namespace.get("__name__", "__main__"), **entry_fields)
+    table = namespace.setdefault(TABLE, {})
+    table.pop(
+        entry.name, None
+    )  # a module executed again replaces its entries instead of duplicating them
+    table[entry.name] = entry
+    return entry
 
 
-def _register(entry: Entry) -> None:
-    # Re-importing a module (a user's file loaded twice) replaces its entries instead of duplicating them.
-    _ENTRIES[:] = [e for e in _ENTRIES if not (e.module == entry.module and e.name == entry.name)]
-    _ENTRIES.append(entry)
+def _caller():
+    """The frame that applied the decorator (two levels up: wrap <- its caller)."""
+    return inspect.currentframe().f_back.f_back
 
 
 def _qualname(fn: Callable) -> str:
     return getattr(fn, "__name__", repr(fn))
 
 
-def derivation(*, of: Callable, argnums=0, example: Callable, name: str | None = None, equation: str = "",
-               expected_failure: bool = False, erratum: str = "", rtol: float | None = None) -> Callable:
+def derivation(
+    *,
+    of: Callable,
+    argnums=0,
+    example: Callable,
+    name: str | None = None,
+    equation: str = "",
+    expected_failure: bool = False,
+    erratum: str = "",
+    rtol: float | None = None,
+) -> Callable:
     """Declare the decorated function as the hand-derived gradient of ``of``.
 
     Args:
@@ -77,90 +109,185 @@ def derivation(*, of: Callable, argnums=0, example: Callable, name: str | None =
       erratum: what is wrong with it, shown beside the verifier's own diagnosis.
       rtol: tolerance override (default 1e-9 relative, float64).
     """
-    if not callable(of) or not callable(example):
-        raise UsageError("@derivation(of=..., example=...) needs a callable loss and a callable example maker")
+    return _derivative(
+        "gradient",
+        "jax.grad",
+        of,
+        argnums,
+        example,
+        name,
+        equation,
+        expected_failure,
+        erratum,
+        rtol,
+    )
 
-    def wrap(fn):
-        _register(Entry(name=name or _qualname(fn), kind="gradient", fn=fn, module=fn.__module__, target=of,
-                        argnums=argnums, example=example, equation=equation, expected_failure=expected_failure,
-                        erratum=erratum, compares=f"{_qualname(fn)} vs jax.grad({_qualname(of)})",
-                        options={"rtol": rtol}))
-        return fn
 
-    return wrap
-
-
-def hessian(*, of: Callable, argnums=0, example: Callable, name: str | None = None, equation: str = "",
-            expected_failure: bool = False, erratum: str = "", rtol: float | None = None) -> Callable:
+def hessian(
+    *,
+    of: Callable,
+    argnums=0,
+    example: Callable,
+    name: str | None = None,
+    equation: str = "",
+    expected_failure: bool = False,
+    erratum: str = "",
+    rtol: float | None = None,
+) -> Callable:
     """Declare the decorated function as the hand-derived Hessian of the scalar ``of`` (same arguments as
     :func:`derivation`)."""
+    return _derivative(
+        "hessian",
+        "jax.hessian",
+        of,
+        argnums,
+        example,
+        name,
+        equation,
+        expected_failure,
+        erratum,
+        rtol,
+    )
+
+
+def _derivative(
+    kind, reference, of, argnums, example, name, equation, expected_failure, erratum, rtol
+):
     if not callable(of) or not callable(example):
-        raise UsageError("@hessian(of=..., example=...) needs a callable function and a callable example maker")
+        raise UsageError(
+            f"@{'derivation' if kind == 'gradient' else kind}(of=..., example=...) needs a callable "
+            "function and a callable example maker"
+        )
 
     def wrap(fn):
-        _register(Entry(name=name or _qualname(fn), kind="hessian", fn=fn, module=fn.__module__, target=of,
-                        argnums=argnums, example=example, equation=equation, expected_failure=expected_failure,
-                        erratum=erratum, compares=f"{_qualname(fn)} vs jax.hessian({_qualname(of)})",
-                        options={"rtol": rtol}))
+        _declare(
+            {
+                "name": name or _qualname(fn),
+                "kind": kind,
+                "fn": fn,
+                "target": of,
+                "argnums": argnums,
+                "example": example,
+                "equation": equation,
+                "expected_failure": expected_failure,
+                "erratum": erratum,
+                "compares": f"{_qualname(fn)} vs {reference}({_qualname(of)})",
+                "options": {"rtol": rtol},
+            },
+            _caller(),
+        )
         return fn
 
     return wrap
 
 
-def closed_form(*, objective: Callable, example: Callable, name: str | None = None, equation: str = "",
-                expected_failure: bool = False, erratum: str = "", transform: Callable | None = None,
-                rtol: float | None = None) -> Callable:
+def closed_form(
+    *,
+    objective: Callable,
+    example: Callable,
+    name: str | None = None,
+    equation: str = "",
+    expected_failure: bool = False,
+    erratum: str = "",
+    transform: Callable | None = None,
+    rtol: float | None = None,
+) -> Callable:
     """Declare the decorated ``fn(*args) -> theta`` as the minimiser of ``objective(theta, *args)``."""
     if not callable(objective) or not callable(example):
         raise UsageError("@closed_form(objective=..., example=...) needs callables")
 
     def wrap(fn):
-        _register(Entry(name=name or _qualname(fn), kind="closed_form", fn=fn, module=fn.__module__,
-                        target=objective, example=example, equation=equation, expected_failure=expected_failure,
-                        erratum=erratum, compares=f"{_qualname(fn)} minimises {_qualname(objective)}",
-                        options={"transform": transform, "rtol": rtol}))
+        _declare(
+            {
+                "name": name or _qualname(fn),
+                "kind": "closed_form",
+                "fn": fn,
+                "target": objective,
+                "example": example,
+                "equation": equation,
+                "expected_failure": expected_failure,
+                "erratum": erratum,
+                "compares": f"{_qualname(fn)} minimises {_qualname(objective)}",
+                "options": {"transform": transform, "rtol": rtol},
+            },
+            _caller(),
+        )
         return fn
 
     return wrap
 
 
-def verification(*, name: str, compares: str, equation: str = "", expected_failure: bool = False,
-                 erratum: str = "") -> Callable:
+def verification(
+    *,
+    name: str,
+    compares: str,
+    equation: str = "",
+    expected_failure: bool = False,
+    erratum: str = "",
+) -> Callable:
     """Declare a custom check ``fn(points: int, key) -> report`` (anything with ``.ok``, ``.max_abs_error``,
-    ``.max_rel_error``, ``.diagnosis``)."""
+    ``.max_rel_error``, ``.diagnosis``; a :class:`~jaxml.verify.Report` from ``check_gradient`` & co. is best)."""
 
     def wrap(fn):
-        _register(Entry(name=name, kind="custom", fn=fn, module=fn.__module__, equation=equation,
-                        expected_failure=expected_failure, erratum=erratum, compares=compares))
+        _declare(
+            {
+                "name": name,
+                "kind": "custom",
+                "fn": fn,
+                "equation": equation,
+                "expected_failure": expected_failure,
+                "erratum": erratum,
+                "compares": compares,
+            },
+            _caller(),
+        )
         return fn
 
     return wrap
+
+
+def declared(module) -> list[Entry]:
+    """The entries a loaded module declares, in declaration order."""
+    return list(getattr(module, TABLE, {}).values())
 
 
 def entries(module_prefix: str | None = None) -> list[Entry]:
-    """The declared entries (optionally only those of modules starting with ``module_prefix``)."""
-    if module_prefix is None:
-        return list(_ENTRIES)
-    return [e for e in _ENTRIES if e.module == module_prefix or e.module.startswith(module_prefix + ".")]
+    """The entries of the modules already imported (optionally only those named ``module_prefix`` or below).
+
+    Prefer :func:`load_package` / :func:`load_file`, which import what they collect.
+    """
+    out = []
+    for name, module in list(sys.modules.items()):
+        if module_prefix is None or name == module_prefix or name.startswith(module_prefix + "."):
+            out += declared(module)
+    return out
+
+
+def load_module(name: str) -> list[Entry]:
+    """Import the module ``name`` and return its entries.
+
+    Raises:
+      VerifyError: the module cannot be imported.
+    """
+    try:
+        module = importlib.import_module(name)
+    except ImportError as exc:
+        raise VerifyError(f"{name}: could not be imported: {exc}") from exc
+    return declared(module)
 
 
 def load_package(package: str) -> list[Entry]:
-    """Import every public module of ``package`` (e.g. ``"jaxml_derivations"``) and return their entries.
+    """Import ``package`` (e.g. ``"jaxml_derivations"``) and its public modules, in name order; return their entries.
 
     Raises:
       VerifyError: the package cannot be imported.
     """
-    try:
-        pkg = importlib.import_module(package)
-    except ImportError as exc:
-        raise VerifyError(f"{package}: could not be imported: {exc}") from exc
+    found = load_module(package)
+    pkg = sys.modules[package]
     for info in pkgutil.iter_modules(getattr(pkg, "__path__", [])):
         if not info.name.startswith("_"):
-            importlib.import_module(f"{package}.{info.name}")
-    return entries(package)
-
-
-BUILTIN_PACKAGE = "jaxml_derivations"  # derivations/ in the source tree
+            found += load_module(f"{package}.{info.name}")
+    return found
 
 
 def builtin_entries() -> list[Entry]:
@@ -169,7 +296,8 @@ def builtin_entries() -> list[Entry]:
 
 
 def load_file(path: str | Path) -> list[Entry]:
-    """Import a user's Python file and return the entries it declares.
+    """Import a user's Python file and return the entries it declares (including decorators it applies to
+    functions imported from elsewhere).
 
     Raises:
       VerifyError: the file does not exist, fails to import, or declares nothing.
@@ -187,109 +315,14 @@ def load_file(path: str | Path) -> list[Entry]:
     sys.path.insert(0, str(path.parent.resolve()))
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:
+    except Exception as exc:  # user code may raise anything
         raise VerifyError(f"{path}: could not be imported: {type(exc).__name__}: {exc}") from exc
     finally:
         sys.path.pop(0)
-    found = entries(module_name)
+    found = declared(module)
     if not found:
         raise VerifyError(
             f"{path}: declares no derivations. Decorate your gradient with "
             "@jaxml.verify.derivation(of=loss, example=make_args)"
         )
     return found
-
-
-@dataclasses.dataclass
-class Outcome:
-    """The result of checking one entry, as the verify table shows it."""
-
-    name: str
-    compares: str
-    equation: str
-    points: int
-    max_abs_error: float
-    max_rel_error: float
-    tolerance: str
-    passed: bool
-    expected_failure: bool
-    diagnosis: str | None
-    erratum: str
-    seconds: float
-    report: Any = None
-
-    @property
-    def verdict(self) -> str:
-        if self.expected_failure:
-            return "expected fail" if not self.passed else "UNEXPECTED PASS"
-        return "pass" if self.passed else "FAIL"
-
-    @property
-    def ok(self) -> bool:
-        """True when the verdict is what was expected (a pass, or an erratum that fails)."""
-        return self.passed != self.expected_failure
-
-    def as_dict(self) -> dict:
-        return {
-            "name": self.name, "compares": self.compares, "equation": self.equation, "points": self.points,
-            "max_abs_error": _jsonable(self.max_abs_error), "max_rel_error": _jsonable(self.max_rel_error),
-            "tolerance": self.tolerance, "verdict": self.verdict, "ok": self.ok,
-            "expected_failure": self.expected_failure, "diagnosis": self.diagnosis, "erratum": self.erratum,
-            "seconds": round(self.seconds, 4),
-        }
-
-
-def _jsonable(x: float):
-    x = float(x)
-    return x if np.isfinite(x) else str(x)
-
-
-def _examples(example: Callable, keys) -> tuple:
-    """Stack ``example(key)`` over keys: one vmapped call when it traces, a loop otherwise."""
-    try:
-        return tuple(jax.vmap(example)(keys))
-    except Exception:
-        outs = [example(k) for k in keys]
-        return tuple(jax.tree_util.tree_map(lambda *xs: np.stack([np.asarray(x) for x in xs]), *outs))
-
-
-# Closed forms run one L-BFGS solve per example; a few examples are enough to catch a wrong formula.
-CLOSED_FORM_EXAMPLES = 3
-
-
-def run_entry(entry: Entry, *, points: int = 100, key: jax.Array | None = None) -> Outcome:
-    """Check one entry at ``points`` points (closed forms: at most ``CLOSED_FORM_EXAMPLES`` examples)."""
-    key = jax.random.PRNGKey(0) if key is None else key
-    start = time.perf_counter()
-    try:
-        if entry.kind in ("gradient", "hessian"):
-            keys = jax.random.split(key, points)
-            batch = _examples(entry.example, keys)
-            first = tuple(jax.tree_util.tree_map(lambda x: x[0], a) for a in batch)
-            check = check_gradient if entry.kind == "gradient" else check_hessian
-            report = check(entry.target, entry.fn, *first, argnums=entry.argnums, at=batch,
-                           rtol=entry.options.get("rtol"), name=entry.name)
-        elif entry.kind == "closed_form":
-            n = max(1, min(points, CLOSED_FORM_EXAMPLES))
-            reports = []
-            for k in jax.random.split(key, n):
-                k_example, k_start = jax.random.split(k)
-                args = tuple(entry.example(k_example))
-                reports.append(check_closed_form(entry.target, entry.fn, *args, key=k_start,
-                                                 transform=entry.options.get("transform"),
-                                                 rtol=entry.options.get("rtol"), name=entry.name))
-            report = max(reports, key=lambda r: (not r.ok, r.max_rel_error))
-            report.points = n
-        else:
-            report = entry.fn(points, key)
-    except Exception as exc:  # a broken declaration is reported, never a traceback
-        raise VerifyError(f"{entry.name} ({entry.module}): the check could not run: "
-                          f"{type(exc).__name__}: {exc}") from exc
-    seconds = time.perf_counter() - start
-    return Outcome(
-        name=entry.name, compares=entry.compares or getattr(report, "compares", ""), equation=entry.equation,
-        points=int(getattr(report, "points", points)), max_abs_error=float(report.max_abs_error),
-        max_rel_error=float(report.max_rel_error), tolerance=getattr(report, "tolerance", ""),
-        passed=bool(report.ok), expected_failure=entry.expected_failure, diagnosis=report.diagnosis,
-        erratum=entry.erratum, seconds=seconds, report=report,
-    )

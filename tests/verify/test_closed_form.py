@@ -59,7 +59,9 @@ def test_transform_compares_up_to_a_symmetry():
     # softmax logits are defined up to an additive constant: compare probabilities
     counts = jnp.array([3.0, 1.0, 6.0])
     nll = lambda logits: -jnp.sum(counts * jax.nn.log_softmax(logits))
-    report = check_closed_form(nll, lambda: jnp.log(counts / counts.sum()) + 5.0, transform=jax.nn.softmax)
+    report = check_closed_form(
+        nll, lambda: jnp.log(counts / counts.sum()) + 5.0, transform=jax.nn.softmax
+    )
     assert report.ok, str(report)
 
 
@@ -77,7 +79,9 @@ def test_testing_helpers_raise_with_the_report(problem):
     assert_gradient(ridge_objective, g, theta, x, y, lam)
     with pytest.raises(AssertionError, match="constant factor 2"):
         assert_gradient(ridge_objective, lambda *a: 2 * g(*a), theta, x, y, lam)
-    assert_gradient_fails(ridge_objective, lambda *a: -g(*a), theta, x, y, lam, diagnosis_contains="sign flip")
+    assert_gradient_fails(
+        ridge_objective, lambda *a: -g(*a), theta, x, y, lam, diagnosis_contains="sign flip"
+    )
     with pytest.raises(AssertionError, match="expected a wrong gradient"):
         assert_gradient_fails(ridge_objective, g, theta, x, y, lam)
     assert_closed_form(ridge_objective, ridge_solution, x, y, lam)

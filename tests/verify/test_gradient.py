@@ -101,7 +101,7 @@ def test_worst_entry_is_shown_with_both_values(problem):
     wrong = lambda t, x, y: mse_grad(t, x, y).at[2].add(1.0)
     report = check_gradient(mse, wrong, *problem, points=8)
     assert not report.ok
-    point, leaf, entry = report.worst_index
+    _, leaf, entry = report.worst_index
     assert entry == (2,) and leaf == ""
     assert report.worst_yours == pytest.approx(report.worst_autodiff + 1.0)
     text = str(report)

@@ -19,7 +19,9 @@ def lasso(key):
     x = jax.random.normal(k_x, (40, 15), jnp.float64)
     truth = jnp.where(jnp.arange(15) < 5, 2.0 * jax.random.normal(k_t, (15,)), 0.0)
     y = x @ truth + 0.5 * jax.random.normal(k_e, (40,), jnp.float64)
-    gamma = 0.3 * float(jnp.max(jnp.abs(2 * x.T @ y)))  # a weight that leaves some, not all, coordinates at 0
+    gamma = 0.3 * float(
+        jnp.max(jnp.abs(2 * x.T @ y))
+    )  # a weight that leaves some, not all, coordinates at 0
     fit = models.fit_lasso(x, y, gamma)
     assert bool(fit.converged)
     return np.asarray(fit.theta), np.asarray(x), np.asarray(y), gamma
@@ -39,7 +41,11 @@ def test_scikit_learn_solution_passes(lasso):
     from sklearn.linear_model import Lasso
 
     _, x, y, gamma = lasso
-    sk = Lasso(alpha=gamma / (2 * len(y)), fit_intercept=False, tol=1e-14, max_iter=1_000_000).fit(x, y).coef_
+    sk = (
+        Lasso(alpha=gamma / (2 * len(y)), fit_intercept=False, tol=1e-14, max_iter=1_000_000)
+        .fit(x, y)
+        .coef_
+    )
     assert check_lasso_kkt(sk, x, y, gamma).ok
 
 
@@ -109,7 +115,9 @@ def test_general_smooth_part_and_per_coordinate_weights(lasso):
     assert general.ok and general.max_abs_error == pytest.approx(specific.max_abs_error, abs=1e-9)
     weights = np.full(15, gamma)
     assert check_l1_optimality(smooth, theta, x, y, gamma=weights).ok
-    weights[np.flatnonzero(theta)[0]] *= 3.0  # a heavier weight on an active coordinate moves the optimum
+    weights[np.flatnonzero(theta)[0]] *= (
+        3.0  # a heavier weight on an active coordinate moves the optimum
+    )
     assert not check_l1_optimality(smooth, theta, x, y, gamma=weights).ok
 
 

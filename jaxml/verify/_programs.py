@@ -1,0 +1,67 @@
+"""The verifier's compiled programs, shared across the entries of one ``jaxml verify`` run.
+
+``jax.jit`` caches a compiled program per (function object, shapes). A check builds its programs from the user's
+functions — ``vmap(jax.grad(f))``, ``vmap(grad_f)`` — and a fresh ``vmap`` wrapper per check compiles again.
+Inside :func:`shared_programs` (what :func:`~jaxml.verify.run_entries` runs in) the builders below return the same
+wrapper for the same function, so the entries of one run that differentiate the same loss at the same shapes
+(several hand formulas of one loss, a closed form's three examples) share one compilation. The programs are the
+same: the results are bit-identical to building them afresh.
+
+Outside such a block every check builds its programs anew, as a user expects after redefining a helper that their
+functions call (a program traced once would keep the old helper).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+
+import jax
+
+DERIVATIVES = {"gradient": jax.grad, "Hessian": jax.hessian}
+
+_lock = threading.Lock()
+_session: dict | None = (
+    None  # the shared programs while a shared_programs() block runs (any thread)
+)
+_depth = 0
+
+
+@contextlib.contextmanager
+def shared_programs() -> Iterator[None]:
+    """Within the block, build each program once per function (nested blocks share one cache)."""
+    global _session, _depth
+    with _lock:
+        if _depth == 0:
+            _session = {}
+        _depth += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _depth -= 1
+            if _depth == 0:
+                _session = None
+
+
+def shared(key: tuple, build: Callable[[], Callable]) -> Callable:
+    """``build()``, or inside :func:`shared_programs` the one built for ``key`` earlier in the block."""
+    with _lock:
+        session = _session
+        if session is None:
+            return build()
+        if key not in session:
+            session[key] = build()
+        return session[key]
+
+
+def batched_derivative(f: Callable, argnums, kind: str, in_axes: tuple) -> Callable:
+    """``jit(vmap(jax.grad(f, argnums)))`` (or ``jax.hessian``) over the points axis given by ``in_axes``."""
+    build = lambda: jax.jit(jax.vmap(DERIVATIVES[kind](f, argnums=argnums), in_axes=in_axes))
+    return shared(("derivative", f, argnums, kind, in_axes), build)
+
+
+def batched(fn: Callable, in_axes: tuple) -> Callable:
+    """``jit(vmap(fn))`` over the points axis given by ``in_axes``."""
+    return shared(("batched", fn, in_axes), lambda: jax.jit(jax.vmap(fn, in_axes=in_axes)))

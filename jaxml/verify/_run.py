@@ -1,0 +1,275 @@
+"""Running declared entries: one :class:`Outcome` per entry, as ``jaxml verify`` and the report show them.
+
+:func:`run_entry` checks one entry at ``points`` points: a gradient or Hessian at the example maker's points (one
+batched call of ``vmap(example)``), a closed form on a few examples (one L-BFGS solve each), a custom check by
+calling it. :func:`run_entries` runs many, each with its own key ``fold_in(key, i)``, on two threads when it can
+(see :mod:`._lanes`): the outcomes are the same, in the same order, as one after the other.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import numpy as np
+
+from ..errors import VerifyError
+from . import _lanes
+from ._closed_form import check_closed_form
+from ._gradient import DEFAULT_RTOL, Spec, run_check
+from ._points import as_float64, default_points, given_points
+from ._programs import shared_programs
+from ._registry import Entry
+from ._report import Report, jsonable
+from ._x64 import in_float64
+
+# Closed forms run one L-BFGS solve per example; a few examples are enough to catch a wrong formula.
+CLOSED_FORM_EXAMPLES = 3
+DEFAULT_POINTS = 1000
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Outcome(Report):
+    """The result of checking one entry, as the verify table shows it.
+
+    Attributes:
+      passed: the check passed (the underlying report's ``ok``).
+      expected_failure: the entry is an erratum, declared to fail.
+      as_expected: (property) the verdict is what was declared: a pass, or an erratum that fails.
+      verdict: (property) "pass", "FAIL", "expected fail" or "UNEXPECTED PASS".
+      report: the check's own report (a :class:`Report` for the built-in kinds).
+      seconds: wall time of the check.
+      ok: DEPRECATED alias of ``as_expected``, kept until the call sites migrate; it will mean ``passed``, as in
+        every other report.
+    """
+
+    name: str
+    compares: str
+    equation: str
+    points: int
+    max_abs_error: float
+    max_rel_error: float
+    tolerance: str
+    passed: bool
+    expected_failure: bool
+    diagnosis: str | None
+    erratum: str
+    seconds: float
+    report: Any = None
+    note: str | None = None
+
+    @property
+    def as_expected(self) -> bool:
+        """True when the verdict is what was declared (a pass, or an erratum that fails)."""
+        return self.passed != self.expected_failure
+
+    @property
+    def ok(self) -> bool:
+        """Deprecated alias of :attr:`as_expected` (see the class docstring)."""
+        return self.as_expected
+
+    @property
+    def verdict(self) -> str:
+        if self.expected_failure:
+            return "expected fail" if not self.passed else "UNEXPECTED PASS"
+        return "pass" if self.passed else "FAIL"
+
+    @property
+    def verdict_word(self) -> str:
+        return self.verdict
+
+    def as_dict(self) -> dict:
+        out = {
+            "name": self.name,
+            "compares": self.compares,
+            "equation": self.equation,
+            "points": self.points,
+            "max_abs_error": jsonable(self.max_abs_error),
+            "max_rel_error": jsonable(self.max_rel_error),
+            "tolerance": self.tolerance,
+            "verdict": self.verdict,
+            "ok": self.as_expected,
+            "expected_failure": self.expected_failure,
+            "diagnosis": self.diagnosis,
+            "erratum": self.erratum,
+            "seconds": round(self.seconds, 4),
+        }
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+def examples(example: Callable, keys) -> tuple:
+    """Stack ``example(key)`` over keys: one vmapped call when it traces, a loop otherwise."""
+    try:
+        return tuple(jax.vmap(example)(keys))
+    except Exception:  # noqa: BLE001 - user code may raise anything
+        outs = [example(k) for k in keys]
+        return tuple(
+            jax.tree_util.tree_map(lambda *xs: np.stack([np.asarray(x) for x in xs]), *outs)
+        )
+
+
+def _key_list(key, n: int) -> list:
+    """``jax.random.split(key, n)`` as a list, rows read on the host (no slicing programs)."""
+    keys = jax.random.split(key, n)
+    if np.dtype(keys.dtype) == np.uint32:
+        return list(np.asarray(keys))
+    return [keys[i] for i in range(n)]
+
+
+def _entry_points(entry: Entry, points: int | None, key) -> tuple[int, str | None]:
+    """The points for a gradient entry: as asked, or (points=None) 1,000 — fewer for very large examples."""
+    if points is not None:
+        return int(points), None
+    shapes = jax.eval_shape(entry.example, key)
+    argnums = entry.argnums if isinstance(entry.argnums, (tuple, list)) else (entry.argnums,)
+    size = sum(
+        math.prod(np.shape(leaf)) for i in argnums for leaf in jax.tree_util.tree_leaves(shapes[i])
+    )
+    n = default_points(size, DEFAULT_POINTS)
+    note = (
+        None
+        if n == DEFAULT_POINTS
+        else f"{n} points (not {DEFAULT_POINTS:,}): each has {size:,} entries"
+    )
+    return n, note
+
+
+def _derivative_entry(entry: Entry, points: int | None, key) -> Report:
+    n, note = _entry_points(entry, points, key)
+    batch = examples(entry.example, jax.random.split(key, n))
+    first = tuple(jax.tree_util.tree_map(lambda x: np.asarray(x)[0], a) for a in batch)
+    argnums = tuple(entry.argnums) if isinstance(entry.argnums, (tuple, list)) else entry.argnums
+    kind = "gradient" if entry.kind == "gradient" else "Hessian"
+    rtol = entry.options.get("rtol")
+    spec = Spec(
+        f=entry.target,
+        fn=entry.fn,
+        argnums=argnums,
+        kind=kind,
+        name=entry.name,
+        rtol=DEFAULT_RTOL if rtol is None else float(rtol),
+        atol=None,
+        compares="your gradient vs jax.grad"
+        if kind == "gradient"
+        else "your Hessian vs jax.hessian",
+    )
+    first = tuple(jax.tree_util.tree_map(as_float64, a) for a in first)
+    return run_check(spec, given_points(first, batch), note)
+
+
+def _closed_form_entry(entry: Entry, points: int | None, key) -> Report:
+    n = max(1, min(DEFAULT_POINTS if points is None else points, CLOSED_FORM_EXAMPLES))
+    reports = []
+    for k in _key_list(key, n):
+        k_example, k_start = jax.random.split(k)
+        args = tuple(entry.example(k_example))
+        reports.append(
+            check_closed_form(
+                entry.target,
+                entry.fn,
+                *args,
+                key=k_start,
+                transform=entry.options.get("transform"),
+                rtol=entry.options.get("rtol"),
+                name=entry.name,
+            )
+        )
+    worst = max(reports, key=lambda r: (not r.ok, r.max_rel_error))
+    return dataclasses.replace(worst, points=n)
+
+
+@in_float64
+def run_entry(entry: Entry, *, points: int | None = 100, key: jax.Array | None = None) -> Outcome:
+    """Check one entry at ``points`` points (closed forms: at most ``CLOSED_FORM_EXAMPLES`` examples).
+
+    ``points=None`` chooses: 1,000 for gradients and Hessians, fewer when one example is very large (the outcome's
+    ``note`` says how many). Runs in float64 whatever the caller's setting.
+    """
+    key = jax.random.PRNGKey(0) if key is None else key
+    start = time.perf_counter()
+    try:
+        if entry.kind in ("gradient", "hessian"):
+            report = _derivative_entry(entry, points, key)
+        elif entry.kind == "closed_form":
+            report = _closed_form_entry(entry, points, key)
+        else:
+            report = entry.fn(DEFAULT_POINTS if points is None else points, key)
+    except Exception as exc:  # a broken declaration is reported, never a traceback
+        raise VerifyError(
+            f"{entry.name} ({entry.module}): the check could not run: {type(exc).__name__}: {exc}"
+        ) from exc
+    seconds = time.perf_counter() - start
+    return Outcome(
+        name=entry.name,
+        compares=entry.compares or getattr(report, "compares", ""),
+        equation=entry.equation,
+        points=int(getattr(report, "points", points or 0)),
+        max_abs_error=float(report.max_abs_error),
+        max_rel_error=float(report.max_rel_error),
+        tolerance=getattr(report, "tolerance", ""),
+        passed=bool(report.ok),
+        expected_failure=entry.expected_failure,
+        diagnosis=report.diagnosis,
+        erratum=entry.erratum,
+        seconds=seconds,
+        report=report,
+        note=getattr(report, "note", None),
+    )
+
+
+def run_entries(
+    entries: list[Entry],
+    *,
+    points: int | None = None,
+    key: jax.Array | None = None,
+    jobs: int | None = None,
+    guard: Callable | None = None,
+    on_done: Callable | None = None,
+) -> list[Outcome]:
+    """Check every entry, entry i with key ``fold_in(key, i)``; the outcomes in the entries' order.
+
+    Args:
+      entries: what to check (e.g. :func:`builtin_entries`).
+      points: points per entry (None: :func:`run_entry`'s cost-aware default).
+      key: the base key (default ``PRNGKey(0)``).
+      jobs: threads (default 2, or 1 on a one-core machine): XLA compiles on one while the other traces and runs.
+        The outcomes do not depend on it.
+      guard: ``guard(entry)`` returns a context manager wrapped around that entry's check (the CLI's watchdog).
+      on_done: called with each outcome as it completes (progress bars).
+    """
+    key = jax.random.PRNGKey(0) if key is None else key
+
+    def one(i: int) -> Outcome:
+        from . import (
+            run_entry as run,
+        )  # looked up at call time: a wrapper installed on jaxml.verify sees each entry
+
+        entry = entries[i]
+        with guard(entry) if guard is not None else _nothing():
+            outcome = run(entry, points=points, key=jax.random.fold_in(key, i))
+        if on_done is not None:
+            on_done(outcome)
+        return outcome
+
+    with shared_programs():  # entries on the same loss share its compiled programs
+        return _lanes.run_lanes(
+            len(entries),
+            one,
+            lambda i: _lanes.concurrency_safe(entries[i], points),
+            jobs,
+            opaque=lambda i: entries[i].kind == "custom",
+        )
+
+
+class _nothing:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False

@@ -1,0 +1,64 @@
+"""Bounded memory: a 4096 x 1024 float32 batch-norm dx check at 200 points stays under 4 GiB (issue #13)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from jaxml.verify._points import chunk_size, default_points
+
+CHILD = textwrap.dedent(
+    """
+    import resource
+    import jax.numpy as jnp
+    import numpy as np
+    from jaxml.verify import check_gradient
+
+    def loss(x, gamma, beta, dy):  # Σ dy ⊙ BN(x): its gradient in x is the batch-norm backward pass
+        mu = jnp.mean(x, axis=0)
+        v = jnp.mean((x - mu) ** 2, axis=0)
+        return jnp.sum(dy * (gamma * (x - mu) / jnp.sqrt(v + 1e-5) + beta))
+
+    def dx(x, gamma, beta, dy):  # (γ/√(v+ε))/m ⊙ (m dy − Σ dy − x̂ ⊙ Σ dy ⊙ x̂)
+        m = x.shape[0]
+        mu = jnp.mean(x, axis=0)
+        inv = 1.0 / jnp.sqrt(jnp.mean((x - mu) ** 2, axis=0) + 1e-5)
+        x_hat = (x - mu) * inv
+        return (gamma * inv) / m * (m * dy - dy.sum(0) - x_hat * (dy * x_hat).sum(0))
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4096, 1024)).astype(np.float32)
+    gamma, beta = rng.normal(size=1024).astype(np.float32), rng.normal(size=1024).astype(np.float32)
+    dy = rng.normal(size=(4096, 1024)).astype(np.float32)
+    report = check_gradient(loss, dx, x, gamma, beta, dy, points=200)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # bytes (Linux reports KiB)
+    print(report.ok, report.points, report.max_rel_error, peak)
+    """
+)
+
+
+@pytest.mark.slow
+def test_large_batchnorm_check_stays_within_4_gib():
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD], check=False, capture_output=True, text=True, timeout=1200
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    ok, points, rel, peak = proc.stdout.split()
+    assert ok == "True" and int(points) == 200 and float(rel) < 1e-12
+    assert int(peak) < 4 * 2**30, f"peak RSS {int(peak) / 2**30:.2f} GiB"
+
+
+def test_chunks_fit_the_budget():
+    per_point = 4096 * 1024 * 8 * 2  # a float64 argument and its gradient
+    size = chunk_size(per_point, 200, budget=2**30)
+    assert 1 <= size < 200 and size * per_point * 6 <= 2**30
+    assert chunk_size(80, 1000) == 1000  # small problems: one chunk, as before
+
+
+def test_default_points_follow_the_cost():
+    assert default_points(3, 1000) == 1000
+    assert default_points(4096 * 1024, 1000) == 64
+    assert default_points(10**9, 16) == 8  # never fewer than 8

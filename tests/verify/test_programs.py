@@ -1,0 +1,29 @@
+"""Compiled programs: shared within one verify run, never stale across checks."""
+
+from __future__ import annotations
+
+import sys
+
+import jax.numpy as jnp
+import numpy as np
+
+from jaxml.verify import check_gradient
+
+
+def _helper(t):
+    return 2.0 * t
+
+
+def _grad(t):
+    return _helper(t)  # looked up when traced
+
+
+def test_a_redefined_helper_is_seen_by_the_next_check(monkeypatch):
+    """A notebook user redefines a helper their gradient calls: the next check must use the new one."""
+    f = lambda t: jnp.sum(t**2)
+    assert check_gradient(f, _grad, np.ones(4), points=3).ok
+    monkeypatch.setattr(
+        sys.modules[__name__], "_helper", lambda t: 3.0 * t
+    )  # same _grad, new helper
+    report = check_gradient(f, _grad, np.ones(4), points=3)
+    assert not report.ok and "constant factor 1.5" in report.diagnosis
