@@ -71,6 +71,9 @@ from jaxml.verify import load_package, run_entry
 explicit = sys.argv[-1] == "explicit"   # spread over every (fake) device by name: the sharded code path
 scope = sharding.use_devices(jax.devices()) if explicit else contextlib.nullcontext()
 out = {"devices": len(jax.devices())}
+spread = []  # how many devices each shard_leading call spread its batch over
+_batch_devices = sharding.batch_devices
+sharding.batch_devices = lambda: spread.append(len(_batch_devices())) or _batch_devices()
 with scope:
     out["batch_devices"] = len(sharding.batch_devices())
     if not explicit:  # a vmapped eigh must not be sharded over CPU devices (see jaxml/sharding.py)
@@ -85,7 +88,7 @@ with scope:
     x = featurize(messages, build_vocabulary(messages))
     fit = fit_kernel_svm(x, y, [0.01, 0.1, 1.0, 10.0, 3.0], key=jax.random.PRNGKey(5), num_steps=1500, chunks=3)
     out["alpha"] = np.asarray(fit.alpha).tolist()
-    out["alpha_devices"] = len(fit.alpha.sharding.device_set)
+    out["svm_spread_over"] = max(spread)
     entry = [e for e in load_package("jaxml_derivations") if e.name == "log_likelihood_grad"][0]
     o = run_entry(entry, points=1001, key=jax.random.PRNGKey(3))
     out.update(verify_ok=o.ok, verify_max_abs=o.max_abs_error, verify_worst=list(o.report.worst_index[2]),
@@ -116,7 +119,7 @@ def _assert_same(multi: dict, single: dict) -> None:
 def test_fake_cpu_devices_finish_with_single_device_results(devices, single_device):
     """More fake devices than cores: no hang, the results of one device (fake CPU devices are not used)."""
     multi = run_on_devices(WORKLOAD, devices, args=("default",))
-    assert multi["devices"] == devices and multi["batch_devices"] == 1
+    assert multi["devices"] == devices and multi["batch_devices"] == 1 and multi["svm_spread_over"] == 1
     _assert_same(multi, single_device)
 
 
@@ -125,7 +128,7 @@ def test_sharded_path_on_named_devices_gives_identical_results(single_device):
     """The sharded code path itself (padding, NamedSharding, slicing back) over 4 named fake devices."""
     multi = run_on_devices(WORKLOAD, 4, args=("explicit",))
     assert multi["devices"] == 4 and multi["batch_devices"] == 4
-    assert multi["alpha_devices"] == 4  # 5 radii padded to 8 rows over 4 devices, sliced back to 5
+    assert multi["svm_spread_over"] == 4  # the 5 radii padded to 8 rows over 4 devices, sliced back to 5
     assert np.shape(multi["alpha"]) == (5, 300)
     _assert_same(multi, single_device)
 
