@@ -6,8 +6,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-
 from jaxml_derivations import naive_bayes as hand
+
 from jaxml.models import naive_bayes
 from jaxml.verify import check_closed_form, load_file, run_entry
 
