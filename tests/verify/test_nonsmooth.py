@@ -126,7 +126,9 @@ def test_laplace_posterior_is_a_lasso_in_disguise(lasso):
     _, x, y, _ = lasso
     sigma, b = 0.5, 0.02
     fit = models.lasso.fit_map(x, y, sigma, b)
-    assert check_l1_optimality(models.lasso.neg_log_likelihood, fit.theta, x, y, sigma, gamma=1 / b).ok
+    assert check_l1_optimality(
+        models.lasso.neg_log_likelihood, fit.theta, x, y, sigma, gamma=1 / b
+    ).ok
     assert check_lasso_kkt(fit.theta, x, y, 2 * sigma**2 / b).ok
 
 
