@@ -106,17 +106,17 @@ def _primitive_names(jax) -> set[str]:
 
 def _hook_stages(recorder: Recorder) -> None:
     """Switch stages at each experiment (jaxml.reproduce) and each derivation (jaxml.verify.run_entry)."""
-    import jaxml.experiments._registry as registry
-    import jaxml.verify as verify
+    from jaxml import verify
+    from jaxml.experiments import Progress
 
-    original_log = registry.Progress.log
+    original_log = Progress.log
 
     def log(self, message):
         if message.startswith("[") and message.rstrip().endswith("..."):
             recorder.switch(message.rsplit("(", 1)[-1].split(")")[0])  # "[2/6] §2 Spam ... (spam) ..."
         original_log(self, message)
 
-    registry.Progress.log = log
+    Progress.log = log
 
     original_run_entry = verify.run_entry
 

@@ -39,10 +39,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxml import random as _draws
 from jaxml.models import batchnorm
 from jaxml.verify import check_gradient, derivation, verification
-
-from jaxml import random as _draws
 
 M, D, K = (
     6,

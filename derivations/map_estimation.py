@@ -332,8 +332,10 @@ def check_laplace_lasso(x, y, sigma, b, *, gamma=None, rtol=None):
     """
     fit = lasso.fit_map(x, y, sigma, b)
     gamma = gamma_of_b(sigma, b) if gamma is None else gamma
-    report = check_lasso_kkt(fit.theta, x, y, gamma, rtol=rtol)
-    return dataclasses.replace(report, name="§4(e): Laplace MAP is the lasso at γ = 2σ²/b"), fit
+    report = check_lasso_kkt(
+        fit.theta, x, y, gamma, rtol=rtol, name="§4(e): Laplace MAP is the lasso at γ = 2σ²/b"
+    )
+    return report, fit
 
 
 @verification(

@@ -37,10 +37,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxml import random as _draws
 from jaxml.models import network
 from jaxml.verify import check_gradient, derivation, verification
-
-from jaxml import random as _draws
 
 N_EXAMPLES = 10  # batch size of the random examples (distinct from d + 1 = 3 and h + 1 = 4)
 HIDDEN_UNIT = 2  # the write-up's W¹₁,₂ feeds hidden unit 2 (1-based) ...

@@ -34,9 +34,11 @@ def write_report(path: Path, results: dict, sections, data) -> None:
         f"- JAX {results.get('jax_version')}; devices: {results.get('device')}",
         f"- generated {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}, seed {results.get('seed')}",
         "",
-        "Verdicts: **reproduced** (within the stated tolerance), **differs** (explained in the row), "
-        "**erratum** (the write-up is wrong; the correct result is ours), **new** (the write-up gives no number), "
-        "**not reproducible** (explained).",
+        (
+            "Verdicts: **reproduced** (within the stated tolerance), **differs** (explained in the row), "
+            "**erratum** (the write-up is wrong; the correct result is ours), **new** (the write-up gives no "
+            "number), **not reproducible** (explained)."
+        ),
         "",
     ]
     errata = []

@@ -136,7 +136,7 @@ def _run_one(name: str, data, seed: int, out_dir: Path, device, timeout, progres
             output: ExperimentOutput = exp.run(ctx)
     except JaxmlError:
         raise
-    except Exception as exc:  # a bug in one experiment: record it, keep going
+    except Exception as exc:  # noqa: BLE001 - a bug in one experiment: record it, keep going
         error = f"{type(exc).__name__}: {exc}"
         progress.log(f"    FAILED: {error}\n" + traceback.format_exc())
         return None, time.perf_counter() - start, error

@@ -19,3 +19,18 @@ from ._locate import require_real_data as require_real_data
 from ._types import DoubleDescentData as DoubleDescentData
 from ._types import Split as Split
 from ._types import TextSplit as TextSplit
+
+__all__ = [
+    "ENV_VAR",
+    "REQUIRE_ENV_VAR",
+    "DataSource",
+    "DoubleDescentData",
+    "Split",
+    "TextSplit",
+    "load_double_descent_csv",
+    "load_labelled_csv",
+    "load_spam_tsv",
+    "locate",
+    "require_real_data",
+    "synthetic",
+]

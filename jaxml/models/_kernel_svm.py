@@ -386,9 +386,3 @@ def predict(model: KernelSVM, x, *, block_size: int = 256) -> jax.Array:
     """
     f = np.asarray(decision(model, x, block_size=block_size))
     return _put(f > 0, np.int32)
-
-
-# --- legacy flat names (removed at integration): benchmarks/ and tests/benchmarks/ import them from here ---
-fit_kernel_svm = fit
-kernel_svm_decision = decision
-predict_kernel_svm = predict

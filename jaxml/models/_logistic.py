@@ -480,14 +480,3 @@ def fit_newton(
         step_norm=step_norm,
         finite=bool(finite),
     )
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# Legacy (removed at integration): the optax chain the old gradient_ascent took for an L2 penalty
-# ----------------------------------------------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=64)
-def l2_optimizer(lam: float, learning_rate: float = 10.0) -> optax.GradientTransformation:
-    """Legacy: ``optax.chain(add_decayed_weights(λ), sgd(α))``; use ``fit(..., learning_rate=α, l2=λ)``."""
-    return optax.chain(optax.add_decayed_weights(lam), optax.sgd(learning_rate))

@@ -182,9 +182,3 @@ def indicative_tokens(model: NaiveBayes, words, k: int = 5) -> list[tuple[str, f
     ratio = log_phi[1] - log_phi[0]  # log φ_{j|1} − log φ_{j|0}
     order = np.argsort(-ratio, kind="stable")[:k]
     return [(words[j], float(ratio[j])) for j in order]
-
-
-# --- legacy flat names (removed at integration): benchmarks/ imports them from this module ---
-fit_naive_bayes = fit
-predict_naive_bayes = predict
-naive_bayes_log_joint = log_joint

@@ -19,7 +19,6 @@ non-convergence.
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from collections.abc import Callable
 
 import jax
@@ -89,24 +88,6 @@ class SubgradientReport(Report):
             f"{self.max_rel_error:.3g} of scale {self.scale:.4g}; {self.tolerance}); {self.n_nonzero} non-zero / "
             f"{self.n_zero} zero coordinates; γ = {self.gamma:.6g}{implied}"
         )
-
-
-def _legacy_setattr(self, name, value):
-    """Transitional: ``derivations/map_estimation.py`` still sets ``report.name`` / ``.points`` / ``.solver``.
-
-    Reports are immutable; use ``check_lasso_kkt(..., name=...)`` and ``dataclasses.replace(report, points=...)``.
-    Removed at integration, with this compatibility path.
-    """
-    warnings.warn(
-        "verifier reports are immutable: use dataclasses.replace(report, ...) instead of setting "
-        f"report.{name}",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    object.__setattr__(self, name, value)
-
-
-SubgradientReport.__setattr__ = _legacy_setattr  # legacy: see _legacy_setattr
 
 
 def _diagnose(theta, g, gamma, zero, r, tol_abs, ns) -> str:

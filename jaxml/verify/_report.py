@@ -3,7 +3,7 @@
 Every check of :mod:`jaxml.verify` (a gradient, a Hessian, a VJP rule, a closed form, sub-gradient optimality, one
 ``jaxml verify`` entry) answers with a frozen dataclass derived from :class:`Report`. They share
 
-* ``ok`` — the check passed (for :class:`~jaxml.verify.Outcome`, see its ``passed`` / ``as_expected``);
+* ``ok`` — the check passed (an :class:`~jaxml.verify.Outcome` has ``passed`` and ``as_expected`` instead);
 * ``name``, ``compares`` — what was checked, against what;
 * ``points`` — at how many points;
 * ``max_abs_error``, ``max_rel_error`` — the worst error, and ``tolerance`` — the bound it was held to;

@@ -43,8 +43,6 @@ class Outcome(Report):
       verdict: (property) "pass", "FAIL", "expected fail" or "UNEXPECTED PASS".
       report: the check's own report (a :class:`Report` for the built-in kinds).
       seconds: wall time of the check.
-      ok: DEPRECATED alias of ``as_expected``, kept until the call sites migrate; it will mean ``passed``, as in
-        every other report.
     """
 
     name: str
@@ -66,11 +64,6 @@ class Outcome(Report):
     def as_expected(self) -> bool:
         """True when the verdict is what was declared (a pass, or an erratum that fails)."""
         return self.passed != self.expected_failure
-
-    @property
-    def ok(self) -> bool:
-        """Deprecated alias of :attr:`as_expected` (see the class docstring)."""
-        return self.as_expected
 
     @property
     def verdict(self) -> str:

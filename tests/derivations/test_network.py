@@ -38,7 +38,7 @@ def test_every_declared_entry_behaves_as_expected(outcomes):
         "writeup_w12_sigma_argument",
     }
     for name, o in outcomes.items():
-        assert o.ok, f"{name}: {o.verdict}: {o.diagnosis}"
+        assert o.as_expected, f"{name}: {o.verdict}: {o.diagnosis}"
         assert o.points == POINTS
         assert o.expected_failure == name.startswith("writeup_")
         if o.expected_failure:

@@ -108,7 +108,7 @@ def test_entries_are_declared_and_pass(key):
     assert len(entries) == 3
     for entry in entries:
         outcome = run_entry(entry, points=20, key=key)
-        assert outcome.passed and outcome.ok, (entry.name, outcome.diagnosis)
+        assert outcome.passed and outcome.as_expected, (entry.name, outcome.diagnosis)
 
 
 @pytest.mark.real_data

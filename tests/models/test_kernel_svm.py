@@ -12,7 +12,7 @@ import pytest
 
 from jaxml.data import DataSource, locate
 from jaxml.errors import UsageError
-from jaxml.models import kernel_matvec, kernel_svm, rbf_kernel
+from jaxml.models import kernel_svm, kernels
 from jaxml.models._kernel_svm import _index, _sq_dist_row
 from jaxml.models.text import build_vocabulary, featurize
 
@@ -168,14 +168,14 @@ def test_distance_rows_are_exact(small):
 
 @pytest.mark.parametrize("block_size", [7, 64, 1000])
 def test_decision_matches_the_pairwise_rbf_kernel(small, block_size):
-    # cross-check with jaxml.models.rbf_kernel / kernel_matvec (the perceptron's kernels) on the binarised data
+    # cross-check with jaxml.models.kernels.rbf / kernels.matvec (the perceptron's kernels) on the binarised data
     x, y, xq, _ = small
     model = kernel_svm.fit(x, y, [0.5, 3.0], key=jax.random.PRNGKey(4), num_steps=800)
     f = np.asarray(kernel_svm.decision(model, xq, block_size=block_size))
     xb, xqb = (x > 0).astype(np.float64), (xq > 0).astype(np.float64)
     for r, radius in enumerate([0.5, 3.0]):
-        kernel = functools.partial(rbf_kernel, sigma=radius)
-        ref = np.asarray(kernel_matvec(kernel, xb, model.alpha[r], xqb))
+        kernel = functools.partial(kernels.rbf, sigma=radius)
+        ref = np.asarray(kernels.matvec(kernel, xb, model.alpha[r], xqb))
         np.testing.assert_allclose(f[r], ref, rtol=1e-12, atol=1e-12 * np.abs(ref).max())
 
 

@@ -9,7 +9,6 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxml import models
 from jaxml.errors import UsageError
 from jaxml.models import network
 
@@ -158,16 +157,3 @@ def test_bad_shapes_raise_under_jit_too():
         jax.jit(network.forward)(jnp.ones((3, 3)), jnp.ones(4), jnp.ones((5, 4)))
     with pytest.raises(UsageError, match="need d >= 1"):
         network.init(0, 3, key=jax.random.PRNGKey(0))
-
-
-def test_legacy_flat_names_keep_working(key):
-    # removed at integration; other slices' code (benchmarks/) still calls them
-    params = models.network_init(2, 3, key=key)
-    x, y = _data()
-    trained, losses = models.network_train(params, x, y, learning_rate=0.1, steps=3)
-    new = network.fit(network.init(2, 3, key=key), x, y, learning_rate=0.1, steps=3)
-    np.testing.assert_array_equal(trained.W1, new.W1)
-    np.testing.assert_array_equal(losses, new.losses)
-    np.testing.assert_array_equal(
-        models.step_network_predict(trained.W1, trained.W2, x), network.predict_step(new, x)
-    )

@@ -22,7 +22,7 @@ def lasso(key):
     gamma = 0.3 * float(
         jnp.max(jnp.abs(2 * x.T @ y))
     )  # a weight that leaves some, not all, coordinates at 0
-    fit = models.fit_lasso(x, y, gamma)
+    fit = models.lasso.fit(x, y, gamma)
     assert bool(fit.converged)
     return np.asarray(fit.theta), np.asarray(x), np.asarray(y), gamma
 
@@ -125,8 +125,10 @@ def test_laplace_posterior_is_a_lasso_in_disguise(lasso):
     # F = −log p(y|X,θ) + ‖θ‖₁/b: the smooth part is written from the density, the weight is 1/b
     _, x, y, _ = lasso
     sigma, b = 0.5, 0.02
-    fit = models.fit_laplace_map(x, y, sigma, b)
-    assert check_l1_optimality(models.neg_log_likelihood, fit.theta, x, y, sigma, gamma=1 / b).ok
+    fit = models.lasso.fit_map(x, y, sigma, b)
+    assert check_l1_optimality(
+        models.lasso.neg_log_likelihood, fit.theta, x, y, sigma, gamma=1 / b
+    ).ok
     assert check_lasso_kkt(fit.theta, x, y, 2 * sigma**2 / b).ok
 
 

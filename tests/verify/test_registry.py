@@ -63,6 +63,8 @@ def test_decorating_an_imported_function_declares_it_in_that_file(tmp_path):
     assert entries[0].fn.__module__ == "helper_grads_a"
     outcome = run_entry(entries[0], points=20, key=jax.random.PRNGKey(0))
     assert outcome.passed and outcome.as_expected
+    # an Outcome has ``passed`` and ``as_expected``, and no ambiguous ``ok``
+    assert not hasattr(outcome, "ok")
 
 
 def test_loading_a_file_twice_replaces_its_entries(tmp_path):

@@ -133,6 +133,9 @@ def test_reports_are_immutable_and_share_one_type(problem):
     for report in (grad, closed, kkt):
         assert isinstance(report, Report)
         assert str(report).startswith(f"{report.name}: PASS - ")
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        grad.ok = False
+    for report in (grad, closed, kkt):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            report.ok = False
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            report.name = "renamed in place"
     assert dataclasses.replace(grad, name="renamed").name == "renamed"

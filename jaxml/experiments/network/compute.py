@@ -419,7 +419,7 @@ def outcome_json(o: Outcome) -> dict:
     """One verifier outcome as results.json records it."""
     return {
         "verdict": o.verdict,
-        "ok": o.ok,
+        "ok": o.as_expected,
         "diagnosis": o.diagnosis,
         "erratum": o.erratum,
         "equation": o.equation,

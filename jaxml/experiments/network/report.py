@@ -94,7 +94,7 @@ def _derivation_rows(r: NNResult) -> list[Row]:
                 f"hand backprop {label} vs jax.grad",
                 o.verdict,
                 "",
-                "new" if o.ok else "FAIL",
+                "new" if o.as_expected else "FAIL",
                 f"max rel error {o.max_rel_error:.1e} at {o.points} points",
             )
         )
@@ -109,7 +109,7 @@ def _derivation_rows(r: NNResult) -> list[Row]:
                 label,
                 o.verdict,
                 "written as the gradient of L",
-                "erratum" if o.ok else "UNEXPECTED PASS",
+                "erratum" if o.as_expected else "UNEXPECTED PASS",
                 f"verifier: {o.diagnosis}",
             )
         )
@@ -119,7 +119,7 @@ def _derivation_rows(r: NNResult) -> list[Row]:
             "W¹₁,₂ update as written",
             named.verdict,
             "written as the gradient of L",
-            "erratum" if named.ok else "UNEXPECTED PASS",
+            "erratum" if named.as_expected else "UNEXPECTED PASS",
             f"verifier: {named.diagnosis}",
         )
     )
