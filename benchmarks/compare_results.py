@@ -33,7 +33,12 @@ def _walk(obj, path=""):
 
 
 def _same(a, b, rtol: float) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool) or not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
+    if (
+        isinstance(a, bool)
+        or isinstance(b, bool)
+        or not isinstance(a, (int, float))
+        or not isinstance(b, (int, float))
+    ):
         return a == b
     if math.isnan(a) and math.isnan(b):
         return True
@@ -79,7 +84,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("old")
     parser.add_argument("new")
-    parser.add_argument("--rtol", type=float, default=0.0, help="relative tolerance for numbers (default: exact)")
+    parser.add_argument(
+        "--rtol", type=float, default=0.0, help="relative tolerance for numbers (default: exact)"
+    )
     parser.add_argument("--only", nargs="*", help="compare only these top-level keys")
     args = parser.parse_args(argv)
     if args.old.endswith(".md"):

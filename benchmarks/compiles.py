@@ -22,7 +22,10 @@ import sys
 import time
 
 COMPILE = "/jax/core/compile/backend_compile_duration"
-TRACE = ("/jax/core/compile/jaxpr_trace_duration", "/jax/core/compile/jaxpr_to_mlir_module_duration")
+TRACE = (
+    "/jax/core/compile/jaxpr_trace_duration",
+    "/jax/core/compile/jaxpr_to_mlir_module_duration",
+)
 
 
 class Recorder:
@@ -58,25 +61,42 @@ class Recorder:
 
     def table(self, top: int) -> str:
         stages = ["start-up", *[s for s in self.order if s != "start-up"]]
-        lines = [f"{'stage':42s} {'programs':>8s} {'compile s':>9s} {'trace+lower s':>13s} {'wall s':>7s}"]
+        lines = [
+            f"{'stage':42s} {'programs':>8s} {'compile s':>9s} {'trace+lower s':>13s} {'wall s':>7s}"
+        ]
         for s in stages:
-            lines.append(f"{s[:42]:42s} {self.programs[s]:8d} {self.compile_s[s]:9.2f} {self.trace_s[s]:13.2f} "
-                         f"{self.wall_s[s]:7.2f}")
-        lines.append(f"{'total':42s} {sum(self.programs.values()):8d} {sum(self.compile_s.values()):9.2f} "
-                     f"{sum(self.trace_s.values()):13.2f} {sum(self.wall_s.values()):7.2f}")
+            lines.append(
+                f"{s[:42]:42s} {self.programs[s]:8d} {self.compile_s[s]:9.2f} {self.trace_s[s]:13.2f} "
+                f"{self.wall_s[s]:7.2f}"
+            )
+        lines.append(
+            f"{'total':42s} {sum(self.programs.values()):8d} {sum(self.compile_s.values()):9.2f} "
+            f"{sum(self.trace_s.values()):13.2f} {sum(self.wall_s.values()):7.2f}"
+        )
         lines += ["", f"most expensive programs (stage, name, count, compile s), top {top}:"]
         ranked = sorted(self.by_name.items(), key=lambda kv: -kv[1][1])[:top]
-        lines += [f"  {s[:28]:28s} {name[:52]:52s} x{n:<4d} {sec:6.2f}" for (s, name), (n, sec) in ranked]
+        lines += [
+            f"  {s[:28]:28s} {name[:52]:52s} x{n:<4d} {sec:6.2f}" for (s, name), (n, sec) in ranked
+        ]
         eager = sum(n for (_, name), (n, _) in self.by_name.items() if _is_primitive(name))
         lines.append(f"\neager op-by-op programs (jit(<primitive>)): {eager}")
         return "\n".join(lines)
 
     def as_dict(self) -> dict:
         return {
-            "stages": {s: {"programs": self.programs[s], "compile_s": self.compile_s[s], "trace_s": self.trace_s[s],
-                           "wall_s": self.wall_s[s]} for s in ["start-up", *self.order]},
-            "programs": [{"stage": s, "name": name, "count": n, "compile_s": sec}
-                         for (s, name), (n, sec) in sorted(self.by_name.items(), key=lambda kv: -kv[1][1])],
+            "stages": {
+                s: {
+                    "programs": self.programs[s],
+                    "compile_s": self.compile_s[s],
+                    "trace_s": self.trace_s[s],
+                    "wall_s": self.wall_s[s],
+                }
+                for s in ["start-up", *self.order]
+            },
+            "programs": [
+                {"stage": s, "name": name, "count": n, "compile_s": sec}
+                for (s, name), (n, sec) in sorted(self.by_name.items(), key=lambda kv: -kv[1][1])
+            ],
         }
 
 
@@ -97,9 +117,32 @@ def _primitive_names(jax) -> set[str]:
         from jax import lax
 
         _PRIMS = {n for n in dir(lax) if not n.startswith("_")} | {
-            "add", "multiply", "subtract", "true_divide", "matmul", "slice", "dynamic_slice", "squeeze", "reshape",
-            "broadcast_in_dim", "convert_element_type", "concatenate", "transpose", "abs", "sqrt", "exp", "log",
-            "integer_pow", "square", "div", "sub", "_reduce_sum", "_reduce_max", "_where", "scatter", "gather",
+            "add",
+            "multiply",
+            "subtract",
+            "true_divide",
+            "matmul",
+            "slice",
+            "dynamic_slice",
+            "squeeze",
+            "reshape",
+            "broadcast_in_dim",
+            "convert_element_type",
+            "concatenate",
+            "transpose",
+            "abs",
+            "sqrt",
+            "exp",
+            "log",
+            "integer_pow",
+            "square",
+            "div",
+            "sub",
+            "_reduce_sum",
+            "_reduce_max",
+            "_where",
+            "scatter",
+            "gather",
         }
     return _PRIMS
 
@@ -113,7 +156,9 @@ def _hook_stages(recorder: Recorder) -> None:
 
     def log(self, message):
         if message.startswith("[") and message.rstrip().endswith("..."):
-            recorder.switch(message.rsplit("(", 1)[-1].split(")")[0])  # "[2/6] §2 Spam ... (spam) ..."
+            recorder.switch(
+                message.rsplit("(", 1)[-1].split(")")[0]
+            )  # "[2/6] §2 Spam ... (spam) ..."
         original_log(self, message)
 
     Progress.log = log
@@ -129,7 +174,9 @@ def _hook_stages(recorder: Recorder) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], add_help=True)
-    parser.add_argument("--top", type=int, default=25, help="how many programs to list (default 25)")
+    parser.add_argument(
+        "--top", type=int, default=25, help="how many programs to list (default 25)"
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the counts as JSON")
     args, command = parser.parse_known_args(argv)
     if not command:
@@ -146,7 +193,10 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     status = jaxml_main(command)
     recorder.switch("end")
-    print(f"\njaxml {' '.join(command)}: exit {status}, {time.perf_counter() - start:.1f} s in all", file=sys.stderr)
+    print(
+        f"\njaxml {' '.join(command)}: exit {status}, {time.perf_counter() - start:.1f} s in all",
+        file=sys.stderr,
+    )
     print(recorder.table(args.top), file=sys.stderr)
     if args.json:
         with open(args.json, "w") as f:

@@ -27,7 +27,9 @@ def expire(message: str, stream=None) -> None:
     stream = sys.stderr if stream is None else stream
     try:
         stream.write(f"\n{message}\n")
-        stream.write(f"(raise the bound with --timeout SECONDS or {ENV_VAR}=SECONDS; 0 disables it)\n")
+        stream.write(
+            f"(raise the bound with --timeout SECONDS or {ENV_VAR}=SECONDS; 0 disables it)\n"
+        )
         stream.write("Python stacks at the moment of the timeout:\n")
         stream.flush()
         faulthandler.dump_traceback(file=stream, all_threads=True)

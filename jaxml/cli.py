@@ -47,9 +47,14 @@ exit status: 0 all pass (errata marked expected_failure=True must fail), 1 a che
 
 
 def _timeout_option(parser, unit: str) -> None:
-    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
-                        help=f"stop with exit status 3 if one {unit} runs longer than this (default: $JAXML_TIMEOUT, "
-                             "else 900; 0 disables the bound)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help=f"stop with exit status 3 if one {unit} runs longer than this (default: $JAXML_TIMEOUT, "
+        "else 900; 0 disables the bound)",
+    )
 
 
 def _stage_timeout(args) -> float | None:
@@ -64,38 +69,78 @@ def _stage_timeout(args) -> float | None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="jaxml", description=DESCRIPTION,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="jaxml", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = p.add_subparsers(dest="command", metavar="{reproduce,verify,list}")
 
-    r = sub.add_parser("reproduce", help="run the write-up's experiments",
-                       description="Run the registered experiments and write OUT/results.json, OUT/REPORT.md "
-                                   "and OUT/*.png. Without --data or $JAXML_DATA the built-in synthetic stand-ins "
-                                   "are used, and every output says so.")
-    r.add_argument("--data", metavar="DIR", help="the cs229-ps2 data directory (default: $JAXML_DATA)")
-    r.add_argument("--out", metavar="DIR", default="jaxml-results", help="output directory (default: %(default)s)")
-    r.add_argument("--only", metavar="NAME", nargs="+", help="run only these experiments (see `jaxml list`)")
-    r.add_argument("--seed", type=int, default=0, help="seed for every random choice (default: %(default)s)")
-    r.add_argument("--device", choices=("auto", "cpu", "gpu"), default=None,
-                   help="placement: auto (default; small sequential loops on the CPU, batched work on the "
-                        "accelerator), cpu, or gpu (everything there); also $JAXML_DEVICE")
+    r = sub.add_parser(
+        "reproduce",
+        help="run the write-up's experiments",
+        description="Run the registered experiments and write OUT/results.json, OUT/REPORT.md "
+        "and OUT/*.png. Without --data or $JAXML_DATA the built-in synthetic stand-ins "
+        "are used, and every output says so.",
+    )
+    r.add_argument(
+        "--data", metavar="DIR", help="the cs229-ps2 data directory (default: $JAXML_DATA)"
+    )
+    r.add_argument(
+        "--out",
+        metavar="DIR",
+        default="jaxml-results",
+        help="output directory (default: %(default)s)",
+    )
+    r.add_argument(
+        "--only", metavar="NAME", nargs="+", help="run only these experiments (see `jaxml list`)"
+    )
+    r.add_argument(
+        "--seed", type=int, default=0, help="seed for every random choice (default: %(default)s)"
+    )
+    r.add_argument(
+        "--device",
+        choices=("auto", "cpu", "gpu"),
+        default=None,
+        help="placement: auto (default; small sequential loops on the CPU, batched work on the "
+        "accelerator), cpu, or gpu (everything there); also $JAXML_DEVICE",
+    )
     r.add_argument("--quiet", action="store_true", help="no progress output")
-    r.add_argument("--jobs", type=int, default=None, metavar="N",
-                   help="experiments run at the same time, each in its own process (default: one per core, at most "
-                        "4, on a CPU; 1 with a GPU). The numbers do not depend on it")
+    r.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="experiments run at the same time, each in its own process (default: one per core, at most "
+        "4, on a CPU; 1 with a GPU). The numbers do not depend on it",
+    )
     _timeout_option(r, "experiment")
 
-    v = sub.add_parser("verify", help="check derivations against autodiff",
-                       description="With no FILE, check every built-in derivation of the write-up (derivations/, installed as jaxml_derivations). "
-                                   "With FILEs, import them and check the derivations they declare.",
-                       epilog=VERIFY_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    v.add_argument("files", nargs="*", metavar="FILE", help="Python files declaring @derivation entries")
-    v.add_argument("--points", type=int, default=None,
-                   help="points per derivation (default: 1000, fewer for very large examples; the table says)")
-    v.add_argument("--seed", type=int, default=0, help="seed of the random points (default: %(default)s)")
-    v.add_argument("--jobs", type=int, default=None,
-                   help="threads checking derivations side by side (default: 2 on a multi-core machine; results "
-                        "do not depend on it)")
+    v = sub.add_parser(
+        "verify",
+        help="check derivations against autodiff",
+        description="With no FILE, check every built-in derivation of the write-up (derivations/, installed as jaxml_derivations). "
+        "With FILEs, import them and check the derivations they declare.",
+        epilog=VERIFY_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    v.add_argument(
+        "files", nargs="*", metavar="FILE", help="Python files declaring @derivation entries"
+    )
+    v.add_argument(
+        "--points",
+        type=int,
+        default=None,
+        help="points per derivation (default: 1000, fewer for very large examples; the table says)",
+    )
+    v.add_argument(
+        "--seed", type=int, default=0, help="seed of the random points (default: %(default)s)"
+    )
+    v.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="threads checking derivations side by side (default: 2 on a multi-core machine; results "
+        "do not depend on it)",
+    )
     v.add_argument("--json", action="store_true", help="print JSON instead of a table")
     _timeout_option(v, "derivation")
 
@@ -118,8 +163,12 @@ def _verify(args) -> int:
         entries = verify.builtin_entries()
     seconds = _stage_timeout(args)
     outcomes = verify.run_entries(
-        entries, points=args.points, key=jax.random.PRNGKey(args.seed), jobs=args.jobs,
-        guard=lambda e: stage(f"checking {e.name}", seconds, command="jaxml verify"))
+        entries,
+        points=args.points,
+        key=jax.random.PRNGKey(args.seed),
+        jobs=args.jobs,
+        guard=lambda e: stage(f"checking {e.name}", seconds, command="jaxml verify"),
+    )
     failed = [o for o in outcomes if not o.as_expected]
     expected = [o for o in outcomes if o.expected_failure and o.as_expected]
     if args.json:
@@ -129,8 +178,10 @@ def _verify(args) -> int:
         print()
         summary = f"{len(outcomes) - len(failed)} of {len(outcomes)} as expected"
         if expected:
-            summary += (f" ({len(expected)} expected failure{'s' if len(expected) != 1 else ''}: "
-                        "as-written formulas that the verifier correctly rejects)")
+            summary += (
+                f" ({len(expected)} expected failure{'s' if len(expected) != 1 else ''}: "
+                "as-written formulas that the verifier correctly rejects)"
+            )
         if failed:
             summary += f"; {len(failed)} FAILED: " + ", ".join(o.name for o in failed)
         print(summary)
@@ -148,13 +199,23 @@ def _reproduce(args) -> int:
     jobs = reproduce.default_jobs() if args.jobs is None else args.jobs
     if jobs < 1:
         raise JaxmlError(f"--jobs must be >= 1, got {jobs}")
-    results = reproduce.run(source, Path(args.out), only=args.only, seed=args.seed, progress=progress,
-                            device=args.device, timeout=_stage_timeout(args), jobs=jobs)
+    results = reproduce.run(
+        source,
+        Path(args.out),
+        only=args.only,
+        seed=args.seed,
+        progress=progress,
+        device=args.device,
+        timeout=_stage_timeout(args),
+        jobs=jobs,
+    )
     out = Path(args.out)
     print(f"wrote {out / 'results.json'} and {out / 'REPORT.md'}")
     if source.kind == "synthetic":
-        print("NOTE: these results come from SYNTHETIC stand-in data, not the course's files "
-              "(pass --data DIR or set JAXML_DATA).")
+        print(
+            "NOTE: these results come from SYNTHETIC stand-in data, not the course's files "
+            "(pass --data DIR or set JAXML_DATA)."
+        )
     if results.get("errors"):
         print("experiments that failed: " + ", ".join(results["errors"]), file=sys.stderr)
         return 1

@@ -63,13 +63,17 @@ def select_device(kind: str, choice: str, devices):
     if choice == "gpu":
         gpus = [d for d in accelerators if d.platform in ("gpu", "cuda", "rocm")]
         if not gpus:
-            raise UsageError("--device gpu asked for, but JAX sees no GPU (install with pip install '.[cuda]')")
+            raise UsageError(
+                "--device gpu asked for, but JAX sees no GPU (install with pip install '.[cuda]')"
+            )
         return gpus[0]
     if choice == "cpu" or kind == "sequential":
         if cpus:
             return cpus[0]
         if choice == "cpu":
-            raise UsageError("--device cpu asked for, but JAX sees no CPU device (JAX_PLATFORMS excludes it?)")
+            raise UsageError(
+                "--device cpu asked for, but JAX sees no CPU device (JAX_PLATFORMS excludes it?)"
+            )
     return (accelerators or cpus)[0]
 
 
@@ -111,5 +115,7 @@ def describe_devices() -> str:
         devs = _platform_devices(platform)
         if devs:
             kind = getattr(devs[0], "device_kind", "")
-            parts.append(f"{platform} x{len(devs)}" + (f" ({kind})" if platform != "cpu" and kind else ""))
+            parts.append(
+                f"{platform} x{len(devs)}" + (f" ({kind})" if platform != "cpu" and kind else "")
+            )
     return "; ".join(parts) or str(jax.devices())

@@ -37,7 +37,9 @@ def _uniform_flat(key, size, dtype, minval, maxval):
 
 def _check_partitionable() -> None:
     if not jax.config.jax_threefry_partitionable:
-        raise RuntimeError("jaxml.random needs jax_threefry_partitionable (JAX's default) for bucketed draws")
+        raise RuntimeError(
+            "jaxml.random needs jax_threefry_partitionable (JAX's default) for bucketed draws"
+        )
 
 
 def normal(key, shape=(), dtype=None) -> jax.Array:
@@ -45,7 +47,9 @@ def normal(key, shape=(), dtype=None) -> jax.Array:
     _check_partitionable()
     shape = tuple(int(s) for s in shape)
     size = math.prod(shape)
-    dtype = jnp.dtype(dtype or jax.dtypes.canonicalize_dtype(jnp.float64))  # the default float dtype
+    dtype = jnp.dtype(
+        dtype or jax.dtypes.canonicalize_dtype(jnp.float64)
+    )  # the default float dtype
     return _normal_flat(key, _bucket(size), dtype)[:size].reshape(shape)
 
 

@@ -53,10 +53,17 @@ def write_report(path: Path, results: dict, sections, data) -> None:
         if output.rows:
             out += ["| quantity | ours | write-up | verdict | evidence |", "|---|---|---|---|---|"]
             for r in output.rows:
-                verdict = "synthetic data" if data.kind == "synthetic" and r.writeup and r.verdict in (
-                    "reproduced", "differs") else r.verdict
-                out.append(f"| {_cell(r.quantity)} | {_cell(r.ours)} | {_cell(r.writeup)} | **{_cell(verdict)}** | "
-                           f"{_cell(r.evidence)} |")
+                verdict = (
+                    "synthetic data"
+                    if data.kind == "synthetic"
+                    and r.writeup
+                    and r.verdict in ("reproduced", "differs")
+                    else r.verdict
+                )
+                out.append(
+                    f"| {_cell(r.quantity)} | {_cell(r.ours)} | {_cell(r.writeup)} | **{_cell(verdict)}** | "
+                    f"{_cell(r.evidence)} |"
+                )
                 if r.verdict == "erratum":
                     errata.append(f"- {exp.section} {_cell(r.quantity)}: {_cell(r.evidence)}")
             out.append("")
@@ -65,6 +72,14 @@ def write_report(path: Path, results: dict, sections, data) -> None:
         for fig in output.figures:
             out += [f"![{fig}]({fig})", ""]
     if errata:
-        out += ["## Errata in the write-up (summary)", "",
-                "Every row above whose verdict is `erratum`, in one place:", ""] + errata + [""]
+        out += (
+            [
+                "## Errata in the write-up (summary)",
+                "",
+                "Every row above whose verdict is `erratum`, in one place:",
+                "",
+            ]
+            + errata
+            + [""]
+        )
     Path(path).write_text("\n".join(out))

@@ -54,8 +54,17 @@ def _jsonable(obj):
     return obj
 
 
-def run(data, out_dir: Path, *, only=None, seed: int = 0, progress: Progress | None = None,
-        device: str | None = None, timeout: float | None = None, jobs: int = 1) -> dict:
+def run(
+    data,
+    out_dir: Path,
+    *,
+    only=None,
+    seed: int = 0,
+    progress: Progress | None = None,
+    device: str | None = None,
+    timeout: float | None = None,
+    jobs: int = 1,
+) -> dict:
     """Run the experiments (all, or those named in ``only``) and write the outputs into ``out_dir``.
 
     Args:
@@ -77,22 +86,37 @@ def run(data, out_dir: Path, *, only=None, seed: int = 0, progress: Progress | N
     if only:
         unknown = [n for n in only if n not in registry]
         if unknown:
-            raise UsageError(f"unknown experiment(s) {', '.join(unknown)}; known: {', '.join(names)}")
+            raise UsageError(
+                f"unknown experiment(s) {', '.join(unknown)}; known: {', '.join(names)}"
+            )
         names = [n for n in names if n in only]
     if jobs < 1:
         raise UsageError(f"jobs must be >= 1, got {jobs}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    results: dict = {"data": data.kind, "jax_version": jax.__version__, "device": describe_devices(),
-                     "seed": seed}
+    results: dict = {
+        "data": data.kind,
+        "jax_version": jax.__version__,
+        "device": describe_devices(),
+        "seed": seed,
+    }
     if data.kind == "synthetic":
-        progress.log("*" * 78 + "\n*  SYNTHETIC DATA: no real data directory given (--data DIR or $JAXML_DATA).\n"
-                     "*  Every number below comes from seeded stand-ins, NOT the course's files.\n" + "*" * 78)
+        progress.log(
+            "*"
+            * 78
+            + "\n*  SYNTHETIC DATA: no real data directory given (--data DIR or $JAXML_DATA).\n"
+            "*  Every number below comes from seeded stand-ins, NOT the course's files.\n"
+            + "*"
+            * 78
+        )
     if jobs > 1 and len(names) > 1:
         runs = _run_in_workers(names, data, seed, out_dir, device, timeout, jobs, progress)
     else:
-        runs = [_run_here(i, names, data, seed, out_dir, device, timeout, progress) for i in range(len(names))]
+        runs = [
+            _run_here(i, names, data, seed, out_dir, device, timeout, progress)
+            for i in range(len(names))
+        ]
     sections, errors, timings = [], {}, {}
     for name, output, seconds, error in runs:
         exp = registry[name]
@@ -128,8 +152,13 @@ def _run_one(name: str, data, seed: int, out_dir: Path, device, timeout, progres
     so that the others still run.
     """
     exp = experiments.registered()[name]
-    ctx = Context(data=data, key=experiment_key(seed, name), out_dir=out_dir, progress=progress,
-                  device_override=device)
+    ctx = Context(
+        data=data,
+        key=experiment_key(seed, name),
+        out_dir=out_dir,
+        progress=progress,
+        device_override=device,
+    )
     start = time.perf_counter()
     try:
         with stage(f"experiment {name}", timeout, command="jaxml reproduce"):
@@ -174,7 +203,9 @@ def _worker_run(name: str, root, data_seed: int, seed: int, out_dir: str, device
     from .data import DataSource
 
     data = DataSource(root, seed=data_seed)
-    output, seconds, error = _run_one(name, data, seed, Path(out_dir), device, timeout, Progress(quiet=True))
+    output, seconds, error = _run_one(
+        name, data, seed, Path(out_dir), device, timeout, Progress(quiet=True)
+    )
     return name, output, seconds, error
 
 
@@ -185,11 +216,17 @@ def _run_in_workers(names, data, seed, out_dir, device, timeout, jobs, progress)
     done: dict = {}
     progress.log(f"running {len(names)} experiments in {jobs} worker processes: {', '.join(names)}")
     with concurrent.futures.ProcessPoolExecutor(
-        max_workers=jobs, mp_context=context, initializer=_worker_init_x64,
+        max_workers=jobs,
+        mp_context=context,
+        initializer=_worker_init_x64,
         initargs=(bool(jax.config.jax_enable_x64), cache_dir),
     ) as pool:
-        futures = {pool.submit(_worker_run, name, data.root, data.seed, seed, str(out_dir), device, timeout): name
-                   for name in names}
+        futures = {
+            pool.submit(
+                _worker_run, name, data.root, data.seed, seed, str(out_dir), device, timeout
+            ): name
+            for name in names
+        }
         # the workers' own watchdogs bound each experiment; this bound only guards against a worker that died
         # without saying so
         bound = None if timeout is None else timeout * len(names) + 120.0
@@ -202,7 +239,8 @@ def _run_in_workers(names, data, seed, out_dir, device, timeout, jobs, progress)
         except concurrent.futures.process.BrokenProcessPool as exc:
             raise ComputationTimeout(
                 "a worker process ended abruptly (its experiment overran its time bound, see above, or the "
-                "process was killed)") from exc
+                "process was killed)"
+            ) from exc
         except concurrent.futures.TimeoutError as exc:
             raise ComputationTimeout(f"the experiments did not finish within {bound:g} s") from exc
     return [done[name] for name in names]

@@ -38,7 +38,9 @@ import numpy as np
 
 AXIS = "batch"
 
-_OVERRIDE: contextvars.ContextVar[tuple | None] = contextvars.ContextVar("jaxml_batch_devices", default=None)
+_OVERRIDE: contextvars.ContextVar[tuple | None] = contextvars.ContextVar(
+    "jaxml_batch_devices", default=None
+)
 
 
 def batch_devices() -> list:

@@ -32,7 +32,9 @@ def default_timeout() -> float | None:
     try:
         seconds = float(value)
     except ValueError:
-        raise UsageError(f"{ENV_VAR} must be a number of seconds (or 0/off); got {value!r}") from None
+        raise UsageError(
+            f"{ENV_VAR} must be a number of seconds (or 0/off); got {value!r}"
+        ) from None
     if not seconds > 0:
         raise UsageError(f"{ENV_VAR} must be positive (or 0/off to disable); got {value!r}")
     return seconds

@@ -82,7 +82,12 @@ def experiment_run(tmp_path_factory):
             # DataSource(None), not locate(None): that would follow $JAXML_DATA
             source = DataSource(None) if data == "synthetic" else locate(_real_data_dir())
             out_dir = tmp_path_factory.mktemp(f"{name}_{data}")
-            ctx = Context(data=source, key=experiment_key(0, name), out_dir=out_dir, progress=Progress(quiet=True))
+            ctx = Context(
+                data=source,
+                key=experiment_key(0, name),
+                out_dir=out_dir,
+                progress=Progress(quiet=True),
+            )
             cache[name, data] = (registered()[name].run(ctx), out_dir)
         return cache[name, data]
 
@@ -98,9 +103,20 @@ def run_script(tmp_path):
 
     def run(name: str, data_dir: Path) -> dict:
         proc = subprocess.run(
-            [sys.executable, str(REPO / "scripts" / name), "--data", str(data_dir), "--out", str(tmp_path),
-             "--quiet"],
-            check=False, capture_output=True, text=True, timeout=600, cwd=REPO,
+            [
+                sys.executable,
+                str(REPO / "scripts" / name),
+                "--data",
+                str(data_dir),
+                "--out",
+                str(tmp_path),
+                "--quiet",
+            ],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=REPO,
         )
         assert proc.returncode == 0, proc.stderr[-3000:]
         return json.loads((tmp_path / "results.json").read_text())
@@ -114,5 +130,9 @@ def synthetic_context(tmp_path):
     from jaxml.data import DataSource
     from jaxml.experiments import Context, Progress
 
-    return Context(data=DataSource(None), key=jax.random.PRNGKey(0), out_dir=tmp_path,
-                   progress=Progress(quiet=True))
+    return Context(
+        data=DataSource(None),
+        key=jax.random.PRNGKey(0),
+        out_dir=tmp_path,
+        progress=Progress(quiet=True),
+    )

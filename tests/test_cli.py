@@ -42,7 +42,9 @@ def test_verify_builtin_exits_0_and_lists_logistic(capsys):
 
 
 def test_verify_user_file_right_and_wrong(tmp_path, capsys):
-    assert main(["verify", str(_write(tmp_path, "right.py", " / y.shape[0]")), "--points", "20"]) == 0
+    assert (
+        main(["verify", str(_write(tmp_path, "right.py", " / y.shape[0]")), "--points", "20"]) == 0
+    )
     capsys.readouterr()
     assert main(["verify", str(_write(tmp_path, "wrong.py", "")), "--points", "20"]) == 1
     out = capsys.readouterr().out

@@ -80,7 +80,9 @@ class DataSource:
         return self._cached(
             "logreg",
             lambda: {
-                k: _formats.load_labelled_csv(self._path("logreg_stability", f"logreg_stability/ds1_{k}.csv"))
+                k: _formats.load_labelled_csv(
+                    self._path("logreg_stability", f"logreg_stability/ds1_{k}.csv")
+                )
                 for k in ("a", "b")
             },
         )
@@ -158,5 +160,7 @@ def locate(data_dir: str | os.PathLike | None = None, *, seed: int = 0) -> DataS
         return DataSource(None, seed=seed)
     root = Path(data_dir).expanduser()
     if not root.is_dir():
-        raise DataError(f"data directory named by {source} does not exist or is not a directory", path=root)
+        raise DataError(
+            f"data directory named by {source} does not exist or is not a directory", path=root
+        )
     return DataSource(root, seed=seed)

@@ -74,7 +74,9 @@ class Progress:
     def bar(self, total: int, desc: str = ""):
         from tqdm.auto import tqdm
 
-        return tqdm(total=total, desc=desc, disable=self.quiet, file=self.stream, leave=False, unit="it")
+        return tqdm(
+            total=total, desc=desc, disable=self.quiet, file=self.stream, leave=False, unit="it"
+        )
 
 
 @dataclasses.dataclass

@@ -23,23 +23,35 @@ import jax
 import numpy as np
 import pytest
 
-CHILD_TIMEOUT = 240  # seconds: a child this late is hung (each takes well under a minute on 2 cores)
+CHILD_TIMEOUT = (
+    240  # seconds: a child this late is hung (each takes well under a minute on 2 cores)
+)
 
 
-def run_on_devices(code: str, devices: int, *, args: tuple[str, ...] = (), timeout: int = CHILD_TIMEOUT) -> dict:
+def run_on_devices(
+    code: str, devices: int, *, args: tuple[str, ...] = (), timeout: int = CHILD_TIMEOUT
+) -> dict:
     """Run ``code`` (which prints one JSON line last) in a fresh process with ``devices`` fake CPU devices."""
     env = dict(os.environ)
     env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
     env["JAX_PLATFORMS"] = "cpu"
-    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), *args], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code), *args],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     try:
         stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         stdout, stderr = proc.communicate()
-        pytest.fail(f"a child with {devices} fake CPU devices did not finish within {timeout} s (hung?); "
-                    f"stderr tail:\n{stderr[-2000:]}")
+        pytest.fail(
+            f"a child with {devices} fake CPU devices did not finish within {timeout} s (hung?); "
+            f"stderr tail:\n{stderr[-2000:]}"
+        )
     assert proc.returncode == 0, stderr[-3000:]
     return json.loads(stdout.strip().splitlines()[-1])
 
@@ -106,12 +118,16 @@ def single_device() -> dict:
 
 def _assert_same(multi: dict, single: dict) -> None:
     if "val_err" in multi:
-        np.testing.assert_allclose(multi["val_err"], single["val_err"], rtol=1e-9)  # issue #11: rtol 1e-9
+        np.testing.assert_allclose(
+            multi["val_err"], single["val_err"], rtol=1e-9
+        )  # issue #11: rtol 1e-9
     np.testing.assert_array_equal(multi["alpha"], single["alpha"])  # issue #11: the SVM sweep equal
     assert multi["verify_ok"] and single["verify_ok"]
     assert multi["verify_worst"] == single["verify_worst"]
     assert multi["verify_yours"] == single["verify_yours"]
-    np.testing.assert_allclose(multi["verify_max_abs"], single["verify_max_abs"], rtol=1e-6, atol=1e-16)
+    np.testing.assert_allclose(
+        multi["verify_max_abs"], single["verify_max_abs"], rtol=1e-6, atol=1e-16
+    )
 
 
 @pytest.mark.slow
@@ -119,7 +135,11 @@ def _assert_same(multi: dict, single: dict) -> None:
 def test_fake_cpu_devices_finish_with_single_device_results(devices, single_device):
     """More fake devices than cores: no hang, the results of one device (fake CPU devices are not used)."""
     multi = run_on_devices(WORKLOAD, devices, args=("default",))
-    assert multi["devices"] == devices and multi["batch_devices"] == 1 and multi["svm_spread_over"] == 1
+    assert (
+        multi["devices"] == devices
+        and multi["batch_devices"] == 1
+        and multi["svm_spread_over"] == 1
+    )
     _assert_same(multi, single_device)
 
 
@@ -128,7 +148,9 @@ def test_sharded_path_on_named_devices_gives_identical_results(single_device):
     """The sharded code path itself (padding, NamedSharding, slicing back) over 4 named fake devices."""
     multi = run_on_devices(WORKLOAD, 4, args=("explicit",))
     assert multi["devices"] == 4 and multi["batch_devices"] == 4
-    assert multi["svm_spread_over"] == 4  # the 5 radii padded to 8 rows over 4 devices, sliced back to 5
+    assert (
+        multi["svm_spread_over"] == 4
+    )  # the 5 radii padded to 8 rows over 4 devices, sliced back to 5
     assert np.shape(multi["alpha"]) == (5, 300)
     _assert_same(multi, single_device)
 
@@ -152,8 +174,12 @@ def test_sequential_loop_on_one_cpu_and_batches_stay_on_one_fake_device():
     out = run_on_devices(PLACEMENT, 4)
     assert out["devices"] == 4
     assert out["loop_devices"] == [out["chosen"]] and out["chosen"].endswith("0")
-    assert out["default_batch_devices"] == 1  # fake CPU devices share the cores: no sharding by default
-    assert out["named_batch_devices"] == 4  # ... unless the devices are named (tests of the sharded path)
+    assert (
+        out["default_batch_devices"] == 1
+    )  # fake CPU devices share the cores: no sharding by default
+    assert (
+        out["named_batch_devices"] == 4
+    )  # ... unless the devices are named (tests of the sharded path)
 
 
 REPRODUCE = """
@@ -177,6 +203,13 @@ def test_reproduce_double_descent_with_four_fake_devices(data_dir, tmp_path):
     dd = locate(data_dir).double_descent()
     n_list = sorted(dd.train)
     lams = np.asarray(results["double_descent"]["scales"]) * results["double_descent"]["lambda_opt"]
-    expected = ridge.double_descent_sweep([dd.train[n].x for n in n_list], [dd.train[n].y for n in n_list], lams,
-                                          dd.validation.x, dd.validation.y)
-    np.testing.assert_allclose(results["double_descent"]["val_err"], np.asarray(expected), rtol=1e-9)
+    expected = ridge.double_descent_sweep(
+        [dd.train[n].x for n in n_list],
+        [dd.train[n].y for n in n_list],
+        lams,
+        dd.validation.x,
+        dd.validation.y,
+    )
+    np.testing.assert_allclose(
+        results["double_descent"]["val_err"], np.asarray(expected), rtol=1e-9
+    )
