@@ -226,50 +226,66 @@ class Tally:
                 self.sample_args.append((keep, args))
 
     def _leaf(self, leaf, got, ref, scale, atol, offset) -> None:
+        """Fold one leaf of one chunk into the tally.
+
+        Per point p everything is a monotone function of err[p, e] with the point's own constants (its scale, its
+        tolerance), so the largest value over entries is that function of the row's largest error: one pass over
+        the entries for the row maxima, then only the rows that matter. The results equal, bit for bit, those of
+        evaluating every ratio entry by entry (rounding is monotone, and ties keep the first entry in C order).
+        """
         m = got.shape[0]
         self.n_entries += got.size
-        err = np.abs(got - ref)
-        err = np.where(np.isfinite(err), err, np.inf)
-        shaped = scale.reshape((m,) + (1,) * (ref.ndim - 1))
-        if not err.size:
+        if not got.size:
             return
-        rel = err / np.maximum(shaped, TINY)
-        self.max_abs = max(self.max_abs, float(err.max()))
-        self.max_rel = max(self.max_rel, float(rel.max()))
-        need = float(np.max(err - self.rtol * shaped))
+        err = np.subtract(got, ref).reshape(m, -1)
+        np.abs(err, out=err)
+        if not np.isfinite(err).all():
+            err[~np.isfinite(err)] = np.inf  # NaN counts as infinitely wrong
+        row_max = err.max(axis=1)
+        self.max_abs = max(self.max_abs, float(row_max.max()))
+        self.max_rel = max(self.max_rel, float((row_max / np.maximum(scale, TINY)).max()))
+        need = float(np.max(row_max - self.rtol * scale))
         self.need = max(self.need, need)
         self.leaf_need[leaf] = max(self.leaf_need[leaf], need)
-        # worst = the entry furthest past its own tolerance
-        ratio = err / (self.rtol * shaped + atol + TINY)
-        flat = int(np.argmax(ratio))
-        if self.worst is None or ratio.flat[flat] > self.worst[0]:
-            idx = np.unravel_index(flat, ratio.shape)
+        # worst = the entry furthest past its own tolerance (first in C order among equals)
+        denominator = self.rtol * scale + atol + TINY
+        row_ratio = row_max / denominator
+        p = int(np.argmax(row_ratio))
+        if self.worst is None or row_ratio[p] > self.worst[0]:
+            e = int(np.argmax(err[p] / denominator[p]))
             self.worst = (
-                float(ratio.flat[flat]),
-                offset + int(idx[0]),
+                float(row_ratio[p]),
+                offset + p,
                 leaf,
-                tuple(int(i) for i in idx[1:]),
-                float(got[idx]),
-                float(ref[idx]),
+                tuple(int(i) for i in np.unravel_index(e, got.shape[1:])),
+                float(got.reshape(m, -1)[p, e]),
+                float(ref.reshape(m, -1)[p, e]),
             )
-        bad = np.argwhere((err > self.rtol * shaped + atol).reshape(m, -1))
-        self.any_bad |= bool(len(bad))
-        self.leaf_any[leaf] |= bool(len(bad))
-        room = MAX_CANDIDATES - len(self.candidates)
-        self.overflow += max(len(bad) - room, 0)
-        flat_g, flat_r, flat_e = got.reshape(m, -1), ref.reshape(m, -1), err.reshape(m, -1)
-        for p, e in bad[: max(room, 0)]:
-            self.candidates.append(
-                Candidate(
-                    point=offset + int(p),
-                    leaf=leaf,
-                    index=int(e),
-                    yours=float(flat_g[p, e]),
-                    autodiff=float(flat_r[p, e]),
-                    scale=float(scale[p]),
-                    err=float(flat_e[p, e]),
-                )
+        threshold = self.rtol * scale + atol
+        rows = np.flatnonzero(row_max > threshold)
+        self.any_bad |= bool(len(rows))
+        self.leaf_any[leaf] |= bool(len(rows))
+        flat_g, flat_r = got.reshape(m, -1), ref.reshape(m, -1)
+        # row by row, in C order: the first MAX_CANDIDATES are kept, the rest counted
+        for r in rows:
+            cols = np.flatnonzero(err[r] > threshold[r])
+            room = max(MAX_CANDIDATES - len(self.candidates), 0)
+            self.overflow += max(len(cols) - room, 0)
+            for e in cols[:room]:
+                self._keep(int(r), int(e), offset, leaf, flat_g, flat_r, err, scale)
+
+    def _keep(self, p, e, offset, leaf, flat_g, flat_r, err, scale) -> None:
+        self.candidates.append(
+            Candidate(
+                point=offset + p,
+                leaf=leaf,
+                index=e,
+                yours=float(flat_g[p, e]),
+                autodiff=float(flat_r[p, e]),
+                scale=float(scale[p]),
+                err=float(err[p, e]),
             )
+        )
 
     def passed(self) -> bool:
         """Every entry within tolerance, with the final atol (err ≤ rtol·scale + atol, exactly so for one chunk)."""

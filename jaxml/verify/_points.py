@@ -121,16 +121,18 @@ class Points:
         stacked = []
         for j, leaf in enumerate(leaves):
             x = np.asarray(leaf, np.float64)
-            spread = (
-                0.5 * np.abs(x) + 0.1
-            )  # a relative spread of 0.5 plus an absolute 0.1, so zeros move too
-            rows = [
-                x
-                if p == 0
-                else x + np.random.default_rng([*seed, i, j, p]).standard_normal(x.shape) * spread
-                for p in indices
-            ]
-            stacked.append(np.stack(rows))
+            # a relative spread of 0.5 plus an absolute 0.1, so zeros move too
+            spread = 0.5 * np.abs(x) + 0.1
+            out = np.empty((len(indices),) + x.shape)
+            for k, p in enumerate(indices):  # in place: no temporaries of the argument's size
+                row = out[k, ...]  # a view (0-d for a scalar argument)
+                if p == 0:
+                    row[...] = x
+                    continue
+                np.random.default_rng([*seed, i, j, p]).standard_normal(out=row)
+                row *= spread
+                row += x
+            stacked.append(out)
         return jax.tree_util.tree_unflatten(treedef, stacked)
 
     def at_point(self, p: int) -> tuple:
