@@ -206,11 +206,14 @@ class Tally:
         """Compare one chunk: lists of (m, ...) float64 arrays per leaf, points offset .. offset + m."""
         m = ref_leaves[0].shape[0] if ref_leaves else 0
         scale = np.zeros(m)
-        for (
-            r
-        ) in ref_leaves:  # the derivative's own scale at each point: its largest |autodiff| entry
-            finite = np.where(np.isfinite(r), np.abs(r), 0.0)
-            scale = np.maximum(scale, finite.reshape(m, -1).max(axis=1, initial=0.0))
+        for r in (
+            ref_leaves
+        ):  # the derivative's own scale at each point: its largest finite |autodiff| entry
+            magnitude = np.abs(r).reshape(m, -1)
+            row = magnitude.max(axis=1, initial=0.0)
+            if not np.isfinite(row).all():  # inf or NaN entries do not count
+                row = np.where(np.isfinite(magnitude), magnitude, 0.0).max(axis=1, initial=0.0)
+            scale = np.maximum(scale, row)
         self.max_scale = max(self.max_scale, float(scale.max(initial=0.0)))
         atol = self.atol
         self.chunks += 1

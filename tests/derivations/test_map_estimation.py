@@ -181,7 +181,7 @@ def test_every_declared_entry_behaves_as_expected(key):
     found = entries("jaxml_derivations.map_estimation")
     assert len(found) >= 9
     for entry in found:
-        outcome = run_entry(entry, points=50, key=key)
+        outcome = run_entry(entry, points=200, key=key)  # as `jaxml reproduce` checks it
         assert outcome.as_expected, f"{entry.name}: {outcome.verdict} - {outcome.diagnosis}"
     as_written = [e for e in found if e.expected_failure]
     assert as_written and all("write-up" in e.equation for e in as_written)

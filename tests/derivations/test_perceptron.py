@@ -107,7 +107,7 @@ def test_entries_are_declared_and_pass(key):
     entries = [e for e in builtin_entries() if e.module == "jaxml_derivations.perceptron"]
     assert len(entries) == 3
     for entry in entries:
-        outcome = run_entry(entry, points=20, key=key)
+        outcome = run_entry(entry, points=200, key=key)  # as `jaxml reproduce` checks it
         assert outcome.passed and outcome.as_expected, (entry.name, outcome.diagnosis)
 
 
