@@ -136,3 +136,50 @@ def synthetic_context(tmp_path):
         out_dir=tmp_path,
         progress=Progress(quiet=True),
     )
+
+
+# --- child processes started early ------------------------------------------------------------------------------
+# A test marked ``@pytest.mark.early_child(command)`` gets its child process started as soon as the session's tests
+# are collected, so a long single-threaded child (the 4096 x 1024 memory check) runs beside the rest of the suite
+# instead of after it; the test then waits for it (``early_child`` fixture) with a timeout that fails loudly.
+_early: dict[str, subprocess.Popen] = {}
+
+
+def _start(command: list[str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO
+    )
+
+
+def pytest_collection_finish(session):
+    for item in session.items:
+        marker = item.get_closest_marker("early_child")
+        if marker is not None and item.nodeid not in _early:
+            _early[item.nodeid] = _start(list(marker.args[0]))
+
+
+def pytest_sessionfinish(session):
+    for proc in _early.values():  # deselected or failed before waiting: never left running
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def early_child(request):
+    """``wait(timeout) -> CompletedProcess`` of this test's early child (started now if it was not)."""
+    marker = request.node.get_closest_marker("early_child")
+    proc = _early.pop(request.node.nodeid, None) or _start(list(marker.args[0]))
+
+    def wait(timeout: float) -> subprocess.CompletedProcess:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            pytest.fail(
+                f"child process still running after {timeout} s; its stderr:\n{err[-3000:]}"
+            )
+        return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+    return wait
