@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import textwrap
 
@@ -42,11 +43,10 @@ CHILD = textwrap.dedent(
 
 
 @pytest.mark.slow
-@pytest.mark.early_child(
-    [sys.executable, "-c", CHILD]
-)  # ~45 s of NumPy: runs beside the suite (conftest)
-def test_large_batchnorm_check_stays_within_4_gib(early_child):
-    proc = early_child(timeout=1200)
+def test_large_batchnorm_check_stays_within_4_gib():
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD], check=False, capture_output=True, text=True, timeout=1200
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     ok, points, rel, peak = proc.stdout.split()
     assert ok == "True" and int(points) == 200 and float(rel) < 1e-12
