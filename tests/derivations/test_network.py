@@ -12,7 +12,9 @@ from jaxml_derivations import network as nn
 
 from jaxml.verify import entries, run_entry
 
-POINTS = 200  # as `jaxml reproduce` checks them (one compiled program per check for the whole suite)
+POINTS = (
+    200  # as `jaxml reproduce` checks them (one compiled program per check for the whole suite)
+)
 
 
 @pytest.fixture(scope="module")
