@@ -206,9 +206,8 @@ class Tally:
         """Compare one chunk: lists of (m, ...) float64 arrays per leaf, points offset .. offset + m."""
         m = ref_leaves[0].shape[0] if ref_leaves else 0
         scale = np.zeros(m)
-        for r in (
-            ref_leaves
-        ):  # the derivative's own scale at each point: its largest finite |autodiff| entry
+        # the derivative's own scale at each point: its largest finite |autodiff| entry
+        for r in ref_leaves:
             magnitude = np.abs(r).reshape(m, -1)
             row = magnitude.max(axis=1, initial=0.0)
             if not np.isfinite(row).all():  # inf or NaN entries do not count

@@ -270,25 +270,22 @@ class _Yours:
         self.dtype = np.dtype(np.float64)
 
     def __call__(self, chunk: tuple, m: int, meanwhile: Callable[[], None] = lambda: None):
-        """Your values at the chunk's first ``m`` points (NumPy). ``meanwhile`` runs once, while XLA computes."""
+        """Your values at the chunk's first ``m`` points (NumPy). ``meanwhile`` runs while XLA computes them."""
+        out = None
         if not self.loop:
-            try:
-                out = batched(self.fn, self.in_axes)(
-                    *chunk
-                )  # dispatched: XLA runs it in the background
-                leaves = jax.tree_util.tree_leaves(out)
+            try:  # dispatched: XLA runs it in the background while `meanwhile` runs
+                out = batched(self.fn, self.in_axes)(*chunk)
             except Exception:  # noqa: BLE001 - Python control flow or NumPy: point by point
                 self.loop = True
-            else:
-                meanwhile()
-                meanwhile = lambda: None  # done
-                try:
-                    if leaves:
-                        self.dtype = np.dtype(leaves[0].dtype)
-                    return jax.tree_util.tree_map(lambda r: np.asarray(r)[:m], out)
-                except Exception:  # noqa: BLE001 - fails only when run: point by point
-                    self.loop = True
         meanwhile()
+        if out is not None:
+            try:
+                leaves = jax.tree_util.tree_leaves(out)
+                if leaves:
+                    self.dtype = np.dtype(leaves[0].dtype)
+                return jax.tree_util.tree_map(lambda r: np.asarray(r)[:m], out)
+            except Exception:  # noqa: BLE001 - fails only when run: point by point
+                self.loop = True
         outs = [self.fn(*_index(chunk, self.in_axes, p)) for p in range(m)]
         return jax.tree_util.tree_map(
             lambda *xs: np.stack([np.asarray(x, dtype=np.float64) for x in xs]), *outs
@@ -337,19 +334,15 @@ def run_check(spec: Spec, pts: Points, note: str | None = None) -> GradientRepor
         """Chunk ``start``'s points, placed on the devices (the NumPy draws of perturbations happen here)."""
         stop = min(start + size, pts.n)
         chunk = pts.chunk(start, stop, pad_to=size if pts.n > size else None)
-        return (
-            stop,
-            chunk,
-            tuple(shard_leading(a) if ax == 0 else a for a, ax in zip(chunk, pts.in_axes)),
-        )
+        placed = tuple(shard_leading(a) if ax == 0 else a for a, ax in zip(chunk, pts.in_axes))
+        return stop, chunk, placed
 
     following = {0: load(0)}
     for start in range(0, pts.n, size):
         stop, chunk, placed = following.pop(start)
         m = stop - start
-        autodiff = derivative(
-            *placed
-        )  # dispatched; blocks below, after the next chunk's points are drawn
+        # dispatched; read below, after the next chunk's points are drawn
+        autodiff = derivative(*placed)
 
         def prefetch(start=start):
             if start + size < pts.n:
