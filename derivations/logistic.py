@@ -19,16 +19,17 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from jaxml import random as _draws
 from jaxml.models.logistic import log_likelihood
 from jaxml.verify import derivation, hessian
 
 
 def _example(key):
     """A random problem: n = 40 points in d = 3 (intercept + 2 features), labels in {0, 1}, θ of moderate size."""
-    k_theta, k_x, k_y = jax.random.split(key, 3)
-    x = jnp.concatenate([jnp.ones((40, 1)), jax.random.normal(k_x, (40, 2))], axis=1)
+    k_theta, k_x, k_y = _draws.split(key, 3)
+    x = jnp.concatenate([jnp.ones((40, 1)), _draws.normal(k_x, (40, 2))], axis=1)
     y = jax.random.bernoulli(k_y, 0.5, (40,)).astype(x.dtype)
-    theta = 2.0 * jax.random.normal(k_theta, (3,))
+    theta = 2.0 * _draws.normal(k_theta, (3,))
     return theta, x, y
 
 

@@ -46,6 +46,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxml import random as _draws
 from jaxml.lbfgs import minimize_lbfgs
 from jaxml.models import lasso, ridge
 from jaxml.verify import check_closed_form, check_lasso_kkt, closed_form, derivation, verification
@@ -63,21 +64,21 @@ RTOL = 1e-6  # issue #6: closed forms and solvers agree to ≤ 1e-6 relative
 
 
 def _problem(key, n, d, sparse=False):
-    k_x, k_theta, k_noise, k_sigma, k_scale = jax.random.split(key, 5)
-    x = jax.random.normal(k_x, (n, d), jnp.float64)
-    theta = jax.random.normal(k_theta, (d,), jnp.float64)
+    k_x, k_theta, k_noise, k_sigma, k_scale = _draws.split(key, 5)
+    x = _draws.normal(k_x, (n, d), jnp.float64)
+    theta = _draws.normal(k_theta, (d,), jnp.float64)
     if sparse:
         # a third of the coordinates matter
         theta = jnp.where(jnp.arange(d) < d // 3, 2.0 * theta, 0.0)
-    sigma = 0.3 + jax.random.uniform(k_sigma, (), jnp.float64)  # σ ∈ [0.3, 1.3]
-    y = x @ theta + sigma * jax.random.normal(k_noise, (n,), jnp.float64)
+    sigma = 0.3 + _draws.uniform(k_sigma, (), jnp.float64)  # σ ∈ [0.3, 1.3]
+    y = x @ theta + sigma * _draws.normal(k_noise, (n,), jnp.float64)
     return x, y, sigma, k_scale
 
 
 def example_gaussian(key):
     """(x (30, 8), y (30,), σ, η): a random problem for the Gaussian prior, η ∈ [0.2, 1.2]."""
     x, y, sigma, k = _problem(key, 30, 8)
-    eta = 0.2 + jax.random.uniform(k, (), jnp.float64)
+    eta = 0.2 + _draws.uniform(k, (), jnp.float64)
     return x, y, sigma, eta
 
 
@@ -89,21 +90,21 @@ def example_lambda(key):
 
 def example_lambda_theta(key):
     """(θ, x, y, σ, λ): a random point θ for the gradient of eq. (7)."""
-    k_theta, k = jax.random.split(key)
-    return (jax.random.normal(k_theta, (8,), jnp.float64), *example_lambda(k))
+    k_theta, k = _draws.split(key, 2)
+    return (_draws.normal(k_theta, (8,), jnp.float64), *example_lambda(k))
 
 
 def example_laplace(key):
     """(x (30, 12), y (30,), σ, b): a sparse truth and b ∈ [0.01, 0.1], so γ = 2σ²/b leaves some θⱼ = 0."""
     x, y, sigma, k = _problem(key, 30, 12, sparse=True)
-    b = 0.01 + 0.09 * jax.random.uniform(k, (), jnp.float64)
+    b = 0.01 + 0.09 * _draws.uniform(k, (), jnp.float64)
     return x, y, sigma, b
 
 
 def example_laplace_theta(key):
     """(θ, x, y, σ, b): a random θ (every coordinate non-zero with probability 1) for the Laplace gradient."""
-    k_theta, k = jax.random.split(key)
-    return (jax.random.normal(k_theta, (12,), jnp.float64), *example_laplace(k))
+    k_theta, k = _draws.split(key, 2)
+    return (_draws.normal(k_theta, (12,), jnp.float64), *example_laplace(k))
 
 
 def example_underdetermined(key):
@@ -240,7 +241,7 @@ def check_lambda_equivalence(x, y, sigma, eta, *, key, points=64, lam=None) -> C
     a = minimize_lbfgs(ridge.neg_log_posterior, theta0, x, y, sigma, eta)
     b = minimize_lbfgs(map_objective, theta0, x, y, sigma, lam)
     minimiser_rel = _rel(b.theta, a.theta)
-    thetas = jax.random.normal(key, (points, d), jnp.float64) * 3.0
+    thetas = _draws.normal(key, (points, d), jnp.float64) * 3.0
     diff, size = objective_difference(
         lambda t: ridge.neg_log_posterior(t, x, y, sigma, eta),
         lambda t: map_objective(t, x, y, sigma, lam),
@@ -290,7 +291,7 @@ def check_lambda_equivalence(x, y, sigma, eta, *, key, points=64, lam=None) -> C
     equation="§4(b), eq. (7)",
 )
 def verify_lambda_equivalence(points, key):
-    keys = jax.random.split(key, SOLVER_EXAMPLES)
+    keys = _draws.split(key, SOLVER_EXAMPLES)
     reports = [
         check_lambda_equivalence(*example_gaussian(k), points=points, key=jax.random.fold_in(k, 1))
         for k in keys
@@ -309,7 +310,7 @@ def verify_lambda_equivalence(points, key):
     "form is right",
 )
 def verify_as_written_sign(points, key):
-    k_example, k_start = jax.random.split(key)
+    k_example, k_start = _draws.split(key, 2)
     args = example_lambda(k_example)
     # the as-written objective is unbounded below: a short solver run is enough to show it
     return check_closed_form(
@@ -345,7 +346,7 @@ def check_laplace_lasso(x, y, sigma, b, *, gamma=None, rtol=None):
 )
 def verify_laplace_lasso(points, key):
     reports = [
-        check_laplace_lasso(*example_laplace(k))[0] for k in jax.random.split(key, SOLVER_EXAMPLES)
+        check_laplace_lasso(*example_laplace(k))[0] for k in _draws.split(key, SOLVER_EXAMPLES)
     ]
     worst = max(reports, key=lambda r: (not r.ok, r.max_rel_error))
     return dataclasses.replace(worst, points=len(reports))
@@ -355,7 +356,7 @@ def check_laplace_objective(x, y, sigma, b, *, key, points=64, gamma=None) -> Ch
     """§4(e): −log p(θ|X,y) − (‖y − Xθ‖² + γ‖θ‖₁)/(2σ²) is constant in θ for γ = 2σ²/b (or the ``gamma`` given),
     at ``points`` random θ ~ N(0, I) drawn from ``key``."""
     gamma = gamma_of_b(sigma, b) if gamma is None else gamma
-    thetas = jax.random.normal(key, (points, x.shape[1]), jnp.float64)
+    thetas = _draws.normal(key, (points, x.shape[1]), jnp.float64)
     diff, size = objective_difference(
         lambda t: lasso.neg_log_posterior(t, x, y, sigma, b),
         lambda t: lasso.objective(t, x, y, gamma) / (2.0 * sigma**2),
@@ -385,7 +386,7 @@ def check_laplace_objective(x, y, sigma, b, *, key, points=64, gamma=None) -> Ch
     equation="§4(e)",
 )
 def verify_laplace_objective(points, key):
-    k_example, k_points = jax.random.split(key)
+    k_example, k_points = _draws.split(key, 2)
     return check_laplace_objective(*example_laplace(k_example), points=points, key=k_points)
 
 
@@ -452,7 +453,7 @@ def check_min_norm(x, y, sigma, *, key, theta=None) -> Check:
 def verify_min_norm(points, key):
     reports = [
         check_min_norm(*example_underdetermined(k), key=jax.random.fold_in(k, 1))
-        for k in jax.random.split(key, SOLVER_EXAMPLES)
+        for k in _draws.split(key, SOLVER_EXAMPLES)
     ]
     worst = max(reports, key=lambda r: (not r.ok, r.max_rel_error))
     return dataclasses.replace(worst, points=len(reports))
