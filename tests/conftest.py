@@ -49,20 +49,23 @@ def pytest_configure(config):
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 
 
-# pytest-xdist runs with `--dist loadgroup` (pyproject.toml): every test file is one group, so a file's
-# session-scoped experiment runs in one worker only. The files whose computations fight hardest over the cores
-# (batched LAPACK eigh inside XLA's thread pool: the double-descent grid and the fake-device children) share one
-# group, so the two workers never run two of them at once (together they took 135 s instead of 16 s).
-_ONE_AT_A_TIME = {"experiments/test_double_descent.py", "multidevice/test_sharding.py"}
+# pytest-xdist: every test file runs whole in one worker, so its session-scoped experiment runs once. The files whose
+# computations fight hardest over the cores (batched LAPACK eigh inside XLA's thread pool: the double-descent grid
+# and the fake-device children) form one unit, so the two workers never run two of them at once (together they
+# took 135 s instead of 16 s).
+_ONE_AT_A_TIME = {"tests/experiments/test_double_descent.py", "tests/multidevice/test_sharding.py"}
 
 
-def pytest_collection_modifyitems(config, items):
-    tests = Path(__file__).resolve().parent
-    for item in items:
-        path = Path(item.fspath).resolve()
-        if item.get_closest_marker("xdist_group") is None and path.is_relative_to(tests):
-            name = path.relative_to(tests).as_posix()
-            item.add_marker(pytest.mark.xdist_group("lapack" if name in _ONE_AT_A_TIME else name))
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FileScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "one at a time" if path in _ONE_AT_A_TIME else path
+
+    return FileScheduling(config, log)
 
 
 def pytest_unconfigure(config):
