@@ -185,3 +185,22 @@ def test_every_declared_entry_behaves_as_expected(key):
         assert outcome.as_expected, f"{entry.name}: {outcome.verdict} - {outcome.diagnosis}"
     as_written = [e for e in found if e.expected_failure]
     assert as_written and all("write-up" in e.equation for e in as_written)
+
+
+def test_examples_are_jax_random_draws(key):
+    # the example makers draw through jaxml.random (one compiled program per size bucket): jax.random's numbers,
+    # bit for bit, so moving them there changed no check's result
+    theta, x, y, sigma, lam = hand.example_lambda_theta(key)
+    k_theta, k = jax.random.split(key)
+    k_x, k_t, k_noise, k_sigma, k_eta = jax.random.split(k, 5)
+    want_x = jax.random.normal(k_x, (30, 8), jnp.float64)
+    want_sigma = 0.3 + jax.random.uniform(k_sigma, (), jnp.float64)
+    want_y = want_x @ jax.random.normal(k_t, (8,), jnp.float64) + want_sigma * jax.random.normal(
+        k_noise, (30,), jnp.float64
+    )
+    eta = 0.2 + jax.random.uniform(k_eta, (), jnp.float64)
+    np.testing.assert_array_equal(theta, jax.random.normal(k_theta, (8,), jnp.float64))
+    np.testing.assert_array_equal(x, want_x)
+    np.testing.assert_array_equal(sigma, want_sigma)
+    np.testing.assert_array_equal(y, want_y)
+    np.testing.assert_array_equal(lam, hand.lambda_of_eta(eta))
