@@ -20,7 +20,15 @@ import tempfile
 import zlib
 from pathlib import Path
 
-import jax
+# One BLAS thread per test process, set before NumPy and SciPy load OpenBLAS (workers and the child processes tests
+# start inherit it). The two pytest-xdist workers already fill two cores; OpenBLAS's own threads on top of them
+# busy-wait for work and steal the cores the other worker needs: with its default two threads the fake-device
+# double-descent child used 96 s of CPU in the suite, 12 s with one (`jaxml reproduce --only double_descent`, two
+# runs side by side: 30.5 s wall each with the default, 14 s with one thread). The pinned numbers hold either
+# way; set OPENBLAS_NUM_THREADS yourself to test another setting.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import jax  # after the BLAS setting above
 import pytest
 
 # The tests check the write-up's float64 numbers, as the `jaxml` command computes them (importing jaxml changes no
