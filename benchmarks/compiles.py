@@ -3,6 +3,7 @@
     python benchmarks/compiles.py reproduce --data DIR [--only NAME ...]   # per experiment
     python benchmarks/compiles.py verify [FILE ...]                        # per derivation
     python benchmarks/compiles.py --top 30 --json out.json reproduce ...
+    python benchmarks/compiles.py --sites 20 reproduce --data DIR --only nn    # where eager programs come from
 
 Runs the ``jaxml`` command in this process with the persistent compilation cache off and JAX's monitoring events
 (``/jax/core/compile/backend_compile_duration``, ``jaxpr_trace_duration``, ``jaxpr_to_mlir_module_duration``)
@@ -39,6 +40,7 @@ class Recorder:
         self.trace_s = collections.defaultdict(float)
         self.wall_s = collections.defaultdict(float)
         self.by_name = collections.defaultdict(lambda: [0, 0.0])
+        self.sites = collections.defaultdict(lambda: [0, 0.0])  # (stage, project line) -> eager count, s
         self._since = time.perf_counter()
 
     def switch(self, stage: str) -> None:
@@ -56,6 +58,10 @@ class Recorder:
             entry = self.by_name[(self.stage, str(kwargs.get("fun_name")))]
             entry[0] += 1
             entry[1] += duration
+            if _is_primitive(str(kwargs.get("fun_name"))):
+                site = self.sites[(self.stage, _project_line())]
+                site[0] += 1
+                site[1] += duration
         elif event in TRACE:
             self.trace_s[self.stage] += duration
 
@@ -80,6 +86,13 @@ class Recorder:
         ]
         eager = sum(n for (_, name), (n, _) in self.by_name.items() if _is_primitive(name))
         lines.append(f"\neager op-by-op programs (jit(<primitive>)): {eager}")
+        return "\n".join(lines)
+
+    def sites_table(self, top: int) -> str:
+        """The project lines that dispatched the most eager programs (the innermost jaxml/derivations frame)."""
+        ranked = sorted(self.sites.items(), key=lambda kv: -kv[1][1])[:top]
+        lines = [f"where the eager programs were dispatched (stage, line, count, compile s), top {top}:"]
+        lines += [f"  {s[:24]:24s} {where[:70]:70s} x{n:<4d} {sec:6.2f}" for (s, where), (n, sec) in ranked]
         return "\n".join(lines)
 
     def as_dict(self) -> dict:
@@ -147,6 +160,21 @@ def _primitive_names(jax) -> set[str]:
     return _PRIMS
 
 
+_PROJECT = (os.sep + "jaxml" + os.sep, os.sep + "derivations" + os.sep)
+
+
+def _project_line() -> str:
+    """``file:line`` of the innermost frame of the calling stack in jaxml/ or derivations/ (not this script)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if any(p in name for p in _PROJECT) and "site-packages" not in name.split("jaxml")[0][-14:]:
+            parts = name.split(os.sep)
+            return f"{os.sep.join(parts[-2:])}:{frame.f_lineno}"
+        frame = frame.f_back
+    return "(outside the project)"
+
+
 def _hook_stages(recorder: Recorder) -> None:
     """Switch stages at each experiment (jaxml.reproduce) and each derivation (jaxml.verify.run_entry)."""
     from jaxml import verify
@@ -178,6 +206,9 @@ def main(argv=None) -> int:
         "--top", type=int, default=25, help="how many programs to list (default 25)"
     )
     parser.add_argument("--json", metavar="FILE", help="also write the counts as JSON")
+    parser.add_argument(
+        "--sites", type=int, default=0, metavar="N", help="also list the N project lines that dispatched most eager programs"
+    )
     args, command = parser.parse_known_args(argv)
     if not command:
         parser.error("give a jaxml command, e.g. `reproduce --data DIR` or `verify`")
@@ -198,6 +229,8 @@ def main(argv=None) -> int:
         file=sys.stderr,
     )
     print(recorder.table(args.top), file=sys.stderr)
+    if args.sites:
+        print("\n" + recorder.sites_table(args.sites), file=sys.stderr)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(recorder.as_dict(), f, indent=2)
