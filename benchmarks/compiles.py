@@ -40,7 +40,9 @@ class Recorder:
         self.trace_s = collections.defaultdict(float)
         self.wall_s = collections.defaultdict(float)
         self.by_name = collections.defaultdict(lambda: [0, 0.0])
-        self.sites = collections.defaultdict(lambda: [0, 0.0])  # (stage, project line) -> eager count, s
+        self.sites = collections.defaultdict(
+            lambda: [0, 0.0]
+        )  # (stage, project line) -> eager count, s
         self._since = time.perf_counter()
 
     def switch(self, stage: str) -> None:
@@ -91,8 +93,13 @@ class Recorder:
     def sites_table(self, top: int) -> str:
         """The project lines that dispatched the most eager programs (the innermost jaxml/derivations frame)."""
         ranked = sorted(self.sites.items(), key=lambda kv: -kv[1][1])[:top]
-        lines = [f"where the eager programs were dispatched (stage, line, count, compile s), top {top}:"]
-        lines += [f"  {s[:24]:24s} {where[:70]:70s} x{n:<4d} {sec:6.2f}" for (s, where), (n, sec) in ranked]
+        lines = [
+            f"where the eager programs were dispatched (stage, line, count, compile s), top {top}:"
+        ]
+        lines += [
+            f"  {s[:24]:24s} {where[:70]:70s} x{n:<4d} {sec:6.2f}"
+            for (s, where), (n, sec) in ranked
+        ]
         return "\n".join(lines)
 
     def as_dict(self) -> dict:
@@ -207,7 +214,11 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--json", metavar="FILE", help="also write the counts as JSON")
     parser.add_argument(
-        "--sites", type=int, default=0, metavar="N", help="also list the N project lines that dispatched most eager programs"
+        "--sites",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also list the N project lines that dispatched most eager programs",
     )
     args, command = parser.parse_known_args(argv)
     if not command:
