@@ -181,7 +181,7 @@ def check_gradient(
       at: instead of random points, a tuple with one entry per argument, each stacked on a leading points axis
         (use ``None`` in ``at`` for an argument shared by all points).
       name: label for the report.
-      max_memory: bytes of points held at once (default :data:`jaxml.verify._points.MEMORY_BUDGET`, 512 MiB):
+      max_memory: bytes of points held at once (default :data:`jaxml.verify._points.MEMORY_BUDGET`, 1 GiB):
         points are evaluated in chunks that fit.
 
     Returns:

@@ -6,8 +6,12 @@ import subprocess
 import sys
 import textwrap
 
+import jax
+import jax.monitoring
+import jax.numpy as jnp
 import pytest
 
+from jaxml.verify import check_gradient
 from jaxml.verify._points import chunk_size, default_points
 
 CHILD = textwrap.dedent(
@@ -64,3 +68,33 @@ def test_default_points_follow_the_cost():
     assert default_points(3, 1000) == 1000
     assert default_points(4096 * 1024, 1000) == 64
     assert default_points(10**9, 16) == 8  # never fewer than 8
+
+
+def test_chunks_share_one_program_per_check():
+    """Every chunk has the same (padded) shapes, so your derivative is traced and compiled once per check, not once
+    per chunk (the 4096 x 1024 check above compiled 105 programs when it was; 6 now)."""
+    traced, active = [], [True]
+
+    def listener(event, duration, **kwargs):
+        if active[0] and event == "/jax/core/compile/jaxpr_trace_duration":
+            traced.append(kwargs.get("fun_name"))
+
+    jax.monitoring.register_event_duration_secs_listener(listener)
+
+    def loss_sin2(x):
+        return jnp.sum(jnp.sin(x) ** 2)
+
+    def hand_grad_sin2(x):
+        return 2 * jnp.sin(x) * jnp.cos(x)
+
+    x = jnp.linspace(0.0, 1.0, 64)
+    per_point = 2 * x.size * 8  # the argument and its gradient, float64
+    try:
+        report = check_gradient(
+            loss_sin2, hand_grad_sin2, x, points=40, max_memory=per_point * 6 * 2
+        )
+    finally:
+        active[0] = False
+    assert report.ok and report.points == 40
+    assert chunk_size(per_point, 40, budget=per_point * 6 * 2) == 2  # 20 chunks
+    assert traced.count("hand_grad_sin2") == 1
