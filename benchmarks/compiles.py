@@ -167,16 +167,18 @@ def _primitive_names(jax) -> set[str]:
     return _PRIMS
 
 
-_PROJECT = (os.sep + "jaxml" + os.sep, os.sep + "derivations" + os.sep)
+# the library and the derivations (installed as jaxml_derivations), by module name: a checkout may sit in a
+# folder called jaxml, so paths would not tell them from JAX itself
+_PROJECT = ("jaxml", "jaxml_derivations")
 
 
 def _project_line() -> str:
-    """``file:line`` of the innermost frame of the calling stack in jaxml/ or derivations/ (not this script)."""
+    """``file:line`` of the innermost frame of the calling stack in jaxml or jaxml_derivations."""
     frame = sys._getframe(1)
     while frame is not None:
-        name = frame.f_code.co_filename
-        if any(p in name for p in _PROJECT) and "site-packages" not in name.split("jaxml")[0][-14:]:
-            parts = name.split(os.sep)
+        module = str(frame.f_globals.get("__name__", ""))
+        if module.split(".")[0] in _PROJECT:
+            parts = frame.f_code.co_filename.split(os.sep)
             return f"{os.sep.join(parts[-2:])}:{frame.f_lineno}"
         frame = frame.f_back
     return "(outside the project)"

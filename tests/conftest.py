@@ -23,7 +23,7 @@ from pathlib import Path
 # One BLAS thread per test process, set before NumPy and SciPy load OpenBLAS (workers and the child processes tests
 # start inherit it). The two pytest-xdist workers already fill two cores; OpenBLAS's own threads on top of them
 # busy-wait for work and steal the cores the other worker needs: with its default two threads the fake-device
-# double-descent child used 96 s of CPU in the suite, 12 s with one (`jaxml reproduce --only double_descent`, two
+# double-descent child used 96 s of CPU in the suite, 30 s with one (`jaxml reproduce --only double_descent`, two
 # runs side by side: 30.5 s wall each with the default, 14 s with one thread). The pinned numbers hold either
 # way; set OPENBLAS_NUM_THREADS yourself to test another setting.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
