@@ -40,9 +40,8 @@ class Recorder:
         self.trace_s = collections.defaultdict(float)
         self.wall_s = collections.defaultdict(float)
         self.by_name = collections.defaultdict(lambda: [0, 0.0])
-        self.sites = collections.defaultdict(
-            lambda: [0, 0.0]
-        )  # (stage, project line) -> eager count, s
+        # (stage, project line) -> [eager programs, compile s]
+        self.sites = collections.defaultdict(lambda: [0, 0.0])
         self._since = time.perf_counter()
 
     def switch(self, stage: str) -> None:

@@ -57,10 +57,10 @@ def pytest_configure(config):
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 
 
-# pytest-xdist: every test file runs whole in one worker, so its session-scoped experiment runs once. The files whose
-# computations fight hardest over the cores (batched LAPACK eigh inside XLA's thread pool: the double-descent grid
-# and the fake-device children) form one unit, so the two workers never run two of them at once (together they
-# took 135 s instead of 16 s).
+# pytest-xdist: every test file runs whole in one worker, so its session-scoped experiment runs once. The two
+# LAPACK-heavy files (the double-descent grid's eigh, and the fake-device children that run it again) form one unit,
+# so the two workers never run them at once: together they took 135 s instead of 16 s, measured before the
+# one-BLAS-thread setting above, whose busy-waiting threads were the cause.
 _ONE_AT_A_TIME = {"tests/experiments/test_double_descent.py", "tests/multidevice/test_sharding.py"}
 
 
