@@ -5,6 +5,7 @@ switches it on; in your own code call :func:`jaxml.enable_float64` (or ``jax.con
 True)``) first if you want the same numbers. The verifier always compares in float64, whatever your setting.
 """
 
+from . import allocator as allocator
 from . import data as data
 from . import errors as errors
 from . import models as models

@@ -272,6 +272,9 @@ def main(argv=None) -> int:
         return 2
     try:
         from ._float64 import enable_float64
+        from .allocator import keep_freed_memory
+
+        keep_freed_memory()  # before XLA starts its threads: big buffers are reused, not faulted in again
 
         enable_float64()  # the write-up's numbers are float64 numbers: on before anything is traced
         _enable_compilation_cache()

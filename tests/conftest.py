@@ -31,6 +31,13 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import jax  # after the BLAS setting above
 import pytest
 
+from jaxml.allocator import keep_freed_memory
+
+# Freed big buffers stay in the process, as in the `jaxml` command (jaxml/allocator.py): the 200-point 4096 x 1024
+# check of tests/verify/test_memory.py spent half its CPU page-faulting them in again (42 s -> 29 s alone). The
+# environment variables it sets reach the workers and the child processes tests start.
+keep_freed_memory()
+
 # The tests check the write-up's float64 numbers, as the `jaxml` command computes them (importing jaxml changes no
 # global setting; tests/test_imports.py checks that in a fresh process).
 jax.config.update("jax_enable_x64", True)

@@ -8,6 +8,8 @@ import sys
 import pytest
 
 CHECK = """
+import os
+environment = dict(os.environ)  # no process setting either (jaxml.allocator exports its settings when called)
 import jax
 before = {name: getattr(jax.config, name) for name in ("jax_enable_x64", "jax_default_device",
                                                        "jax_compilation_cache_dir")}
@@ -15,6 +17,7 @@ import {module}
 after = {name: getattr(jax.config, name) for name in before}
 assert after == before, (before, after)
 assert not jax.config.jax_enable_x64
+assert dict(os.environ) == environment
 print("ok")
 """
 
