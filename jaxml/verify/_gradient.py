@@ -326,7 +326,9 @@ def run_check(spec: Spec, pts: Points, note: str | None = None) -> GradientRepor
     derivative = batched_derivative(spec.f, spec.argnums, spec.kind, pts.in_axes)
     one = jax.eval_shape(DERIVATIVES[spec.kind](spec.f, argnums=spec.argnums), *pts.args)
     per_point = pts.per_point_bytes() + nbytes(one)
-    size = chunk_size(per_point, pts.n, spec.max_memory)
+    varying = [a for a, ax in zip(pts.args, pts.in_axes) if ax == 0]
+    largest = max((nbytes(leaf) for leaf in jax.tree_util.tree_leaves((varying, one))), default=0)
+    size = chunk_size(per_point, pts.n, spec.max_memory, largest)
     names = _arg_names(spec.f, len(pts.args))
     yours = _Yours(spec.fn, pts.in_axes)
     ns = _candidate_ns(pts.args)
