@@ -52,7 +52,8 @@ def _lbfgs(fun, theta0, args, gtol, max_iter, memory_size):
         value, grad = value_and_grad(theta, state=state)
         updates, state = opt.update(grad, state, theta, value=value, grad=grad, value_fn=f)
         theta = optax.apply_updates(theta, updates)
-        return theta, state, k + 1, jnp.max(jnp.abs(jax.grad(f)(theta)))
+        # the line search's gradient at the step it accepted, which is this theta: no second gradient program
+        return theta, state, k + 1, jnp.max(jnp.abs(optax.tree_utils.tree_get(state, "grad")))
 
     carry = (theta0, opt.init(theta0), jnp.asarray(0), jnp.asarray(jnp.inf, theta0.dtype))
     theta, _, k, gnorm = jax.lax.while_loop(cond, body, carry)
