@@ -19,7 +19,8 @@ CHILD = textwrap.dedent(
     import resource, sys
     if sys.argv[1] == "keep":
         from jaxml.allocator import keep_freed_memory
-        assert keep_freed_memory()
+        if not keep_freed_memory():
+            sys.exit(print("no glibc"))
     import numpy as np
     x = np.ones(8 * 2**20)
     for _ in range(5):
@@ -46,6 +47,8 @@ def _faults(mode: str) -> int:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
+    if proc.stdout.strip() == "no glibc":
+        pytest.skip("the C library is not glibc: keep_freed_memory does nothing here")
     return int(proc.stdout.split()[-1])
 
 
