@@ -34,7 +34,7 @@ import pytest
 from jaxml.allocator import keep_freed_memory
 
 # Freed big buffers stay in the process, as in the `jaxml` command (jaxml/allocator.py): the 200-point 4096 x 1024
-# check of tests/verify/test_memory.py spent half its CPU page-faulting them in again (42 s -> 29 s alone). The
+# check of tests/verify/test_memory.py spent half its CPU page-faulting them in again (35.0 s -> 18.5 s alone). The
 # environment variables it sets reach the workers and the child processes tests start.
 keep_freed_memory()
 
