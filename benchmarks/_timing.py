@@ -128,13 +128,15 @@ def time_one(fn: Callable, *, repeats: int = 5, warmup: bool = False) -> Timing:
 
 @dataclasses.dataclass
 class ChildRun:
-    """A finished child process: wall seconds, its own peak RSS (bytes), exit code and captured output."""
+    """A finished child process: wall seconds, its own peak RSS (bytes), exit code, captured output, and the CPU
+    seconds (user + system) of the command and every process it waited for."""
 
     seconds: float
     max_rss_bytes: int
     returncode: int
     stdout: str
     stderr: str
+    cpu_seconds: float = float("nan")
 
 
 # Runs the command as ITS child and reports that child's rusage. The indirection matters: on Linux a process keeps
@@ -149,7 +151,8 @@ _, status, usage = os.wait4(proc.pid, 0)
 seconds = time.perf_counter() - start
 code = os.waitstatus_to_exitcode(status)
 with open(report, "w") as f:
-    json.dump({"seconds": seconds, "max_rss_kb": usage.ru_maxrss, "returncode": code}, f)
+    json.dump({"seconds": seconds, "max_rss_kb": usage.ru_maxrss, "returncode": code,
+               "cpu_seconds": usage.ru_utime + usage.ru_stime}, f)
 sys.exit(code if code >= 0 else 128 - code)
 """
 
@@ -199,6 +202,7 @@ def run_child(
                 returncode=int(r["returncode"]),
                 stdout=stdout,
                 stderr=stderr,
+                cpu_seconds=float(r["cpu_seconds"]),
             )
         return ChildRun(
             seconds=float("nan"),

@@ -407,6 +407,34 @@ def test_run_child_reports_its_own_exit_code_and_rss():
     )  # per child, not the maximum over all children so far
 
 
+def test_run_child_reports_the_cpu_of_the_command_and_its_children():
+    spin = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass"
+    nested = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {spin!r}])"
+    run = timing.run_child([sys.executable, "-c", nested], timeout=60)
+    assert run.returncode == 0 and run.cpu_seconds >= 0.3  # the grandchild's spin counts
+
+
+def test_compile_options_names_what_moved():
+    options = _load("compile_options")
+    ref = {"outcomes": [{"name": "dL_dv", "max_rel_error": 1e-15, "seconds": 1.0}], "ok": True}
+    same = {"outcomes": [{"name": "dL_dv", "max_rel_error": 1e-15, "seconds": 9.0}], "ok": True}
+    ref["spam"] = {"seconds": {"svm": 30.0}, "accuracy": 0.98}
+    same["spam"] = {"seconds": {"svm": 31.0}, "accuracy": 0.98}
+    other = {"outcomes": [{"name": "dL_dv", "max_rel_error": 4e-15, "seconds": 1.0}], "ok": False}
+    other["spam"] = ref["spam"]
+    assert options.moved(ref, same) == []  # wall-clock fields are not results
+    changes = options.moved(ref, other)
+    assert [path for path, _, _ in changes] == ["/ok", "/outcomes[0]/max_rel_error"]
+    assert options.named("/outcomes[0]/max_rel_error", ref) == "/outcomes[dL_dv]/max_rel_error"
+    absolute, relative = options.largest_moves(changes[1:])
+    assert absolute == pytest.approx(3e-15) and relative == pytest.approx(0.75)
+    inf = float("inf")
+    assert options.largest_moves(changes[:1]) == (inf, inf)  # True -> False is not a number
+    env = options.child_env("/tmp/cache", "--xla_cpu_use_fusion_emitters=false")
+    assert env["JAXML_COMPILATION_CACHE"] == "/tmp/cache"
+    assert env["XLA_FLAGS"].endswith("--xla_cpu_use_fusion_emitters=false")
+
+
 def test_time_pair_interleaves_and_keeps_results():
     calls = []
     out = timing.time_pair(
