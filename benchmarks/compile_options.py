@@ -32,6 +32,8 @@ import tempfile
 from pathlib import Path
 
 import _timing as timing
+import cli_bench
+from _bench import Ctx
 from compare_results import SKIP, _walk
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,17 +67,10 @@ OPTIONS = {
 
 
 def child_env(cache_dir: str, flags: str) -> dict:
-    """This checkout first on the path, one BLAS thread (as the benchmarks' default), an empty compilation cache
-    in ``cache_dir``, and ``flags`` after the caller's own XLA_FLAGS."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    env.setdefault("MPLBACKEND", "Agg")
-    env.setdefault("OPENBLAS_NUM_THREADS", "1")
-    env.update(
-        JAXML_COMPILATION_CACHE=cache_dir,
-        JAX_COMPILATION_CACHE_DIR=cache_dir,
-        JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
-    )
+    """The environment of the CLI benchmarks (``cli_bench.child_env``: this checkout first on the path, one BLAS
+    thread, the compilation cache in ``cache_dir``), with ``flags`` after the caller's own XLA_FLAGS."""
+    ctx = Ctx(data=None, data_dir=None, quick=False, repeats=1, log=lambda _: None)
+    env = cli_bench.child_env(ctx, cache_dir)
     env["XLA_FLAGS"] = " ".join(f for f in (env.get("XLA_FLAGS", ""), flags) if f)
     return env
 
