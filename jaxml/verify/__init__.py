@@ -7,10 +7,14 @@ verdict) and computes in float64 whatever the caller's x64 setting.
 Public API:
   check_gradient(f, grad_f, *args, argnums=0, points=None, key=None, rtol=None, atol=None, at=None) -> GradientReport
   check_hessian(f, hess_f, *args, ...) -> GradientReport
-  check_vjp(f, reference, *args, argnums=0, points=16, key=None, rtol=None, atol=None) -> VjpReport
+  check_vjp(f, reference, *args, argnums=0, points=16, key=None, rtol=None, atol=None, at=None, domain=None)
+      -> VjpReport                            a custom_vjp / custom_jvp rule against jax.vjp of the plain function
+  check_jvp(f, reference, *args, argnums=0, points=None, key=None, rtol=None, atol=None, at=None, domain=None)
+      -> JvpReport                            a custom_jvp rule against jax.jvp of the plain function
   check_closed_form(objective, solution, *args, key=None, rtol=None, ...) -> ClosedFormReport
   check_lasso_kkt(theta, x, y, gamma) / check_l1_optimality(smooth, theta, *args, gamma=)  non-smooth optimality
-  derivation / hessian / closed_form / verification     decorators declaring entries for ``jaxml verify``
+  derivation / hessian / vjp_rule / jvp_rule / closed_form / verification
+                                              decorators declaring entries for ``jaxml verify``
   builtin_entries(), load_file(path), load_package(name), load_module(name)
   run_entry(entry, points=, key=) -> Outcome;  run_entries(entries, points=, key=, jobs=) -> [Outcome]
   format_table(outcomes)                      the verify table as text
@@ -21,6 +25,8 @@ from ._closed_form import check_closed_form as check_closed_form
 from ._gradient import GradientReport as GradientReport
 from ._gradient import check_gradient as check_gradient
 from ._gradient import check_hessian as check_hessian
+from ._jvp import JvpReport as JvpReport
+from ._jvp import check_jvp as check_jvp
 from ._nonsmooth import SubgradientReport as SubgradientReport
 from ._nonsmooth import check_l1_optimality as check_l1_optimality
 from ._nonsmooth import check_lasso_kkt as check_lasso_kkt
@@ -30,10 +36,12 @@ from ._registry import closed_form as closed_form
 from ._registry import derivation as derivation
 from ._registry import entries as entries
 from ._registry import hessian as hessian
+from ._registry import jvp_rule as jvp_rule
 from ._registry import load_file as load_file
 from ._registry import load_module as load_module
 from ._registry import load_package as load_package
 from ._registry import verification as verification
+from ._registry import vjp_rule as vjp_rule
 from ._report import Report as Report
 from ._report import format_table as format_table
 from ._run import Outcome as Outcome

@@ -26,6 +26,7 @@ import jax
 import numpy as np
 
 from ._diagnose import _close, diagnose_shape
+from ._mistake import Mistake, MistakeKind, combined, mistake
 
 TINY = np.finfo(np.float64).tiny
 SAMPLE_BYTES = 64 * 2**20  # at most this much of the first points' values is kept for the diagnosis
@@ -58,7 +59,9 @@ def leaf_labels(
     return labels
 
 
-def structure_mismatch(got, ref, ns: tuple[int, ...], noun: str, labels: list[str]) -> str | None:
+def structure_mismatch(
+    got, ref, ns: tuple[int, ...], noun: str, labels: list[str]
+) -> Mistake | None:
     """None when ``got`` (stacked over points) has autodiff's structure and shapes, else the slip, named."""
     ref_flat = jax.tree_util.tree_flatten_with_path(ref)[0]
     got_flat = jax.tree_util.tree_flatten_with_path(got)[0]
@@ -71,17 +74,27 @@ def structure_mismatch(got, ref, ns: tuple[int, ...], noun: str, labels: list[st
     for label, (_, g), (_, r) in zip(labels, got_flat, ref_flat):
         g, r = np.asarray(g), np.asarray(r)
         if g.shape != r.shape:
-            problems.append((f"{label}: " if label else "") + diagnose_shape(g, r, ns, noun=noun))
+            problems.append(diagnose_shape(g, r, ns, noun=noun).with_leaf(label))
     if problems and len(ref_flat) > 1:
         swapped = _swapped(got, ref, labels)
         if swapped:
             return swapped
     if not problems and len(ref_flat) > 1:
         return _swapped(got, ref, labels, values_only=True)
-    return "; ".join(problems) or None
+    text, first = combined(problems)
+    return None if first is None else dataclasses.replace(first, text=text)
 
 
-def _structure(got, ref, got_flat, ref_flat, got_paths, ref_paths, ns, noun, labels) -> str:
+def _structure(got, ref, got_flat, ref_flat, got_paths, ref_paths, ns, noun, labels) -> Mistake:
+    return mistake(
+        MistakeKind.STRUCTURE,
+        _structure_text(got_flat, ref_flat, got_paths, ref_paths, labels),
+        expected=tuple(ref_paths),
+        got=tuple(got_paths),
+    )
+
+
+def _structure_text(got_flat, ref_flat, got_paths, ref_paths, labels) -> str:
     """Different pytree structures: a single array for a pytree, missing / extra keys, a swapped tuple."""
     n_ref, n_got = len(ref_flat), len(got_flat)
     expected = ", ".join(lab or "the array" for lab in labels)
@@ -104,7 +117,7 @@ def _structure(got, ref, got_flat, ref_flat, got_paths, ref_paths, ns, noun, lab
     )
 
 
-def _swapped(got, ref, labels, values_only: bool = False) -> str | None:
+def _swapped(got, ref, labels, values_only: bool = False) -> Mistake | None:
     """A tuple result in another order: the shapes (or, when all shapes agree, the values) match a permutation."""
     if not (
         isinstance(got, (tuple, list))
@@ -133,10 +146,11 @@ def _swapped(got, ref, labels, values_only: bool = False) -> str | None:
         if all(fits(i, perm[i]) for i in range(k)):
             names = [_top_label(labels, ref, j) for j in range(k)]
             yours = ", ".join(names[perm[i]] for i in range(k))
-            return (
+            text = (
                 f"order swapped: your tuple holds ({yours}) where ({', '.join(names)}) was expected; each entry "
                 "is right, in the wrong position"
             )
+            return mistake(MistakeKind.SWAPPED, text, order=tuple(perm))
     return None
 
 
@@ -162,8 +176,24 @@ class Candidate:
     hi: float | None = None
 
 
+@dataclasses.dataclass
+class Pending:
+    """A non-finite entry (yours or autodiff's, not both the same infinity), judged after the comparison."""
+
+    point: int
+    leaf: int
+    index: int
+    yours: float
+    autodiff: float
+
+
 class Tally:
-    """Running comparison over chunks (see the module docstring). Not part of the public API."""
+    """Running comparison over chunks (see the module docstring). Not part of the public API.
+
+    Everything the verdict needs is kept per point (the row's largest error, its excess over the tolerance, its
+    worst entry), so that points found to lie outside f's domain can be left out afterwards (:meth:`exclude`) and
+    the aggregates recomputed exactly.
+    """
 
     def __init__(
         self,
@@ -178,11 +208,20 @@ class Tally:
         self.rtol = rtol
         self.fixed_atol = atol
         self.max_scale = 0.0
-        self.need = -np.inf  # smallest atol that would pass every point seen
-        self.max_abs = 0.0
-        self.max_rel = 0.0
-        self.worst: tuple | None = None  # (ratio, point, leaf, entry, yours, autodiff)
+        n, leaves = n_points, len(labels)
+        self.p_abs = np.zeros(n)  # per point: max |yours − autodiff|
+        self.p_rel = np.zeros(n)  # per point: that / scale
+        self.p_need = np.full((n, leaves), -np.inf)  # per point and leaf: max err − rtol·scale
+        self.p_bad = np.zeros((n, leaves), bool)  # per point and leaf: past the running tolerance
+        self.p_ratio = np.full((n, leaves), -np.inf)  # per point and leaf: worst err / tolerance
+        self.p_entry = np.zeros((n, leaves), np.int64)  # ... its flat index
+        self.p_values = np.zeros((n, leaves, 2))  # ... yours, autodiff there
+        self.p_scale = np.zeros(n)
+        self.chunk_starts: list[int] = []
+        self.kept = np.ones(n, bool)
         self.candidates: list[Candidate] = []
+        self.pending: list[Pending] = []  # non-finite entries, for the classification stage
+        self.pending_overflow = 0
         self.overflow = 0  # candidates not kept
         keep = SAMPLE_BYTES // max(per_point_bytes, 1)
         self.sample_points = int(min(n_points, max(keep, 2), MAX_SAMPLE_POINTS))
@@ -191,12 +230,7 @@ class Tally:
         self.sample_args: list = []
         self.chunks = 0
         self.n_entries = 0  # entries compared (points x entries per point)
-        self.leaf_need = [-np.inf] * len(labels)
-        self.leaf_any = [False] * len(labels)
         self.scales: list[np.ndarray] = []  # per-point scale of the sampled points
-        self.any_bad = (
-            False  # some entry past the running tolerance (exact when there is one chunk)
-        )
 
     @property
     def atol(self) -> float:
@@ -214,8 +248,10 @@ class Tally:
                 row = np.where(np.isfinite(magnitude), magnitude, 0.0).max(axis=1, initial=0.0)
             scale = np.maximum(scale, row)
         self.max_scale = max(self.max_scale, float(scale.max(initial=0.0)))
+        self.p_scale[offset : offset + m] = scale
         atol = self.atol
         self.chunks += 1
+        self.chunk_starts.append(offset)
         for leaf, (got, ref) in enumerate(zip(got_leaves, ref_leaves)):
             self._leaf(leaf, got, ref, scale, atol, offset)
         keep = min(m, self.sample_points - offset)
@@ -226,6 +262,27 @@ class Tally:
                 self.sample_ref[leaf].append(ref[:keep])
             if args is not None:
                 self.sample_args.append((keep, args))
+
+    def _errors(self, leaf, got, ref, offset) -> np.ndarray:
+        """|yours − autodiff| per (point, entry); non-finite entries are set aside as :class:`Pending` (0 here),
+        except equal infinities, which agree."""
+        m = got.shape[0]
+        err = np.subtract(got, ref).reshape(m, -1)
+        np.abs(err, out=err)
+        if np.isfinite(err).all():
+            return err
+        odd = ~np.isfinite(err)
+        flat_g, flat_r = got.reshape(m, -1), ref.reshape(m, -1)
+        odd &= ~(flat_g == flat_r)  # the same infinity on both sides agrees
+        err[~np.isfinite(err)] = 0.0
+        for p, e in zip(*np.nonzero(odd)):
+            if len(self.pending) >= MAX_CANDIDATES:
+                self.pending_overflow += 1
+                continue
+            self.pending.append(
+                Pending(offset + int(p), leaf, int(e), float(flat_g[p, e]), float(flat_r[p, e]))
+            )
+        return err
 
     def _leaf(self, leaf, got, ref, scale, atol, offset) -> None:
         """Fold one leaf of one chunk into the tally.
@@ -239,65 +296,108 @@ class Tally:
         self.n_entries += got.size
         if not got.size:
             return
-        err = np.subtract(got, ref).reshape(m, -1)
-        np.abs(err, out=err)
-        if not np.isfinite(err).all():
-            err[~np.isfinite(err)] = np.inf  # NaN counts as infinitely wrong
-        row_max = err.max(axis=1)
-        self.max_abs = max(self.max_abs, float(row_max.max()))
-        self.max_rel = max(self.max_rel, float((row_max / np.maximum(scale, TINY)).max()))
-        need = float(np.max(row_max - self.rtol * scale))
-        self.need = max(self.need, need)
-        self.leaf_need[leaf] = max(self.leaf_need[leaf], need)
-        # worst = the entry furthest past its own tolerance (first in C order among equals)
+        err = self._errors(leaf, got, ref, offset)
+        rows_of = slice(offset, offset + m)
+        picked = err.argmax(
+            axis=1
+        )  # the worst entry of each row (dividing by the row's tolerance keeps it)
+        row_max = err[np.arange(m), picked]
+        self.p_abs[rows_of] = np.maximum(self.p_abs[rows_of], row_max)
+        self.p_rel[rows_of] = np.maximum(self.p_rel[rows_of], row_max / np.maximum(scale, TINY))
+        self.p_need[rows_of, leaf] = row_max - self.rtol * scale
         denominator = self.rtol * scale + atol + TINY
-        row_ratio = row_max / denominator
-        p = int(np.argmax(row_ratio))
-        if self.worst is None or row_ratio[p] > self.worst[0]:
-            e = int(np.argmax(err[p] / denominator[p]))
-            self.worst = (
-                float(row_ratio[p]),
-                offset + p,
-                leaf,
-                tuple(int(i) for i in np.unravel_index(e, got.shape[1:])),
-                float(got.reshape(m, -1)[p, e]),
-                float(ref.reshape(m, -1)[p, e]),
-            )
-        threshold = self.rtol * scale + atol
-        rows = np.flatnonzero(row_max > threshold)
-        self.any_bad |= bool(len(rows))
-        self.leaf_any[leaf] |= bool(len(rows))
+        self.p_ratio[rows_of, leaf] = row_max / denominator
+        self.p_entry[rows_of, leaf] = picked
         flat_g, flat_r = got.reshape(m, -1), ref.reshape(m, -1)
+        self.p_values[rows_of, leaf, 0] = flat_g[np.arange(m), picked]
+        self.p_values[rows_of, leaf, 1] = flat_r[np.arange(m), picked]
+        threshold = self.rtol * scale + atol
+        self.p_bad[rows_of, leaf] = row_max > threshold
         # row by row, in C order: the first MAX_CANDIDATES are kept, the rest counted
-        for r in rows:
+        for r in np.flatnonzero(row_max > threshold):
             cols = np.flatnonzero(err[r] > threshold[r])
             room = max(MAX_CANDIDATES - len(self.candidates), 0)
             self.overflow += max(len(cols) - room, 0)
             for e in cols[:room]:
-                self._keep(int(r), int(e), offset, leaf, flat_g, flat_r, err, scale)
+                self.candidates.append(
+                    Candidate(
+                        point=offset + int(r),
+                        leaf=leaf,
+                        index=int(e),
+                        yours=float(flat_g[r, e]),
+                        autodiff=float(flat_r[r, e]),
+                        scale=float(scale[r]),
+                        err=float(err[r, e]),
+                    )
+                )
 
-    def _keep(self, p, e, offset, leaf, flat_g, flat_r, err, scale) -> None:
-        self.candidates.append(
-            Candidate(
-                point=offset + p,
-                leaf=leaf,
-                index=e,
-                yours=float(flat_g[p, e]),
-                autodiff=float(flat_r[p, e]),
-                scale=float(scale[p]),
-                err=float(err[p, e]),
-            )
+    def exclude(self, points) -> None:
+        """Leave ``points`` out of every aggregate (points where f itself is not finite)."""
+        for p in points:
+            self.kept[p] = False
+        gone = {int(p) for p in points}
+        self.candidates = [c for c in self.candidates if c.point not in gone]
+        self.pending = [c for c in self.pending if c.point not in gone]
+
+    @property
+    def skipped(self) -> int:
+        return int(np.sum(~self.kept))
+
+    @property
+    def max_abs(self) -> float:
+        return float(self.p_abs[self.kept].max(initial=0.0))
+
+    @property
+    def max_rel(self) -> float:
+        return float(self.p_rel[self.kept].max(initial=0.0))
+
+    @property
+    def need(self) -> float:
+        """The smallest atol that would pass every kept point."""
+        return float(self.p_need[self.kept].max(initial=-np.inf))
+
+    @property
+    def worst(self) -> tuple | None:
+        """(ratio, point, leaf, entry, yours, autodiff) of the entry furthest past its tolerance: chunk by chunk,
+        leaf by leaf, the first point among equals (the order the chunks were compared in)."""
+        best = None
+        for start, stop in itertools.pairwise([*self.chunk_starts, self.n_points]):
+            for leaf in range(len(self.labels)):
+                ratio = np.where(self.kept[start:stop], self.p_ratio[start:stop, leaf], -np.inf)
+                if not ratio.size or ratio.max() == -np.inf:
+                    continue
+                p = int(np.argmax(ratio))
+                if best is None or ratio[p] > best[0]:
+                    best = (float(ratio[p]), start + p, leaf)
+        if best is None:
+            return None
+        _, p, leaf = best
+        shape = self.sample_ref[leaf][0].shape[1:] if self.sample_ref[leaf] else ()
+        e = int(self.p_entry[p, leaf])
+        entry = tuple(int(i) for i in np.unravel_index(e, shape)) if shape else ()
+        return (
+            best[0],
+            p,
+            leaf,
+            entry,
+            float(self.p_values[p, leaf, 0]),
+            float(self.p_values[p, leaf, 1]),
         )
 
     def passed(self) -> bool:
-        """Every entry within tolerance, with the final atol (err ≤ rtol·scale + atol, exactly so for one chunk)."""
+        """Every entry within tolerance, with the final atol (err ≤ rtol·scale + atol, exactly so for one chunk),
+        and no non-finite entry left to judge."""
+        if self.pending or self.pending_overflow:
+            return False
         if self.chunks == 1:
-            return not self.any_bad
+            return not bool(self.p_bad[self.kept].any())
         return self.need <= self.atol
 
     def leaf_bad(self, leaf: int) -> bool:
         """Some entry of this leaf is past the final tolerance."""
-        return self.leaf_any[leaf] if self.chunks == 1 else self.leaf_need[leaf] > self.atol
+        if self.chunks == 1:
+            return bool(self.p_bad[self.kept, leaf].any())
+        return float(self.p_need[self.kept, leaf].max(initial=-np.inf)) > self.atol
 
     def without(self, excluded) -> tuple[float, float, tuple | None]:
         """(max abs error, max rel error, worst entry) leaving out the ``excluded`` candidates (entries accepted as
@@ -312,7 +412,9 @@ class Tally:
             got, ref = self.sample(leaf)
             flat_g, flat_r = got.reshape(got.shape[0], -1), ref.reshape(ref.shape[0], -1)
             err = np.abs(flat_g - flat_r)
-            err = np.where(np.isfinite(err), err, np.inf)
+            err = np.where(np.isfinite(err) | (flat_g == flat_r), err, -1.0)
+            err[np.isnan(err)] = 0.0
+            err[~self.kept[: err.shape[0]]] = -1.0
             for lf, p, e in drop:
                 if lf == leaf:
                     err[p, e] = -1.0  # never the worst, counts as 0

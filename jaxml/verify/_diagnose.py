@@ -13,14 +13,18 @@ mistakes people actually make, in order, and return a sentence naming the first 
   a scale 1/γ_j per feature), named after an argument when s is that argument (or its reciprocal);
 * otherwise which entries are wrong, or "no simple pattern".
 
-``noun`` ("gradient", "Hessian", "VJP") is the word the sentences use for the thing checked.
+``noun`` ("gradient", "Hessian", "VJP") is the word the sentences use for the thing checked. Every finding is a
+:class:`~jaxml.verify._mistake.Mistake`: its kind and parameters, and the sentence.
 """
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from ._factors import describe_factor
+from ._mistake import Mistake, MistakeKind, mistake
 
 # Relative residual under which got is taken to be an exact transformation of ref (float64 noise is ~1e-15).
 _MATCH_RTOL = 1e-6
@@ -40,8 +44,8 @@ def diagnose_array(
     *,
     noun: str = "gradient",
     vectors: dict | None = None,
-) -> str | None:
-    """Return a sentence naming the mistake for one leaf, or None when got matches ref.
+) -> Mistake | None:
+    """Return the mistake for one leaf (its ``text`` names it), or None when got matches ref.
 
     Args:
       got: your values, shape (P, *s_got): P points stacked.
@@ -52,9 +56,8 @@ def diagnose_array(
       vectors: {name: (P, k) values} of the arguments' 1-d leaves at the same points, to name a per-row or
         per-column scale after an argument.
     """
-    prefix = f"{label}: " if label else ""
     if got.shape[1:] != ref.shape[1:]:
-        return prefix + diagnose_shape(got, ref, ns, noun=noun)
+        return diagnose_shape(got, ref, ns, noun=noun).with_leaf(label)
     if not np.all(np.isfinite(got)):
         bad = int(np.sum(~np.isfinite(got)))
         ref_bad = int(np.sum(~np.isfinite(ref)))
@@ -63,7 +66,8 @@ def diagnose_array(
             if ref_bad == 0
             else f" (autodiff has {ref_bad} too: the function itself is non-finite there)"
         )
-        return prefix + f"non-finite values (NaN or inf) in {bad} of {got.size} entries{extra}"
+        text = f"non-finite values (NaN or inf) in {bad} of {got.size} entries{extra}"
+        return mistake(MistakeKind.NON_FINITE, text, count=bad).with_leaf(label)
     if _close(got, ref):
         return None
     found = _factor(got, ref, ns, noun)
@@ -73,13 +77,22 @@ def diagnose_array(
         and got.shape[-1] == got.shape[-2]
         and _close(np.swapaxes(got, -1, -2), ref)
     ):
-        found = f"transposed: your matrix is the transpose of the true {noun}"  # square: only the values tell
+        # a square matrix: only the values tell a transpose
+        text = f"transposed: your matrix is the transpose of the true {noun}"
+        found = mistake(MistakeKind.TRANSPOSE, text)
     if found is None:
         found = _axis_scale(got, ref, noun, vectors or {})
-    return prefix + (found or _partial(got, ref))
+    return (found or _partial(got, ref)).with_leaf(label)
 
 
-def _factor(got, ref, ns, noun) -> str | None:
+def factor_mistake(c: float, ns: tuple[int, ...], noun: str) -> Mistake:
+    """yours = c · true, named (a sign, a factor 2, n, 1/n, ... or just the number)."""
+    text = describe_factor(c, ns, noun)
+    kind = MistakeKind.SIGN if text.startswith("sign flip") else MistakeKind.CONSTANT_FACTOR
+    return mistake(kind, text, factor=c)
+
+
+def _factor(got, ref, ns, noun) -> Mistake | None:
     """A constant factor (the same at every point), or one that changes from point to point."""
     flat_g = got.reshape(got.shape[0], -1)
     flat_r = ref.reshape(ref.shape[0], -1)
@@ -92,15 +105,16 @@ def _factor(got, ref, ns, noun) -> str | None:
         return None
     if np.all(np.abs(c - c[0]) <= 1e-6 * max(abs(c[0]), 1e-300)):
         if abs(c[0]) < 1e-12:
-            return f"your {noun} is zero where the true one is not"
-        return describe_factor(float(c[0]), ns, noun)
-    return (
+            return mistake(MistakeKind.ZERO, f"your {noun} is zero where the true one is not")
+        return factor_mistake(float(c[0]), ns, noun)
+    text = (
         f"proportional to the true {noun} at each point, but the factor changes from point to point "
         f"(from {np.min(c):.4g} to {np.max(c):.4g}): a data-dependent scale is wrong or missing"
     )
+    return mistake(MistakeKind.VARYING_FACTOR, text, low=float(np.min(c)), high=float(np.max(c)))
 
 
-def _axis_scale(got, ref, noun, vectors) -> str | None:
+def _axis_scale(got, ref, noun, vectors) -> Mistake | None:
     """got = s ⊙ ref with one factor per index of one axis (per row, per column), s varying along that axis."""
     if got.ndim < 2:
         return None
@@ -113,28 +127,29 @@ def _axis_scale(got, ref, noun, vectors) -> str | None:
         rr = np.sum(ref * ref, axis=other)  # (P, k)
         if np.any(rr <= 0) and len(per_point) > 1:
             continue
-        s = np.sum(got * ref, axis=other) / np.where(
-            rr > 0, rr, 1.0
-        )  # least squares s per (point, index)
+        # least squares s per (point, index)
+        s = np.sum(got * ref, axis=other) / np.where(rr > 0, rr, 1.0)
         shape = [got.shape[0]] + [1] * len(per_point)
         shape[axis + 1] = k
-        if (
-            len(per_point) == 1
-        ):  # a vector: s is the elementwise ratio, only meaningful next to an argument
+        if len(per_point) == 1:
+            # a vector: s is the elementwise ratio, only meaningful next to an argument
             named = _name_vector(s, vectors)
             if named and _close(got, s.reshape(shape) * ref):
-                return f"your {noun} is the true one {named}"
+                text = f"your {noun} is the true one {named}"
+                return mistake(MistakeKind.AXIS_SCALE, text, axis=axis, named=named)
             continue
         if not _close(got, s.reshape(shape) * ref):
             continue
         what = {len(per_point) - 1: "column", 0: "row"}.get(axis, f"index of axis {axis}")
         named = _name_vector(s, vectors)
         if named:
-            return f"a scale per {what}: your {noun} is the true one {named}"
-        return (
+            text = f"a scale per {what}: your {noun} is the true one {named}"
+            return mistake(MistakeKind.AXIS_SCALE, text, axis=axis, named=named)
+        text = (
             f"a scale per {what}: {what} j of your {noun} is s_j x the true one (s from {np.min(s):.4g} to "
             f"{np.max(s):.4g}): a per-{what} factor is missing or extra (a per-feature γ, a per-example weight)"
         )
+        return mistake(MistakeKind.AXIS_SCALE, text, axis=axis)
     return None
 
 
@@ -155,7 +170,7 @@ def _name_vector(s: np.ndarray, vectors: dict) -> str | None:
     return None
 
 
-def _partial(got, ref) -> str:
+def _partial(got, ref) -> Mistake:
     """Which entries are wrong (when some match), else 'no simple pattern'."""
     scale = (
         np.max(np.abs(ref), axis=tuple(range(1, ref.ndim)), keepdims=True)
@@ -167,43 +182,76 @@ def _partial(got, ref) -> str:
     if per_entry.size > 1 and 0 < per_entry.sum() < per_entry.size:
         idx = [tuple(int(i) for i in ix) for ix in np.argwhere(per_entry)[:5]]
         more = "" if per_entry.sum() <= 5 else f" and {int(per_entry.sum()) - 5} more"
-        return (
+        text = (
             f"no simple pattern; {int(per_entry.sum())} of {per_entry.size} entries are wrong "
             f"(at {', '.join(map(str, idx))}{more}), the others match"
         )
-    return "no simple pattern (not a constant factor, sign, transpose or sum/mean slip)"
+        wrong_entries = [tuple(int(i) for i in ix) for ix in np.argwhere(per_entry)]
+        return mistake(MistakeKind.PARTIAL, text, entries=wrong_entries, count=len(wrong_entries))
+    text = "no simple pattern (not a constant factor, sign, transpose or sum/mean slip)"
+    return mistake(MistakeKind.OTHER, text)
+
+
+def _axes_words(axes: tuple, lengths: tuple) -> str:
+    if len(axes) == 1:
+        return f"axis {axes[0]} of length {lengths[0]}"
+    return (
+        f"axes {', '.join(map(str, axes[:-1]))} and {axes[-1]} of length "
+        f"{', '.join(map(str, lengths[:-1]))} and {lengths[-1]}"
+    )
+
+
+def _extra_axes(got, ref, noun: str, msg: str) -> Mistake | None:
+    """``got`` has extra axes (per-example or per-position terms): the axes whose mean or sum is the answer."""
+    s_got, s_ref = got.shape[1:], ref.shape[1:]
+    extra = len(s_got) - len(s_ref)
+    fallback = None
+    for axes in itertools.combinations(range(len(s_got)), extra):
+        kept = tuple(s for a, s in enumerate(s_got) if a not in axes)
+        if kept != s_ref:
+            continue
+        lengths = tuple(s_got[a] for a in axes)
+        where = _axes_words(axes, lengths)
+        over = tuple(a + 1 for a in axes)
+        params = {"axes": axes, "lengths": lengths}
+        what = f"an extra {where}" if len(axes) == 1 else f"extra {where}"
+        for reduction, reduce, verb in (("mean", np.mean, "average"), ("sum", np.sum, "sum")):
+            if not _close(reduce(got, axis=over), ref):
+                continue
+            if len(axes) == 1:
+                detail = f"({what}) where the {reduction} was meant"
+            else:
+                done = "averaged" if reduction == "mean" else "summed"
+                detail = f"not {done} over {where}, where the {reduction} was meant"
+            over_what = "the examples" if len(axes) == 1 else "those axes"
+            text = msg + f" - per-example {noun}s {detail}: {verb} them over {over_what}"
+            return mistake(MistakeKind.PER_EXAMPLE, text, reduction=reduction, **params)
+        if fallback is None:
+            text = msg + (
+                f" - {what}: per-example values? neither their mean nor their sum matches the true {noun}"
+            )
+            fallback = mistake(MistakeKind.SHAPE, text, **params)
+    return fallback
 
 
 def diagnose_shape(
     got: np.ndarray, ref: np.ndarray, ns: tuple[int, ...], *, noun: str = "gradient"
-) -> str:
-    """Explain a shape mismatch; recognise transposes and per-example gradients (an extra axis of length n)."""
+) -> Mistake:
+    """Explain a shape mismatch; recognise transposes and per-example gradients (extra axes whose mean or sum is
+    the answer: per example, per (batch, time) position)."""
     s_got, s_ref = got.shape[1:], ref.shape[1:]
     msg = f"wrong shape: expected {s_ref}, got {s_got}"
     if len(s_got) == 2 and s_got == s_ref[::-1]:
         if _close(np.swapaxes(got, -1, -2), ref):
-            return msg + f" - your result is the transpose of the true {noun}"
-        return msg + " - transposed, and the values differ too"
-    if len(s_got) == len(s_ref) + 1:
-        for axis in range(len(s_got)):
-            n = s_got[axis]
-            if s_got[:axis] + s_got[axis + 1 :] != s_ref:
-                continue
-            if _close(np.mean(got, axis=axis + 1), ref):
-                return msg + (
-                    f" - per-example {noun}s (an extra axis {axis} of length {n}) where the mean "
-                    "was meant: average them over the examples"
-                )
-            if _close(np.sum(got, axis=axis + 1), ref):
-                return msg + (
-                    f" - per-example {noun}s (an extra axis {axis} of length {n}) where the sum "
-                    "was meant: sum them over the examples"
-                )
-            return msg + (
-                f" - an extra axis {axis} of length {n}: per-example values? neither their mean "
-                f"nor their sum matches the true {noun}"
-            )
+            text = msg + f" - your result is the transpose of the true {noun}"
+            return mistake(MistakeKind.TRANSPOSE, text)
+        return mistake(MistakeKind.SHAPE, msg + " - transposed, and the values differ too")
+    if len(s_got) > len(s_ref):
+        found = _extra_axes(got, ref, noun, msg)
+        if found is not None:
+            return found
     same_size = got.size // max(got.shape[0], 1) == ref.size // max(ref.shape[0], 1)
     if same_size and _close(got.reshape(ref.shape), ref):
-        return msg + " - the right numbers in the wrong shape (reshape or ravel slip)"
-    return msg
+        text = msg + " - the right numbers in the wrong shape (reshape or ravel slip)"
+        return mistake(MistakeKind.SHAPE, text, reshape=True)
+    return mistake(MistakeKind.SHAPE, msg)

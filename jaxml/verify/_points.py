@@ -26,6 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import UsageError
+from ._domain import check_inside, resolve
 
 MEMORY_BUDGET = 2**30  # bytes of points (and results) a check holds at once
 # One point's footprint while it is checked: its arguments, autodiff's and your results, and the derivative's
@@ -93,6 +94,8 @@ class Points:
       given: the caller's stacked points (``at=``), or None for perturbations.
       key: the perturbations' key (None for given points).
       argnums: the differentiated arguments (the ones perturbations move).
+      domains: per argument, its :class:`~jaxml.verify._domain.Domain` (None: all of space).
+      dtypes: per argument, a dtype the caller's function is evaluated in (None: float64), see :meth:`native`.
     """
 
     args: tuple
@@ -101,6 +104,8 @@ class Points:
     given: tuple | None = None
     key: Any = None
     argnums: tuple = ()
+    domains: tuple = ()
+    dtypes: tuple = ()
 
     def per_point_bytes(self) -> int:
         """Bytes of the arguments that vary over points, for one point."""
@@ -129,9 +134,13 @@ class Points:
         """Argument i at the points ``indices``: x itself at point 0, x + ξ ⊙ (0.5|x| + 0.1) elsewhere."""
         leaves, treedef = jax.tree_util.tree_flatten(self.args[i])
         seed = [int(s) for s in np.asarray(_key_bits(self.key)).ravel()]
+        domain = self.domains[i] if self.domains else None
         stacked = []
         for j, leaf in enumerate(leaves):
             x = np.asarray(leaf, np.float64)
+            if domain is not None:
+                stacked.append(self._rounded(i, self._in_domain(domain, x, seed, i, j, indices)))
+                continue
             # a relative spread of 0.5 plus an absolute 0.1, so zeros move too
             spread = 0.5 * np.abs(x) + 0.1
             out = np.empty((len(indices),) + x.shape)
@@ -143,8 +152,44 @@ class Points:
                 np.random.default_rng([*seed, i, j, p]).standard_normal(out=row)
                 row *= spread
                 row += x
-            stacked.append(out)
+            stacked.append(self._rounded(i, out))
         return jax.tree_util.tree_unflatten(treedef, stacked)
+
+    def _rounded(self, i: int, x: np.ndarray) -> np.ndarray:
+        """Argument i's float64 values rounded through the caller's dtype (when one is set), so that the float64
+        reference and the caller's function see the same numbers."""
+        dtype = self.dtypes[i] if self.dtypes else None
+        if dtype is None or np.dtype(dtype) == np.float64:
+            return x
+        return np.asarray(x, dtype).astype(np.float64)
+
+    def native(self, chunk: tuple) -> tuple:
+        """A chunk's arguments in the dtypes the caller's function is evaluated in (float leaves only)."""
+        if not any(d is not None for d in self.dtypes):
+            return chunk
+        return tuple(
+            a
+            if d is None
+            else jax.tree_util.tree_map(
+                lambda x, d=d: (
+                    np.asarray(x, d) if np.issubdtype(np.asarray(x).dtype, np.floating) else x
+                ),
+                a,
+            )
+            for a, d in zip(chunk, self.dtypes)
+        )
+
+    @staticmethod
+    def _in_domain(domain, x: np.ndarray, seed: list, i: int, j: int, indices) -> np.ndarray:
+        """Leaf j of argument i at the points ``indices``, drawn inside ``domain`` (same noise as "real")."""
+        out = np.empty((len(indices),) + x.shape)
+        for k, p in enumerate(indices):
+            if p == 0:
+                out[k] = x
+                continue
+            xi = np.random.default_rng([*seed, i, j, p]).standard_normal(x.shape)
+            out[k] = domain.perturb(x, xi)
+        return out
 
     def at_point(self, p: int) -> tuple:
         """The arguments at point p (NumPy arrays for the varying ones)."""
@@ -162,8 +207,11 @@ def _key_bits(key):
     return key
 
 
-def perturbation_points(args: tuple, argnums: tuple, points: int, key) -> Points:
-    """Point 0 = ``args``; ``points - 1`` Gaussian perturbations of the differentiated arguments."""
+def perturbation_points(
+    args: tuple, argnums: tuple, points: int, key, domain=None, dtypes: tuple = ()
+) -> Points:
+    """Point 0 = ``args``; ``points - 1`` Gaussian perturbations of the differentiated arguments, inside their
+    ``domain`` (see :mod:`._domain`; None: all of space). ``dtypes``: see :meth:`Points.native`."""
     for i in argnums:
         for leaf in jax.tree_util.tree_leaves(args[i]):
             dtype = jnp.result_type(leaf)
@@ -172,11 +220,24 @@ def perturbation_points(args: tuple, argnums: tuple, points: int, key) -> Points
                     f"argument {i} is differentiated but has dtype {dtype}, not a float"
                 )
     in_axes = tuple(0 if i in argnums else None for i in range(len(args)))
-    return Points(args=args, in_axes=in_axes, n=int(points), key=key, argnums=argnums)
+    domains = resolve(domain, len(args), argnums)
+    check_inside(domains, args)
+    return Points(
+        args=args,
+        in_axes=in_axes,
+        n=int(points),
+        key=key,
+        argnums=argnums,
+        domains=domains,
+        dtypes=tuple(dtypes),
+    )
 
 
-def given_points(args: tuple, at: Sequence[Any]) -> Points:
-    """The caller's points: ``at`` has one entry per argument, stacked on a leading axis, or None (shared)."""
+def given_points(
+    args: tuple, at: Sequence[Any], domain=None, argnums: tuple = (), dtypes: tuple = ()
+) -> Points:
+    """The caller's points: ``at`` has one entry per argument, stacked on a leading axis, or None (shared). Each
+    point must lie in its ``domain`` (one for the ``argnums`` arguments, or one per argument)."""
     if len(at) != len(args):
         raise UsageError(f"`at` must have one entry per argument ({len(args)}), got {len(at)}")
     in_axes = tuple(None if a is None else 0 for a in at)
@@ -193,4 +254,48 @@ def given_points(args: tuple, at: Sequence[Any]) -> Points:
         raise UsageError(
             f"every array in `at` needs the same leading (points) axis; got sizes {sorted(sizes)}"
         )
-    return Points(args=args, in_axes=in_axes, n=sizes.pop(), given=given)
+    n = sizes.pop()
+    domains = resolve(domain, len(args), tuple(argnums) or tuple(range(len(args))))
+    if any(d is not None for d in domains):
+        for p in range(n):
+            point = tuple(
+                a if ax is None else jax.tree_util.tree_map(lambda x, p=p: np.asarray(x)[p], a)
+                for a, ax in zip(given, in_axes)
+            )
+            check_inside(domains, point, where=f"point {p} of `at`")
+    if dtypes and any(d is not None for d in dtypes):
+        given = tuple(
+            a
+            if d is None
+            else jax.tree_util.tree_map(
+                lambda x, d=d: (
+                    np.asarray(x, d).astype(np.float64)
+                    if np.issubdtype(np.asarray(x).dtype, np.floating)
+                    else x
+                ),
+                a,
+            )
+            for a, d in zip(given, dtypes)
+        )
+    return Points(
+        args=args, in_axes=in_axes, n=n, given=given, domains=domains, dtypes=tuple(dtypes)
+    )
+
+
+def stacked_examples(example, keys) -> tuple:
+    """``example(key)`` stacked over keys: one vmapped call when it traces, a loop otherwise."""
+    try:
+        return tuple(jax.vmap(example)(keys))
+    except Exception:  # noqa: BLE001 - user code may raise anything
+        outs = [example(k) for k in keys]
+        return tuple(
+            jax.tree_util.tree_map(lambda *xs: np.stack([np.asarray(x) for x in xs]), *outs)
+        )
+
+
+def example_points(example, n: int, key, domain=None, argnums: tuple = ()) -> Points:
+    """The points of a ``@derivation`` entry (and of ``check_gradient(example=...)``): ``example`` at ``n`` keys
+    split from ``key``, in float64."""
+    batch = stacked_examples(example, jax.random.split(key, n))
+    first = tuple(jax.tree_util.tree_map(lambda x: as_float64(np.asarray(x)[0]), a) for a in batch)
+    return given_points(first, batch, domain, argnums)

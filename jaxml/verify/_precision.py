@@ -59,6 +59,45 @@ def float32_level(
     return level
 
 
+def level_at(f, argnums, kind: str, args: tuple, in_axes: tuple, dtype) -> float:
+    """What rounding to ``dtype`` does to autodiff itself at the points ``args`` (stacked): max over points and
+    entries of |∇f in dtype − ∇f in float64| / the point's scale."""
+    ref = [
+        np.asarray(leaf, np.float64)
+        for leaf in jax.tree_util.tree_leaves(batched_derivative(f, argnums, kind, in_axes)(*args))
+    ]
+    low = tuple(
+        jax.tree_util.tree_map(
+            lambda x: (
+                np.asarray(x, dtype) if np.issubdtype(np.asarray(x).dtype, np.floating) else x
+            ),
+            a,
+        )
+        for a in args
+    )
+    out = [
+        np.asarray(leaf, np.float64)
+        for leaf in jax.tree_util.tree_leaves(batched_derivative(f, argnums, kind, in_axes)(*low))
+    ]
+    m = ref[0].shape[0] if ref else 0
+    scale = np.zeros(m)
+    for r in ref:
+        scale = np.maximum(scale, np.abs(r).reshape(m, -1).max(axis=1, initial=0.0))
+    level = 0.0
+    for lo, hi in zip(out, ref):
+        diff = np.abs(lo - hi).reshape(m, -1) / np.maximum(scale, 1e-300)[:, None]
+        if np.isfinite(diff).all():
+            level = max(level, float(diff.max(initial=0.0)))
+    return level
+
+
+def tolerance(level: float, dtype) -> float:
+    """The rtol a correct implementation in ``dtype`` earns: :data:`LEVEL_FACTOR` × the larger of the measured
+    rounding level of autodiff in that dtype and the dtype's ε (rounding differs between two correct
+    implementations by a small multiple of either)."""
+    return LEVEL_FACTOR * max(level, float(np.finfo(dtype).eps))
+
+
 def taylor_slope(f, args: tuple, argnums: tuple, yours, key) -> float | None:
     """The log-log slope of the Taylor remainder with your gradient ``yours`` at the point ``args`` (smallest h
     above the rounding floor), or None when f is too flat there to tell."""

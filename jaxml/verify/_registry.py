@@ -1,9 +1,13 @@
 """Declaring derivations for ``jaxml verify``, and finding them in a file or a package.
 
-Four decorators declare an entry; each returns the decorated function unchanged:
+Six decorators declare an entry; each returns the decorated function unchanged:
 
 * ``@derivation(of=loss, argnums=0, example=make_args)`` — the function is the hand-derived gradient of ``loss``;
 * ``@hessian(of=f, argnums=0, example=make_args)`` — the function is the hand-derived Hessian of ``f``;
+* ``@vjp_rule(reference=plain_f, example=make_args)`` — the function (a ``jax.custom_vjp`` or ``custom_jvp``) carries
+  a VJP rule, checked against ``jax.vjp(plain_f)``;
+* ``@jvp_rule(reference=plain_f, example=make_args)`` — the function (a ``jax.custom_jvp``) carries a JVP rule,
+  checked against ``jax.jvp(plain_f)``;
 * ``@closed_form(objective=obj, example=make_args)`` — the function returns the minimiser of ``obj(theta, *args)``;
 * ``@verification(name=..., compares=...)`` — a fully custom check ``fn(points, key) -> report``.
 
@@ -42,13 +46,13 @@ class Entry:
 
     Attributes:
       name: display name.
-      kind: "gradient" | "hessian" | "closed_form" | "custom".
+      kind: "gradient" | "hessian" | "vjp" | "jvp" | "closed_form" | "custom".
       fn: the hand-derived function (or the custom check).
       module: the module that declared it (where the decorator was applied).
-      target: the loss (gradient, Hessian) or objective (closed form).
+      target: the loss (gradient, Hessian), the plain reference (VJP / JVP rule) or objective (closed form).
       argnums, example: as given to the decorator.
       equation, expected_failure, erratum, compares: the table's columns.
-      options: {"rtol": ..., "transform": ...}.
+      options: {"rtol": ..., "transform": ..., "domain": ...}.
     """
 
     name: str
@@ -173,6 +177,85 @@ def _derivative(
                 "erratum": erratum,
                 "compares": f"{_qualname(fn)} vs {reference}({_qualname(of)})",
                 "options": {"rtol": rtol},
+            },
+            _caller(),
+        )
+        return fn
+
+    return wrap
+
+
+def vjp_rule(
+    *,
+    reference: Callable,
+    example: Callable,
+    argnums=0,
+    name: str | None = None,
+    equation: str = "",
+    expected_failure: bool = False,
+    erratum: str = "",
+    rtol: float | None = None,
+    domain=None,
+) -> Callable:
+    """Declare the decorated function's custom VJP rule (a ``jax.custom_vjp`` or ``custom_jvp`` function) for
+    checking against ``jax.vjp`` of ``reference``, the same function written plainly (:func:`check_vjp`).
+
+    Args:
+      reference: computes the same primal as the decorated function, without the rule.
+      example: ``example(key) -> tuple of args`` for both.
+      argnums: the argument(s) whose cotangents are compared.
+      name, equation, expected_failure, erratum, rtol: as for :func:`derivation`.
+      domain: where the points lie (see :func:`check_vjp`); the examples must lie there.
+    """
+    return _rule(
+        "vjp", reference, example, argnums, name, equation, expected_failure, erratum, rtol, domain
+    )
+
+
+def jvp_rule(
+    *,
+    reference: Callable,
+    example: Callable,
+    argnums=0,
+    name: str | None = None,
+    equation: str = "",
+    expected_failure: bool = False,
+    erratum: str = "",
+    rtol: float | None = None,
+    domain=None,
+) -> Callable:
+    """Declare the decorated ``jax.custom_jvp`` function's rule for checking against ``jax.jvp`` of
+    ``reference`` (:func:`check_jvp`); the same arguments as :func:`vjp_rule`."""
+    return _rule(
+        "jvp", reference, example, argnums, name, equation, expected_failure, erratum, rtol, domain
+    )
+
+
+def _rule(
+    kind, reference, example, argnums, name, equation, expected_failure, erratum, rtol, domain
+):
+    if not callable(reference) or not callable(example):
+        raise UsageError(
+            f"@{kind}_rule(reference=..., example=...) needs a callable reference and a callable example "
+            "maker"
+        )
+
+    def wrap(fn):
+        if not callable(fn):
+            raise UsageError(f"@{kind}_rule applies to the function that carries the rule")
+        _declare(
+            {
+                "name": name or _qualname(fn),
+                "kind": kind,
+                "fn": fn,
+                "target": reference,
+                "argnums": argnums,
+                "example": example,
+                "equation": equation,
+                "expected_failure": expected_failure,
+                "erratum": erratum,
+                "compares": f"{_qualname(fn)}'s rule vs jax.{kind}({_qualname(reference)})",
+                "options": {"rtol": rtol, "domain": domain},
             },
             _caller(),
         )

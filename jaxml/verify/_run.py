@@ -1,7 +1,8 @@
 """Running declared entries: one :class:`Outcome` per entry, as ``jaxml verify`` and the report show them.
 
 :func:`run_entry` checks one entry at ``points`` points: a gradient or Hessian at the example maker's points (one
-batched call of ``vmap(example)``), a closed form on a few examples (one L-BFGS solve each), a custom check by
+batched call of ``vmap(example)``), a VJP or JVP rule at those points too (:func:`check_vjp` / :func:`check_jvp`
+with ``at=``), a closed form on a few examples (one L-BFGS solve each), a custom check by
 calling it. :func:`run_entries` runs many, each with its own key ``fold_in(key, i)``, on two threads when it can
 (see :mod:`._lanes`): the outcomes are the same, in the same order, as one after the other.
 """
@@ -20,8 +21,8 @@ import numpy as np
 from ..errors import VerifyError
 from . import _lanes
 from ._closed_form import check_closed_form
-from ._gradient import DEFAULT_RTOL, Spec, run_check
-from ._points import as_float64, default_points, given_points
+from ._gradient import check_gradient, check_hessian
+from ._points import default_points, stacked_examples
 from ._programs import shared_programs
 from ._registry import Entry
 from ._report import Report, jsonable
@@ -96,15 +97,7 @@ class Outcome(Report):
         return out
 
 
-def examples(example: Callable, keys) -> tuple:
-    """Stack ``example(key)`` over keys: one vmapped call when it traces, a loop otherwise."""
-    try:
-        return tuple(jax.vmap(example)(keys))
-    except Exception:  # noqa: BLE001 - user code may raise anything
-        outs = [example(k) for k in keys]
-        return tuple(
-            jax.tree_util.tree_map(lambda *xs: np.stack([np.asarray(x) for x in xs]), *outs)
-        )
+examples = stacked_examples  # ``example(key)`` stacked over keys
 
 
 def _key_list(key, n: int) -> list:
@@ -133,27 +126,54 @@ def _entry_points(entry: Entry, points: int | None, key) -> tuple[int, str | Non
     return n, note
 
 
-def _derivative_entry(entry: Entry, points: int | None, key) -> Report:
+def _derivative_entry(entry: Entry, points: int | None, key, audit: bool = False) -> Report:
+    """A gradient or Hessian entry: ``check_gradient(..., example=entry.example)`` at the entry's points (the
+    same points as that call with the same ``points`` and ``key``)."""
     n, note = _entry_points(entry, points, key)
-    batch = examples(entry.example, jax.random.split(key, n))
+    argnums = tuple(entry.argnums) if isinstance(entry.argnums, (tuple, list)) else entry.argnums
+    check = check_gradient if entry.kind == "gradient" else check_hessian
+    report = check(
+        entry.target,
+        entry.fn,
+        argnums=argnums,
+        points=n,
+        key=key,
+        rtol=entry.options.get("rtol"),
+        domain=entry.options.get("domain"),
+        example=entry.example,
+        audit=audit,
+        name=entry.name,
+    )
+    if note:
+        report = dataclasses.replace(report, note="; ".join(x for x in (note, report.note) if x))
+    return report
+
+
+def _rule_entry(entry: Entry, points: int | None, key) -> Report:
+    """A VJP / JVP rule at the example maker's points (stacked, passed as ``at=``)."""
+    from ._jvp import check_jvp
+    from ._vjp import check_vjp
+
+    k_examples, k_check = jax.random.split(key)
+    n, note = _entry_points(entry, points, k_examples)
+    batch = examples(entry.example, jax.random.split(k_examples, n))
     first = tuple(jax.tree_util.tree_map(lambda x: np.asarray(x)[0], a) for a in batch)
     argnums = tuple(entry.argnums) if isinstance(entry.argnums, (tuple, list)) else entry.argnums
-    kind = "gradient" if entry.kind == "gradient" else "Hessian"
-    rtol = entry.options.get("rtol")
-    spec = Spec(
-        f=entry.target,
-        fn=entry.fn,
+    check = check_vjp if entry.kind == "vjp" else check_jvp
+    report = check(
+        entry.fn,
+        entry.target,
+        *first,
         argnums=argnums,
-        kind=kind,
+        key=k_check,
+        rtol=entry.options.get("rtol"),
+        at=batch,
+        domain=entry.options.get("domain"),
         name=entry.name,
-        rtol=DEFAULT_RTOL if rtol is None else float(rtol),
-        atol=None,
-        compares="your gradient vs jax.grad"
-        if kind == "gradient"
-        else "your Hessian vs jax.hessian",
     )
-    first = tuple(jax.tree_util.tree_map(as_float64, a) for a in first)
-    return run_check(spec, given_points(first, batch), note)
+    if note:
+        report = dataclasses.replace(report, note="; ".join(x for x in (note, report.note) if x))
+    return report
 
 
 def _closed_form_entry(entry: Entry, points: int | None, key) -> Report:
@@ -181,14 +201,16 @@ def _closed_form_entry(entry: Entry, points: int | None, key) -> Report:
 def run_entry(entry: Entry, *, points: int | None = 100, key: jax.Array | None = None) -> Outcome:
     """Check one entry at ``points`` points (closed forms: at most ``CLOSED_FORM_EXAMPLES`` examples).
 
-    ``points=None`` chooses: 1,000 for gradients and Hessians, fewer when one example is very large (the outcome's
-    ``note`` says how many). Runs in float64 whatever the caller's setting.
+    ``points=None`` chooses: 1,000 for gradients, Hessians and VJP / JVP rules, fewer when one example is very
+    large (the outcome's ``note`` says how many). Runs in float64 whatever the caller's setting.
     """
     key = jax.random.PRNGKey(0) if key is None else key
     start = time.perf_counter()
     try:
         if entry.kind in ("gradient", "hessian"):
             report = _derivative_entry(entry, points, key)
+        elif entry.kind in ("vjp", "jvp"):
+            report = _rule_entry(entry, points, key)
         elif entry.kind == "closed_form":
             report = _closed_form_entry(entry, points, key)
         else:

@@ -1,4 +1,5 @@
-"""check_vjp: custom VJP / JVP rules against jax.vjp of the plain function (issue #13), on §6's batch norm."""
+"""check_vjp: custom VJP / JVP rules against jax.vjp of the plain function (issue #13), on §6's batch norm; given
+points, domains and points outside f's domain (issue #22)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import pytest
 from jaxml import models
 from jaxml.testing import assert_vjp
 from jaxml.verify import VjpReport, check_vjp
+
+from .test_jvp import X, _documented, plain
 
 
 @pytest.fixture
@@ -105,3 +108,70 @@ def test_custom_jvp_rules_get_the_dot_product_test():
     cube_wrong.defjvps(lambda t, ans, x: 2.0 * x**2 * t)
     wrong = check_vjp(cube_wrong, lambda x: x**3, jnp.arange(1.0, 4.0))
     assert not wrong.ok and "constant factor" in wrong.diagnosis
+
+
+def test_the_documented_custom_jvp_rule_through_check_vjp():
+    """The JAX documentation's x / (1 + √x) (see test_jvp.py): its rule transposed by JAX is the VJP; x = 0 is
+    compared with one-sided difference quotients of <c, f>, points outside x >= 0 are skipped."""
+    on_domain = check_vjp(_documented(), plain, X, domain="nonnegative")
+    assert on_domain.ok, str(on_domain)
+    assert "at 1 entry where autodiff's VJP is not finite" in on_domain.note
+    assert "dot-product test: ok" in on_domain.structure
+
+    anywhere = check_vjp(_documented(), plain, X)
+    assert anywhere.ok, str(anywhere)
+    assert f"{16 - anywhere.points} of 16 points skipped: f is not finite there" in anywhere.note
+    assert anywhere.points < 16
+
+    wrong = check_vjp(_documented(factor=1.0), plain, X, domain="nonnegative")
+    assert not wrong.ok and "constant factor 2" in wrong.diagnosis
+    assert "yours differs from the one-sided difference quotient" in wrong.diagnosis
+
+
+def test_given_points_with_shared_arguments(batch):
+    x, gamma, beta = batch
+    xs = np.stack([x * s + s for s in (0.5, 1.0, 2.0, 3.0, 4.0)])
+    report = check_vjp(
+        _layer(_right),
+        models.batchnorm.reference,
+        x,
+        gamma,
+        beta,
+        argnums=(0, 1, 2),
+        at=(xs, None, None),
+    )
+    assert report.ok and report.points == 5, str(report)
+
+    def no_gamma(x_hat, inv, gamma, dy):
+        dx, dg, db = _right(x_hat, inv, gamma, dy)
+        return dx / gamma, dg, db
+
+    wrong = check_vjp(
+        _layer(no_gamma),
+        models.batchnorm.reference,
+        x,
+        gamma,
+        beta,
+        argnums=(0, 1, 2),
+        at=(xs, None, None),
+    )
+    assert not wrong.ok and "divided by gamma" in wrong.diagnosis
+
+
+def test_on_a_symmetric_domain_only_the_symmetric_part_counts():
+    @jax.custom_vjp
+    def corner(s):
+        return s[0, 1]
+
+    # the symmetric cotangent: the same first-order change as autodiff's one-hot along symmetric directions
+    corner.defvjp(lambda s: (s[0, 1], None), lambda _, c: (0.5 * c * (jnp.eye(2)[:, ::-1]),))
+    s = jnp.array([[2.0, 0.3], [0.3, 1.0]])
+    report = check_vjp(corner, lambda s: s[0, 1], s, domain="symmetric")
+    assert report.ok, str(report)
+    assert "only the symmetric part" in report.note
+    assert not check_vjp(corner, lambda s: s[0, 1], s).ok
+
+
+def test_no_finite_point_is_no_pass():
+    report = check_vjp(_documented(), plain, -jnp.ones(3), points=4)
+    assert not report.ok and "f is not finite at any of the 4 points" in report.diagnosis
