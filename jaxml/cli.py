@@ -23,6 +23,7 @@ commands:
   reproduce   run every experiment of the write-up; write results.json, REPORT.md and figures
   verify      check hand-derived gradients / closed forms against autodiff (built-in ones, or your files)
   list        list the registered experiments
+  grade       grade a class's hand-derived gradients (NumPy or JAX submissions, run in sandboxes)
 """
 
 VERIFY_EPILOG = """\
@@ -72,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="jaxml", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    sub = p.add_subparsers(dest="command", metavar="{reproduce,verify,list}")
+    sub = p.add_subparsers(dest="command", metavar="{reproduce,verify,list,grade}")
 
     r = sub.add_parser(
         "reproduce",
@@ -142,9 +143,16 @@ def _parser() -> argparse.ArgumentParser:
         "do not depend on it)",
     )
     v.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    v.add_argument(
+        "--audit",
+        action="store_true",
+        help="after each pass, list the standard slips (x n, x 1/n, x 2, sign, transpose, a zeroed leaf) "
+        "that would still pass at the same points: the check's blind spots",
+    )
     _timeout_option(v, "derivation")
 
     sub.add_parser("list", help="list the registered experiments")
+    _grade_parser(sub)
     return p
 
 
@@ -168,6 +176,7 @@ def _verify(args) -> int:
         key=jax.random.PRNGKey(args.seed),
         jobs=args.jobs,
         guard=lambda e: stage(f"checking {e.name}", seconds, command="jaxml verify"),
+        audit=args.audit,
     )
     failed = [o for o in outcomes if not o.as_expected]
     expected = [o for o in outcomes if o.expected_failure and o.as_expected]
@@ -218,6 +227,93 @@ def _reproduce(args) -> int:
         )
     if results.get("errors"):
         print("experiments that failed: " + ", ".join(results["errors"]), file=sys.stderr)
+        return 1
+    return 0
+
+
+GRADE_EPILOG = """\
+An assignment file declares tasks, e.g.
+
+    import jax, jax.numpy as jnp
+    from jaxml.grade import task
+
+    def svm_loss(W, X, y, reg): ...                  # the reference is the loss, in JAX
+    def make_args(key): ...                          # example(key) -> the loss's arguments
+
+    task("svm_dW", function="svm_loss_vectorized", of=svm_loss, argnums=0, example=make_args,
+         output=lambda out: out[1], max_score=5, forbid=("jax", "torch"))
+
+Submissions: SUBMISSIONS/NAME.py, NAME.ipynb or NAME/ (one per student), only read. Output: DIR/<NAME>/results.json
+(Gradescope's format), DIR/grades.csv, DIR/summary.md, DIR/summary.png.
+exit status: 0 every submission graded (whatever the scores), 1 some could not be graded, 2 usage error.
+"""
+
+
+def _grade_parser(sub) -> None:
+    g = sub.add_parser(
+        "grade",
+        help="grade a class's hand-derived gradients",
+        description="Run every submission in a sandbox process (time, memory, CPU and output limits) and "
+        "compare the gradients it returns with autodiff's gradient of the assignment's loss.",
+        epilog=GRADE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    g.add_argument("assignment", nargs="?", metavar="ASSIGNMENT.py", help="the assignment file")
+    g.add_argument("submissions", nargs="?", metavar="SUBMISSIONS", help="the submissions directory")
+    g.add_argument("--out", metavar="DIR", help="output directory (required)")
+    g.add_argument("--jobs", type=int, default=None, metavar="N", help="submissions run at once (default: cores)")
+    g.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="wall time for one submission's run: loading it and calling its functions (default: %(default)s)",
+    )
+    g.add_argument(
+        "--memory", type=int, default=2048, metavar="MB", help="memory limit per submission (default: %(default)s)"
+    )
+    g.add_argument(
+        "--feedback",
+        choices=("diagnosis", "full", "score"),
+        default="diagnosis",
+        help="diagnosis (default): verdicts and named mistakes, never a value of the reference gradient; "
+        "full: also the worst entry's values; score: scores only",
+    )
+    g.add_argument("--shard", metavar="I/N", default="1/1", help="grade the I-th of N slices of the class")
+    g.add_argument("--merge", nargs="+", metavar="DIR", help="merge the output directories of --shard runs")
+
+
+def _grade(args) -> int:
+    from . import grade
+
+    if not args.out:
+        raise JaxmlError("--out DIR is required")
+    if args.merge:
+        if args.assignment or args.submissions:
+            raise JaxmlError("--merge takes output directories only: jaxml grade --merge DIR1 DIR2 ... --out DIR")
+        grade.merge(args.merge, args.out)
+        print(f"merged {len(args.merge)} runs into {args.out}")
+        return 0
+    if not args.assignment or not args.submissions:
+        raise JaxmlError("usage: jaxml grade ASSIGNMENT.py SUBMISSIONS/ --out DIR")
+    try:
+        i, n = (int(x) for x in args.shard.split("/"))
+    except ValueError:
+        raise JaxmlError(f"--shard must be I/N (e.g. 1/4), got {args.shard!r}") from None
+    graded = grade.grade(
+        args.assignment,
+        args.submissions,
+        args.out,
+        jobs=args.jobs,
+        timeout=args.timeout,
+        memory_mb=args.memory,
+        feedback=args.feedback,
+        shard=(i, n),
+    )
+    failed = graded.not_graded
+    print(f"graded {len(graded.students) - len(failed)} of {len(graded.students)} submissions; see {args.out}")
+    if failed:
+        print("not graded (grader errors): " + ", ".join(failed), file=sys.stderr)
         return 1
     return 0
 
@@ -279,7 +375,8 @@ def main(argv=None) -> int:
         enable_float64()  # the write-up's numbers are float64 numbers: on before anything is traced
         _enable_compilation_cache()
 
-        return {"verify": _verify, "reproduce": _reproduce, "list": _list}[args.command](args)
+        commands = {"verify": _verify, "reproduce": _reproduce, "list": _list, "grade": _grade}
+        return commands[args.command](args)
     except ComputationTimeout as exc:  # the stuck computation would block a normal exit
         expire(f"jaxml {args.command}: error: {exc}")
     except JaxmlError as exc:

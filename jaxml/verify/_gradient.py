@@ -109,7 +109,11 @@ class GradientReport(Report):
     def verdict_word(self) -> str:
         if not self.precision:
             return "PASS" if self.ok else "FAIL"
-        return f"PASS at {self.precision} precision" if self.ok else f"FAIL (at {self.precision} precision)"
+        return (
+            f"PASS at {self.precision} precision"
+            if self.ok
+            else f"FAIL (at {self.precision} precision)"
+        )
 
     def summary(self) -> str:
         return (

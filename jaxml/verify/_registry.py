@@ -100,6 +100,7 @@ def derivation(
     expected_failure: bool = False,
     erratum: str = "",
     rtol: float | None = None,
+    domain=None,
 ) -> Callable:
     """Declare the decorated function as the hand-derived gradient of ``of``.
 
@@ -112,6 +113,8 @@ def derivation(
       expected_failure: True for a formula known to be wrong (an as-written erratum).
       erratum: what is wrong with it, shown beside the verifier's own diagnosis.
       rtol: tolerance override (default 1e-9 relative, float64).
+      domain: where the example's points lie, as in :func:`~jaxml.verify.check_gradient` ("positive",
+        "spd", ...; default: all of space).
     """
     return _derivative(
         "gradient",
@@ -123,7 +126,7 @@ def derivation(
         equation,
         expected_failure,
         erratum,
-        rtol,
+        {"rtol": rtol, "domain": domain},
     )
 
 
@@ -137,6 +140,7 @@ def hessian(
     expected_failure: bool = False,
     erratum: str = "",
     rtol: float | None = None,
+    domain=None,
 ) -> Callable:
     """Declare the decorated function as the hand-derived Hessian of the scalar ``of`` (same arguments as
     :func:`derivation`)."""
@@ -150,12 +154,12 @@ def hessian(
         equation,
         expected_failure,
         erratum,
-        rtol,
+        {"rtol": rtol, "domain": domain},
     )
 
 
 def _derivative(
-    kind, reference, of, argnums, example, name, equation, expected_failure, erratum, rtol
+    kind, reference, of, argnums, example, name, equation, expected_failure, erratum, options
 ):
     if not callable(of) or not callable(example):
         raise UsageError(
@@ -176,7 +180,7 @@ def _derivative(
                 "expected_failure": expected_failure,
                 "erratum": erratum,
                 "compares": f"{_qualname(fn)} vs {reference}({_qualname(of)})",
-                "options": {"rtol": rtol},
+                "options": options,
             },
             _caller(),
         )

@@ -19,6 +19,8 @@ import textwrap
 
 import numpy as np
 
+from ._shrink import describe
+
 COLUMNS = ("name", "compares", "points", "max abs err", "max rel err", "tolerance", "verdict")
 
 
@@ -99,7 +101,10 @@ def format_table(outcomes, *, width: int = 110) -> str:
     out += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in clipped]
     notes = []
     for o in outcomes:
-        if o.diagnosis or o.erratum or o.note:
+        report = getattr(o, "report", None)
+        counterexample = getattr(report, "counterexample", None)
+        spots = getattr(report, "blind_spots", ())
+        if o.diagnosis or o.erratum or o.note or spots:
             text = f"{o.name} [{o.verdict}]"
             if o.equation:
                 text += f" ({o.equation})"
@@ -109,6 +114,10 @@ def format_table(outcomes, *, width: int = 110) -> str:
                 text += f" | note: {o.note}"
             if o.erratum:
                 text += f" | known erratum: {o.erratum}"
+            if counterexample is not None:
+                text += " | " + describe(counterexample, report.arg_names)
+            if spots:
+                text += " | blind spots: " + "; ".join(spots)
             notes.append(textwrap.fill(text, width=width, subsequent_indent="    "))
     if notes:
         out += ["", "Diagnoses:"] + ["  " + n for n in notes]

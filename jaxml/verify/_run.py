@@ -9,6 +9,7 @@ calling it. :func:`run_entries` runs many, each with its own key ``fold_in(key, 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import time
@@ -26,6 +27,7 @@ from ._points import default_points, stacked_examples
 from ._programs import shared_programs
 from ._registry import Entry
 from ._report import Report, jsonable
+from ._shrink import describe
 from ._x64 import in_float64
 
 # Closed forms run one L-BFGS solve per example; a few examples are enough to catch a wrong formula.
@@ -94,6 +96,14 @@ class Outcome(Report):
         }
         if self.note:
             out["note"] = self.note
+        mistake = getattr(self.report, "mistake", None)
+        if mistake is not None:
+            out["mistake"] = mistake.as_dict()
+        counterexample = getattr(self.report, "counterexample", None)
+        if counterexample is not None:
+            out["counterexample"] = describe(counterexample, self.report.arg_names)
+        if getattr(self.report, "audit_seconds", None) is not None:
+            out["blind_spots"] = list(self.report.blind_spots)
         return out
 
 
@@ -198,8 +208,13 @@ def _closed_form_entry(entry: Entry, points: int | None, key) -> Report:
 
 
 @in_float64
-def run_entry(entry: Entry, *, points: int | None = 100, key: jax.Array | None = None) -> Outcome:
+def run_entry(
+    entry: Entry, *, points: int | None = 100, key: jax.Array | None = None, audit: bool = False
+) -> Outcome:
     """Check one entry at ``points`` points (closed forms: at most ``CLOSED_FORM_EXAMPLES`` examples).
+
+    ``audit=True``: gradient and Hessian entries that pass also list their blind spots (see
+    :func:`~jaxml.verify.check_gradient`).
 
     ``points=None`` chooses: 1,000 for gradients, Hessians and VJP / JVP rules, fewer when one example is very
     large (the outcome's ``note`` says how many). Runs in float64 whatever the caller's setting.
@@ -208,7 +223,7 @@ def run_entry(entry: Entry, *, points: int | None = 100, key: jax.Array | None =
     start = time.perf_counter()
     try:
         if entry.kind in ("gradient", "hessian"):
-            report = _derivative_entry(entry, points, key)
+            report = _derivative_entry(entry, points, key, audit)
         elif entry.kind in ("vjp", "jvp"):
             report = _rule_entry(entry, points, key)
         elif entry.kind == "closed_form":
@@ -246,6 +261,7 @@ def run_entries(
     jobs: int | None = None,
     guard: Callable | None = None,
     on_done: Callable | None = None,
+    audit: bool = False,
 ) -> list[Outcome]:
     """Check every entry, entry i with key ``fold_in(key, i)``; the outcomes in the entries' order.
 
@@ -257,6 +273,7 @@ def run_entries(
         The outcomes do not depend on it.
       guard: ``guard(entry)`` returns a context manager wrapped around that entry's check (the CLI's watchdog).
       on_done: called with each outcome as it completes (progress bars).
+      audit: list each passing derivative's blind spots (``run_entry(audit=True)``).
     """
     key = jax.random.PRNGKey(0) if key is None else key
 
@@ -266,8 +283,9 @@ def run_entries(
         )  # looked up at call time: a wrapper installed on jaxml.verify sees each entry
 
         entry = entries[i]
-        with guard(entry) if guard is not None else _nothing():
-            outcome = run(entry, points=points, key=jax.random.fold_in(key, i))
+        options = {"audit": True} if audit else {}
+        with guard(entry) if guard is not None else contextlib.nullcontext():
+            outcome = run(entry, points=points, key=jax.random.fold_in(key, i), **options)
         if on_done is not None:
             on_done(outcome)
         return outcome
@@ -280,11 +298,3 @@ def run_entries(
             jobs,
             opaque=lambda i: entries[i].kind == "custom",
         )
-
-
-class _nothing:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
