@@ -3,20 +3,33 @@
     python docs/verifier_comparison.py jaxml          # jaxml.verify.check_gradient / check_vjp
     python docs/verifier_comparison.py check_grads    # jax.test_util.check_grads on a custom_vjp carrying the rule
     python docs/verifier_comparison.py gradcheck      # torch.autograd.gradcheck on an autograd.Function (needs torch)
+    python docs/verifier_comparison.py jaxml --new    # the third round's rows only (issue #22)
 
 Each case is a scalar loss and a hand-written gradient (or VJP rule), right or with a planted slip. For each tool the
 script prints one JSON line per case: whether it passed, the first 300 characters of its message, seconds, and the
 peak RSS of the process. "caught" in the table means the tool rejected a wrong gradient; a false alarm is a right
 one rejected. The other tools check a hand-written gradient through their custom-rule mechanism: the gradient is the
 backward pass of a ``jax.custom_vjp`` (check_grads) or a ``torch.autograd.Function`` (gradcheck), in float64.
+
+The rows of the verifier's third round (issue #22) take real code from ``tests/verify/real_code.py`` (imported by
+path): max-pool backward passes at exact ties, the JAX documentation's ``custom_jvp`` convention at x = 0, a
+covariance gradient on symmetric positive definite matrices, llm.c's float32 layer norm and a float32 bug, an audit
+and a counterexample. jaxml runs each with the case's own options (``domain=``, ``dtype=None``, ``check_jvp``).
+check_grads gets the same code as a ``custom_vjp`` over the differentiated arguments (the others closed over; the
+JVP rule directly, ``modes=["fwd"]``), at the case's point and in the case's dtype. gradcheck gets a
+``torch.autograd.Function`` whose forward and backward call the same ports (NumPy / jax.numpy, x64 on), so it sees
+the same values its own torch code would give; float32 cases run on float32 tensors as shipped and, for
+comparison, again cast to float64. The audit and the counterexample exist in jaxml only (no row for the others).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import resource
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -132,7 +145,7 @@ def peak_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
-def emit(tool, name, passed, message, seconds, expected):
+def emit(tool, name, passed, message, seconds, expected, limit=300, **extra):
     print(
         json.dumps(
             {
@@ -141,12 +154,184 @@ def emit(tool, name, passed, message, seconds, expected):
                 "passed": passed,
                 "expected": expected,
                 "seconds": round(seconds, 2),
-                "message": " ".join(str(message).split())[:300],
+                "message": " ".join(str(message).split())[:limit],
                 "peak_gib": round(peak_gib(), 2),
+                **extra,
             }
         ),
         flush=True,
     )
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The third round's rows (issue #22): real code from tests/verify/real_code.py
+
+# (row, real_code case, expected)
+NEW_CASES = [
+    (
+        "max-pool backward: the full gradient to every tied max (CS231n solution, real bug)",
+        "maxpool_all_ties_learngit",
+        "fail",
+    ),
+    ("max-pool backward: one tied max picked (argmax, right)", "maxpool_argmax_proyecto_ia", "pass"),
+    ("max-pool backward: split equally among tied maxima (torch amax, right)", "maxpool_split_torch_amax", "pass"),
+    ("custom_jvp x/(1+sqrt x) at x = 0 (JAX docs convention, right)", "convention_jax_docs", "pass"),
+    ("covariance gradient of a Cholesky-written NLL on SPD matrices (prx, right)", "covariance_prx", "pass"),
+    ("float32 layer-norm backward (llm.c, right)", "layernorm_llmc_f32", "pass"),
+    ("float32 layer-norm backward, mean(dy*gamma) subtracted twice (tt-metal #53204, bug)", "layernorm_ttmetal_f32", "fail"),
+]
+AUDIT_CASES = [  # (row, case, expected): jaxml only
+    ("audit: square symmetric example (the covariance case on spd)", "covariance_prx", "blind spot listed"),
+    ("audit: non-square example (softmax, W 5 x 3)", "softmax_fabien102", "none listed"),
+]
+COUNTEREXAMPLE_CASE = (
+    "counterexample of a failing check (CS231n SVM gradient: reg*W where 2*reg*W is right)",
+    "svm_reg_jingtinghuang",
+    "shrunk point printed",
+)
+
+
+def real_code():
+    """tests/verify/real_code.py, imported by path (it needs jax and numpy only)."""
+    name = "jaxml_tests_real_code"
+    if name not in sys.modules:
+        path = Path(__file__).resolve().parents[1] / "tests" / "verify" / "real_code.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def _argnums(p) -> tuple:
+    return p.argnums if isinstance(p.argnums, tuple) else (p.argnums,)
+
+
+def _with(args, nums, diff) -> list:
+    """``args`` with the differentiated ones (``nums``) replaced by ``diff``."""
+    out = list(args)
+    for i, d in zip(nums, diff):
+        out[i] = d
+    return out
+
+
+def run_jaxml_new():
+    from jaxml.verify import check_gradient
+
+    rc = real_code()
+    for row, name, expected in NEW_CASES:
+        start = time.perf_counter()
+        report = rc.check(name)
+        message = ": ".join(x for x in (report.verdict_word, report.diagnosis or report.note) if x)
+        emit("jaxml", row, report.ok, message, time.perf_counter() - start, expected)
+    for row, name, expected in AUDIT_CASES:
+        p = rc.problem(name)
+        start = time.perf_counter()
+        report = check_gradient(p.f, p.grad, *p.args, argnums=p.argnums, audit=True, **(p.options or {}))
+        seconds = time.perf_counter() - start
+        spots = "; ".join(report.blind_spots) or "(none)"
+        emit(
+            "jaxml", row, report.ok, f"{report.verdict_word}; blind spots: {spots}", seconds, expected,
+            audit_seconds=report.audit_seconds,
+        )
+    row, name, expected = COUNTEREXAMPLE_CASE
+    start = time.perf_counter()
+    report = rc.check(name)
+    seconds = time.perf_counter() - start
+    line = next((x.strip() for x in str(report).splitlines() if x.strip().startswith("fails at")), "")
+    emit("jaxml", row, report.ok, line, seconds, expected, limit=2000, diagnosis=report.diagnosis)
+
+
+def run_check_grads_new():
+    import jax
+    import jax.numpy as jnp
+    from jax.test_util import check_grads
+
+    rc = real_code()
+    for row, name, expected in NEW_CASES:
+        p = rc.problem(name)
+        args = tuple(jnp.asarray(a) for a in p.args)
+        if p.check == "jvp":  # the custom_jvp rule itself, forward mode
+            f, point, modes = p.f, args, ["fwd"]
+        else:
+            nums = _argnums(p)
+            point = tuple(args[i] for i in nums)
+            f = jax.custom_vjp(lambda *d, p=p, nums=nums: p.f(*_with(args, nums, d)))
+
+            def bwd(res, g, p=p, nums=nums):
+                grads = p.grad(*_with(args, nums, res))
+                grads = grads if isinstance(p.argnums, tuple) else (grads,)
+                return tuple(g * jnp.asarray(a) for a in grads)
+
+            f.defvjp(lambda *d, f=f: (f(*d), d), bwd)
+            modes = ["rev"]
+        start = time.perf_counter()
+        try:
+            check_grads(f, point, order=1, modes=modes)
+            passed, message = True, ""
+        except Exception as exc:  # noqa: BLE001 - AssertionError, or an error in user code
+            passed, message = False, f"{type(exc).__name__}: {exc}"
+        emit("check_grads", row, passed, message, time.perf_counter() - start, expected)
+
+
+def run_gradcheck_new():
+    import jax
+    import torch
+
+    jax.config.update("jax_enable_x64", True)  # the ports compute in the arrays' own dtype
+    rc = real_code()
+    for row, name, expected in NEW_CASES:
+        p = rc.problem(name)
+        floats = [np.asarray(a) for a in p.args]
+        dtypes = {a.dtype for a in floats if np.issubdtype(a.dtype, np.floating)}
+        casts = [None] + ([np.float64] if np.dtype(np.float32) in dtypes else [])
+        for cast in casts:
+            args = [a.astype(cast) if cast and np.issubdtype(a.dtype, np.floating) else a for a in floats]
+            label = row + (" (cast to float64)" if cast else "")
+            _gradcheck_problem(torch, jax, p, args, label, expected)
+
+
+def _gradcheck_problem(torch, jax, p, args, row, expected):
+    to_t = lambda a: torch.from_numpy(np.array(a))  # a writable copy
+    if p.check == "jvp":  # a vector function: backward is the rule's VJP
+
+        class Rule(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return to_t(p.f(x.detach().numpy()))
+
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                _, vjp = jax.vjp(p.f, x.numpy())
+                return to_t(vjp(g.numpy())[0])
+
+        nums = (0,)
+    else:
+        nums = _argnums(p)
+
+        class Rule(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, *d):
+                ctx.save_for_backward(*d)
+                return to_t(p.f(*_with(args, nums, [t.detach().numpy() for t in d])))
+
+            @staticmethod
+            def backward(ctx, g):
+                d = [t.numpy() for t in ctx.saved_tensors]
+                grads = p.grad(*_with(args, nums, d))
+                grads = grads if isinstance(p.argnums, tuple) else (grads,)
+                return tuple(g * to_t(a) for a in grads)
+
+    point = tuple(torch.tensor(args[i], requires_grad=True) for i in nums)
+    start = time.perf_counter()
+    try:
+        passed = bool(torch.autograd.gradcheck(Rule.apply, point))
+        message = ""
+    except Exception as exc:  # noqa: BLE001 - GradcheckError with the two Jacobians, or user code
+        passed, message = False, f"{type(exc).__name__}: {exc}"
+    emit("gradcheck", row, passed, message, time.perf_counter() - start, expected)
 
 
 def run_jaxml():
@@ -170,7 +355,7 @@ def run_jaxml():
     f, rule, point = vjp_case(jnp)
     g = jax_custom(f, rule)
     start = time.perf_counter()
-    report = check_vjp(g, f, point)
+    report = check_vjp(f, g, point)
     emit(
         "jaxml",
         "VJP rule not linear in the cotangent",
@@ -179,6 +364,7 @@ def run_jaxml():
         time.perf_counter() - start,
         "fail",
     )
+    run_jaxml_new()
     loss, grad, x = large_case(jnp, np.asarray)
     start = time.perf_counter()
     report = check_gradient(loss, grad, x.astype(np.float32), points=16)
@@ -218,6 +404,7 @@ def run_check_grads():
         emit("check_grads", name, passed, message, time.perf_counter() - start, expected)
     f, rule, point = vjp_case(jnp)
     _check_grads_one("VJP rule not linear in the cotangent", jax_custom(f, rule), point, "fail")
+    run_check_grads_new()
     loss, grad, x = large_case(jnp, jnp.asarray)
     f = jax.custom_vjp(loss)
     f.defvjp(lambda t: (loss(t), t), lambda t, g: (g * grad(t),))
@@ -263,6 +450,7 @@ def run_gradcheck():
         emit("gradcheck", name, passed, message, time.perf_counter() - start, expected)
     f, rule, point = vjp_case(torch)
     _gradcheck_one("VJP rule not linear in the cotangent", f, rule, point, "fail")
+    run_gradcheck_new()
     loss, grad, x = large_case(torch, lambda a: torch.tensor(a))
     _gradcheck_one(
         "4096 x 1024 batch-norm dx, fast_mode",
@@ -302,4 +490,13 @@ def _gradcheck_one(name, f, rule, point, expected, **kwargs):
 
 
 if __name__ == "__main__":
-    {"jaxml": run_jaxml, "check_grads": run_check_grads, "gradcheck": run_gradcheck}[sys.argv[1]]()
+    if sys.argv[2:] == ["--new"]:  # the third round's rows only
+        if sys.argv[1] == "check_grads":
+            import jax
+
+            jax.config.update("jax_enable_x64", True)  # as run_check_grads runs them
+        {"jaxml": run_jaxml_new, "check_grads": run_check_grads_new, "gradcheck": run_gradcheck_new}[
+            sys.argv[1]
+        ]()
+    else:
+        {"jaxml": run_jaxml, "check_grads": run_check_grads, "gradcheck": run_gradcheck}[sys.argv[1]]()

@@ -38,9 +38,10 @@ def assert_gradient_fails(f, grad_f, *args, diagnosis_contains: str = "", **kwar
     return report
 
 
-def assert_vjp(f, reference, *args, **kwargs):
-    """Assert that the custom VJP rule of ``f`` is right (see :func:`jaxml.verify.check_vjp`); returns the report."""
-    report = check_vjp(f, reference, *args, **kwargs)
+def assert_vjp(f, rule, *args, **kwargs):
+    """Assert that the custom VJP rule carried by ``rule`` is right for the plain function ``f`` (see
+    :func:`jaxml.verify.check_vjp`); returns the report."""
+    report = check_vjp(f, rule, *args, **kwargs)
     if not report.ok:
         raise AssertionError("\n" + str(report))
     return report

@@ -36,7 +36,7 @@ def run(ctx) -> ExperimentOutput:
             verdict = "expected fail" if o.as_expected else "UNEXPECTED PASS"
             evidence = f"verifier: {o.diagnosis}. Known: {o.erratum}"
         else:
-            verdict = "reproduced" if o.passed else "FAIL"
+            verdict = "reproduced" if o.report.ok else "FAIL"
             evidence = f"max rel error {o.max_rel_error:.2e} at {o.points} points ({o.tolerance})"
             if o.diagnosis:
                 evidence += f"; {o.diagnosis}"

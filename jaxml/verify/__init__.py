@@ -1,23 +1,29 @@
-"""The derivation verifier: hand-derived derivatives, VJP rules and closed forms checked against autodiff, with a
-diagnosis of what is wrong.
+"""The derivation verifier: hand-derived derivatives, VJP / JVP rules and closed forms checked against
+autodiff, with a diagnosis of what is wrong.
 
-Every check returns a :class:`Report` (frozen; ``ok``, ``diagnosis``, the worst error, ``str()`` for a readable
-verdict) and computes in float64 whatever the caller's x64 setting.
+Every check takes the function being differentiated first and yours second, returns a frozen :class:`Report`
+(``ok``, ``diagnosis`` — a sentence —, ``mistake`` — the same as data, a :class:`MistakeKind` and its
+parameters —, the worst error, ``str()`` for a readable verdict) and computes in float64 whatever the caller's x64
+setting. ``key`` defaults to ``PRNGKey(0)`` everywhere: the same points on every run.
 
 Public API:
-  check_gradient(f, grad_f, *args, argnums=0, points=None, key=None, rtol=None, atol=None, at=None) -> GradientReport
+  check_gradient(f, grad_f, *args, argnums=0, points=None, key=None, rtol=None, atol=None, at=None,
+                 domain=None, dtype=float64, audit=False, example=None) -> GradientReport
   check_hessian(f, hess_f, *args, ...) -> GradientReport
-  check_vjp(f, reference, *args, argnums=0, points=16, key=None, rtol=None, atol=None, at=None, domain=None)
-      -> VjpReport                            a custom_vjp / custom_jvp rule against jax.vjp of the plain function
-  check_jvp(f, reference, *args, argnums=0, points=None, key=None, rtol=None, atol=None, at=None, domain=None)
-      -> JvpReport                            a custom_jvp rule against jax.jvp of the plain function
+  check_vjp(f, rule, *args, argnums=0, points=None, key=None, rtol=None, atol=None, at=None, domain=None)
+      -> VjpReport                            your custom_vjp / custom_jvp rule against jax.vjp of the plain f
+  check_jvp(f, rule, *args, ...) -> JvpReport your custom_jvp rule against jax.jvp of the plain f
   check_closed_form(objective, solution, *args, key=None, rtol=None, ...) -> ClosedFormReport
   check_lasso_kkt(theta, x, y, gamma) / check_l1_optimality(smooth, theta, *args, gamma=)  non-smooth optimality
+  Mistake, MistakeKind                        the structured mistake every report carries
   derivation / hessian / vjp_rule / jvp_rule / closed_form / verification
                                               decorators declaring entries for ``jaxml verify``
   builtin_entries(), load_file(path), load_package(name), load_module(name)
   run_entry(entry, points=, key=) -> Outcome;  run_entries(entries, points=, key=, jobs=) -> [Outcome]
   format_table(outcomes)                      the verify table as text
+
+Points: 16 by default for the interactive checks (a check you run while deriving), 1,000 for a declared entry
+run by ``jaxml verify`` (checked once, thoroughly); fewer for very large arguments, and the report says so.
 """
 
 from ._closed_form import ClosedFormReport as ClosedFormReport
@@ -27,6 +33,8 @@ from ._gradient import check_gradient as check_gradient
 from ._gradient import check_hessian as check_hessian
 from ._jvp import JvpReport as JvpReport
 from ._jvp import check_jvp as check_jvp
+from ._mistake import Mistake as Mistake
+from ._mistake import MistakeKind as MistakeKind
 from ._nonsmooth import SubgradientReport as SubgradientReport
 from ._nonsmooth import check_l1_optimality as check_l1_optimality
 from ._nonsmooth import check_lasso_kkt as check_lasso_kkt

@@ -25,7 +25,8 @@ from jax.flatten_util import ravel_pytree
 from ..errors import UsageError
 from ..lbfgs import minimize_lbfgs
 from ..random import normal as bucketed_normal
-from ._factors import describe_factor
+from ._diagnose import factor_mistake
+from ._mistake import Mistake, MistakeKind, combined, mistake
 from ._programs import shared
 from ._report import Report
 from ._x64 import in_float64
@@ -45,7 +46,7 @@ class ClosedFormReport(Report):
       objective_closed_form, objective_solver: f at the two answers.
       solver_iterations, solver_converged: how the L-BFGS run went.
       max_abs_error, max_rel_error: ‖θ_solver − θ*‖∞ and ``solver_rel_diff`` (for the verify table).
-      diagnosis: the likely mistake (None when ok).
+      diagnosis: the likely mistake (None when ok); mistake: the same as data.
       note: a remark (None).
     """
 
@@ -61,6 +62,7 @@ class ClosedFormReport(Report):
     rtol: float
     stationarity_tol: float
     diagnosis: str | None = None
+    mistake: Mistake | None = None
     note: str | None = None
     name: str = "closed form"
     compares: str = "closed form vs L-BFGS minimiser; ∇f = 0 there"
@@ -80,6 +82,7 @@ class ClosedFormReport(Report):
 
 
 TINY = np.finfo(np.float64).tiny
+_FACTORS = (MistakeKind.CONSTANT_FACTOR, MistakeKind.SIGN)
 
 
 def _start(theta_star, key):
@@ -120,37 +123,44 @@ def _diagnosis(
     converged,
     g_solver,
     iterations,
-) -> str:
+) -> Mistake:
     """Why the closed form ``a`` is not the solver's minimiser ``b`` (both flat, compared)."""
     if not np.all(np.isfinite(a)):
-        return "your closed form has non-finite entries"
+        return mistake(MistakeKind.NON_FINITE, "your closed form has non-finite entries")
     if not converged and stationarity <= stationarity_tol:
-        return (
+        text = (
             "the closed form is stationary but the solver did not converge "
             f"(‖∇f‖ {g_solver:.2g} after {iterations} iterations): the problem may be ill-conditioned"
         )
+        return mistake(MistakeKind.NOT_CONVERGED, text, iterations=iterations)
     parts = []
     if stationarity > stationarity_tol:
-        parts.append(
+        text = (
             f"the gradient does not vanish at your closed form (relative size {stationarity:.3g})"
         )
+        parts.append(mistake(MistakeKind.NOT_STATIONARY, text, stationarity=stationarity))
     if f_solver < f_star - 1e-12 * max(abs(f_star), 1.0):
-        parts.append(
-            f"the solver finds a lower objective ({f_solver:.10g} < {f_star:.10g}): yours is not the minimiser"
-        )
+        text = f"the solver finds a lower objective ({f_solver:.10g} < {f_star:.10g}): yours is not the minimiser"
+        parts.append(mistake(MistakeKind.NOT_MINIMISER, text))
     elif rel_diff > rtol and stationarity <= stationarity_tol:
-        parts.append(
+        text = (
             "stationary but not the solver's minimiser: a maximiser or saddle, or the minimum "
             "is not unique (pass transform= to compare up to a symmetry)"
         )
+        parts.append(mistake(MistakeKind.NOT_MINIMISER, text, stationary=True))
     bb = float(b @ b)
     if bb > 0:
         c = float(a @ b) / bb  # a = c · b?
         if np.max(np.abs(a - c * b)) <= 1e-6 * max(np.max(np.abs(a)), 1e-300):
-            parts.append(
-                "your answer = c x the minimiser with " + describe_factor(c, (), "closed form")
-            )
-    return "; ".join(parts) or "no simple pattern"
+            factor = factor_mistake(c, (), "closed form")
+            text = "your answer = c x the minimiser with " + factor.text
+            parts.append(dataclasses.replace(factor, text=text))
+    if not parts:
+        return mistake(MistakeKind.OTHER, "no simple pattern")
+    # the sentence keeps the findings' order; the most specific one (a factor) is the mistake
+    text, _ = combined(parts)
+    first = next((m for m in parts if m.kind in _FACTORS), parts[0])
+    return dataclasses.replace(first, text=text)
 
 
 def _jitted(objective: Callable) -> Callable:
@@ -227,9 +237,9 @@ def check_closed_form(
     f_star, f_solver = float(value(theta_star, *args)), float(value(theta_solver, *args))
 
     ok = bool(np.isfinite(stationarity) and stationarity <= stationarity_tol and rel_diff <= rtol)
-    diagnosis = None
+    found = None
     if not ok:
-        diagnosis = _diagnosis(
+        found = _diagnosis(
             a,
             b,
             stationarity,
@@ -254,6 +264,7 @@ def check_closed_form(
         max_rel_error=rel_diff,
         rtol=rtol,
         stationarity_tol=stationarity_tol,
-        diagnosis=diagnosis,
+        diagnosis=None if found is None else found.text,
+        mistake=found,
         name=name,
     )

@@ -456,11 +456,6 @@ def _kept(vectors: dict, keep: np.ndarray) -> dict:
     return {k: v[keep[: v.shape[0]]] for k, v in vectors.items()}
 
 
-def _value_diagnosis(tally: Tally, ns, noun: str, vectors: dict, masked: dict | None = None) -> str:
-    """:func:`value_mistakes` as one sentence."""
-    return combined(value_mistakes(tally, ns, noun, vectors, masked))[0]
-
-
 def _masked(tally: Tally, accepted) -> dict:
     """Your sampled values with the accepted sub-gradient entries replaced by autodiff's."""
     out = {}

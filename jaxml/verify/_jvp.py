@@ -35,6 +35,7 @@ from . import _boundary
 from ._compare import leaf_labels
 from ._domain import feasible, tangent
 from ._gradient import DEFAULT_RTOL, GradientReport, _arg_names
+from ._mistake import MistakeKind, mistake
 from ._points import as_float64
 from ._programs import batched
 from ._vjp import (
@@ -51,6 +52,7 @@ from ._vjp import (
     normals,
     rel,
     rows_function,
+    rule_order,
     rule_points,
     rule_verdict,
     structure_points,
@@ -147,7 +149,7 @@ def _jvp_structure(f, reference, point, argnums, t1, t2, c, v, jitted) -> tuple[
 @in_float64
 def check_jvp(
     f: Callable,
-    reference: Callable,
+    rule: Callable,
     *args,
     argnums: int | Sequence[int] = 0,
     points: int | None = None,
@@ -158,16 +160,18 @@ def check_jvp(
     domain: Any = None,
     name: str = "JVP",
 ) -> JvpReport:
-    """Check the custom JVP rule of ``f`` against ``jax.jvp`` of ``reference``, which computes the same primal
-    without the rule.
+    """Check your custom JVP rule, carried by ``rule``, against ``jax.jvp`` of ``f``, the same function written
+    plainly.
 
     Args:
-      f: the function carrying the rule (``jax.custom_jvp``); any output pytree.
-      reference: the same function written plainly (autodiff differentiates it).
+      f: the function written plainly (autodiff differentiates it); any output pytree.
+      rule: the same function carrying your rule (``jax.custom_jvp``). The earlier order ``check_jvp(rule, f)``
+        still works, with a DeprecationWarning.
       *args: example arguments; the check runs there and at ``points - 1`` perturbations of ``args[argnums]``.
       argnums: the argument(s) the tangents move.
       points: how many points, each with its own random tangent (default 16).
-      key: PRNG key (points, tangents and the structural checks; default ``PRNGKey(0)``).
+      key: PRNG key (points, tangents and the structural checks); default ``PRNGKey(0)``: the same points on
+        every run.
       rtol, atol: as in :func:`check_gradient` (default rtol 1e-9, relative to the JVP's size at each point).
       at: instead of perturbations, the caller's points: one entry per argument, stacked on a leading points axis
         (None for an argument shared by all points), as in :func:`check_gradient`.
@@ -185,9 +189,10 @@ def check_jvp(
       ... def f(x):
       ...     return x / (1 + jnp.sqrt(x))
       >>> f.defjvps(lambda t, ans, x: ((jnp.sqrt(x) + 2) / (2 * (jnp.sqrt(x) + 1) ** 2)) * t)
-      >>> check_jvp(f, lambda x: x / (1 + jnp.sqrt(x)), jnp.array([0.0, 1.0, 4.0]), domain="nonnegative").ok
+      >>> check_jvp(lambda x: x / (1 + jnp.sqrt(x)), f, jnp.array([0.0, 1.0, 4.0]), domain="nonnegative").ok
       True
     """
+    reference, f = rule_order("check_jvp", f, rule)
     argnums_t = _validate("check_jvp", f, reference, args, argnums, points)
     args = tuple(jax.tree_util.tree_map(as_float64, a) for a in args)
     key = jax.random.PRNGKey(0) if key is None else key
@@ -202,7 +207,8 @@ def check_jvp(
     try:
         got_out, got = batched(_jvp_of(f, argnums_t, len(args)), axes)(*chunk, *ts)
     except Exception as exc:  # noqa: BLE001 - user code may raise anything
-        return check.failed(f"your JVP rule raised {type(exc).__name__}: {exc}")
+        text = f"your JVP rule raised {type(exc).__name__}: {exc}"
+        return check.failed(mistake(MistakeKind.RAISED, text, error=type(exc).__name__))
     kept = np.flatnonzero(finite_points(ref_out, pts.n))
     primal = rel(take(got_out, kept), take(ref_out, kept)) if len(kept) else 0.0
 

@@ -36,6 +36,14 @@ class MistakeKind(str, enum.Enum):
     STRUCTURAL_RULE = (
         "structural_rule"  # a VJP / JVP rule breaks linearity, jit, vmap or transposition
     )
+    NOT_STATIONARY = (
+        "not_stationary"  # a closed form / optimum where the (sub-)gradient does not vanish
+    )
+    NOT_MINIMISER = (
+        "not_minimiser"  # the solver finds a lower objective, or a different stationary point
+    )
+    NOT_SPARSE = "not_sparse"  # L1 solution: coordinates tiny but not exactly zero
+    NOT_CONVERGED = "not_converged"  # the solver (yours or the verifier's) has not converged
     OTHER = "other"  # wrong, no simple pattern
 
 

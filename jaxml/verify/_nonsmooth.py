@@ -27,6 +27,7 @@ import numpy as np
 
 from ..errors import UsageError
 from ._factors import factor_label
+from ._mistake import Mistake, MistakeKind, mistake
 from ._report import Report
 from ._x64 import in_float64
 
@@ -68,6 +69,7 @@ class SubgradientReport(Report):
     rtol: float
     atol: float | None
     diagnosis: str | None = None
+    mistake: Mistake | None = None
     note: str | None = None
     name: str = "sub-gradient optimality"
     compares: str = "0 ∈ ∇f(θ) + γ ∂‖θ‖₁ (KKT)"
@@ -90,10 +92,10 @@ class SubgradientReport(Report):
         )
 
 
-def _diagnose(theta, g, gamma, zero, r, tol_abs, ns) -> str:
-    """A sentence naming the most likely reason the conditions fail (theta, g, gamma, r: float64 (d,))."""
+def _diagnose(theta, g, gamma, zero, r, tol_abs, ns) -> Mistake:
+    """The most likely reason the conditions fail (theta, g, gamma, r: float64 (d,))."""
     if not (np.all(np.isfinite(theta)) and np.all(np.isfinite(g))):
-        return "non-finite values in θ or in ∇f(θ)"
+        return mistake(MistakeKind.NON_FINITE, "non-finite values in θ or in ∇f(θ)")
     big = np.max(np.abs(theta)) if theta.size else 0.0
     tiny = (~zero) & (np.abs(theta) <= TINY * big)
     active = (~zero) & ~tiny
@@ -108,9 +110,11 @@ def _diagnose(theta, g, gamma, zero, r, tol_abs, ns) -> str:
                 np.all(np.abs(g[zero]) <= abs(c) * gamma[zero] * (1 + _AGREE) + tol_abs)
             )
             if abs(c + 1.0) <= _AGREE:
-                return (
+                return mistake(
+                    MistakeKind.SIGN,
                     "sign flip: ∂f/∂θⱼ = +γ sign θⱼ on every non-zero coordinate — θ is stationary for "
-                    "f − γ‖θ‖₁ or the smooth part's gradient has the wrong sign (gradient ascent, or θ negated)"
+                    "f − γ‖θ‖₁ or the smooth part's gradient has the wrong sign (gradient ascent, or θ negated)",
+                    factor=-1.0,
                 )
             label = factor_label(abs(c), ns)
             if c > 0 and (active.sum() >= 2 or label is not None) and zeros_fit:
@@ -123,30 +127,37 @@ def _diagnose(theta, g, gamma, zero, r, tol_abs, ns) -> str:
                     )
                 elif label is not None:
                     hint = " (e.g. a mean loss (1/n)‖y − Xθ‖² against the sum, as scikit-learn's alpha = γ/(2n))"
-                return (
+                return mistake(
+                    MistakeKind.CONSTANT_FACTOR,
                     f"θ satisfies the optimality conditions for the weight γ' = c·γ = {c * np.max(gamma):.6g} "
-                    f"with {named}: the solver or the formula used the wrong weight{hint}"
+                    f"with {named}: the solver or the formula used the wrong weight{hint}",
+                    factor=c,
                 )
     # 2. coordinates that should be exactly zero but are merely tiny
     if tiny.any() and tiny[worst]:
-        return (
+        return mistake(
+            MistakeKind.NOT_SPARSE,
             f"{int(tiny.sum())} coordinates are tiny but not exactly zero (|θⱼ| ≤ {TINY:g}·max|θ|, e.g. "
             f"θ_{worst} = {theta[worst]:.3g} with |∂f/∂θⱼ| = {abs(g[worst]):.3g} < γ): a smooth solver "
             "(gradient descent, L-BFGS) never lands exactly on 0 on a non-smooth objective — use a proximal "
-            "method (FISTA, coordinate descent) or pass zero_tol to count them as zero"
+            "method (FISTA, coordinate descent) or pass zero_tol to count them as zero",
+            count=int(tiny.sum()),
         )
     # 3. zero coordinates that should be active
     violators = zero & (np.abs(g) > gamma + tol_abs)
     if violators.any() and zero[worst]:
-        return (
+        return mistake(
+            MistakeKind.NOT_STATIONARY,
             f"{int(violators.sum())} coordinates are 0 although |∂f/∂θⱼ| > γ there (worst j = {worst}: "
             f"|∂f/∂θⱼ| = {abs(g[worst]):.6g} against γ = {gamma[worst]:.6g}): they should be non-zero — the "
-            "solver stopped early, or thresholded with too large a step or weight"
+            "solver stopped early, or thresholded with too large a step or weight",
+            count=int(violators.sum()),
         )
-    return (
+    return mistake(
+        MistakeKind.NOT_CONVERGED,
         f"not optimal: the largest violation is at coordinate {worst} (θⱼ = {theta[worst]:.6g}, "
         f"∂f/∂θⱼ = {g[worst]:.6g}, γ = {gamma[worst]:.6g}); the solver has not converged — run it longer, "
-        "tighten its tolerance or check its step size (≤ 1/L)"
+        "tighten its tolerance or check its step size (≤ 1/L)",
     )
 
 
@@ -177,7 +188,7 @@ def _report(theta, g, g0, gamma, *, rtol, atol, zero_tol, ns, name) -> Subgradie
             )
             * np.max(gamma)
         )
-    diagnosis = None if ok else _diagnose(theta, g, gamma, zero, r, tol_abs, ns)
+    found = None if ok else _diagnose(theta, g, gamma, zero, r, tol_abs, ns)
     return SubgradientReport(
         ok=ok,
         max_abs_error=max_abs,
@@ -190,7 +201,8 @@ def _report(theta, g, g0, gamma, *, rtol, atol, zero_tol, ns, name) -> Subgradie
         gamma_implied=implied,
         rtol=rtol,
         atol=atol,
-        diagnosis=diagnosis,
+        diagnosis=None if found is None else found.text,
+        mistake=found,
         name=name,
     )
 

@@ -3,11 +3,12 @@
 Every check of :mod:`jaxml.verify` (a gradient, a Hessian, a VJP rule, a closed form, sub-gradient optimality, one
 ``jaxml verify`` entry) answers with a frozen dataclass derived from :class:`Report`. They share
 
-* ``ok`` — the check passed (an :class:`~jaxml.verify.Outcome` has ``passed`` and ``as_expected`` instead);
+* ``ok`` — the check passed (an :class:`~jaxml.verify.Outcome` wraps a report and adds ``as_expected``);
 * ``name``, ``compares`` — what was checked, against what;
 * ``points`` — at how many points;
 * ``max_abs_error``, ``max_rel_error`` — the worst error, and ``tolerance`` — the bound it was held to;
-* ``diagnosis`` — the likely mistake (None when nothing is wrong);
+* ``diagnosis`` — the likely mistake, a sentence (None when nothing is wrong), and ``mistake`` — the same as data:
+  a :class:`~jaxml.verify.MistakeKind` and its parameters (:mod:`._mistake`);
 * ``note`` — a remark on a verdict that needs one (a sub-gradient accepted at a kink, points reduced for cost);
 
 and one way of printing themselves (``str(report)``): a PASS/FAIL line, then the diagnosis, note and details.
@@ -19,6 +20,7 @@ import textwrap
 
 import numpy as np
 
+from ._mistake import Mistake
 from ._shrink import describe
 
 COLUMNS = ("name", "compares", "points", "max abs err", "max rel err", "tolerance", "verdict")
@@ -27,12 +29,23 @@ COLUMNS = ("name", "compares", "points", "max abs err", "max rel err", "toleranc
 class Report:
     """Base class of every verifier report (each subclass is a frozen, keyword-only dataclass).
 
-    Subclasses provide the fields listed in the module docstring and may override :meth:`summary` (the
-    measurement sentence after "PASS - ") and :meth:`details` (further lines). Reports are immutable: derive a
-    changed copy with ``dataclasses.replace(report, name=...)``.
+    Subclasses declare the fields below (and their own) and may override :meth:`summary` (the measurement
+    sentence after "PASS - ") and :meth:`details` (further lines). Reports are immutable: derive a changed copy
+    with ``dataclasses.replace(report, name=...)``.
     """
 
     __slots__ = ()
+
+    # the fields every check's report declares (an Outcome reads them through from its report)
+    ok: bool
+    name: str
+    compares: str
+    points: int
+    max_abs_error: float
+    max_rel_error: float
+    diagnosis: str | None
+    mistake: Mistake | None
+    note: str | None
 
     @property
     def verdict_word(self) -> str:

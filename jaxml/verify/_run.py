@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import math
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -37,42 +38,56 @@ DEFAULT_POINTS = 1000
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Outcome(Report):
-    """The result of checking one entry, as the verify table shows it.
+    """One declared entry and the report of its check, as the verify table shows them.
+
+    The check's own fields are the report's (``outcome.report.ok``, ``.mistake``, ``.points``, ...); the outcome
+    adds what the declaration says and reads the rest through.
 
     Attributes:
-      passed: the check passed (the underlying report's ``ok``).
+      report: the check's report (a :class:`Report` for the built-in kinds; any object with ``ok``,
+        ``max_abs_error``, ``max_rel_error`` and ``diagnosis`` for a custom ``@verification``).
+      name, compares, equation, erratum: from the declaration.
       expected_failure: the entry is an erratum, declared to fail.
+      seconds: wall time of the check.
       as_expected: (property) the verdict is what was declared: a pass, or an erratum that fails.
       verdict: (property) "pass", "FAIL", "expected fail" or "UNEXPECTED PASS".
-      report: the check's own report (a :class:`Report` for the built-in kinds).
-      seconds: wall time of the check.
     """
 
+    report: Any
     name: str
     compares: str
     equation: str
-    points: int
-    max_abs_error: float
-    max_rel_error: float
-    tolerance: str
-    passed: bool
     expected_failure: bool
-    diagnosis: str | None
     erratum: str
     seconds: float
-    report: Any = None
-    note: str | None = None
+
+    # the report's fields, read through (an outcome has no "ok" of its own: see ``as_expected``)
+    points = property(lambda self: int(getattr(self.report, "points", 0)))
+    max_abs_error = property(lambda self: float(self.report.max_abs_error))
+    max_rel_error = property(lambda self: float(self.report.max_rel_error))
+    tolerance = property(lambda self: getattr(self.report, "tolerance", ""))
+    diagnosis = property(lambda self: self.report.diagnosis)
+    mistake = property(lambda self: getattr(self.report, "mistake", None))
+    note = property(lambda self: getattr(self.report, "note", None))
+
+    @property
+    def passed(self) -> bool:
+        """Deprecated: read ``outcome.report.ok``."""
+        warnings.warn(
+            "Outcome.passed is deprecated: read outcome.report.ok", DeprecationWarning, stacklevel=2
+        )
+        return bool(self.report.ok)
 
     @property
     def as_expected(self) -> bool:
         """True when the verdict is what was declared (a pass, or an erratum that fails)."""
-        return self.passed != self.expected_failure
+        return bool(self.report.ok) != self.expected_failure
 
     @property
     def verdict(self) -> str:
         if self.expected_failure:
-            return "expected fail" if not self.passed else "UNEXPECTED PASS"
-        return "pass" if self.passed else "FAIL"
+            return "expected fail" if not self.report.ok else "UNEXPECTED PASS"
+        return "pass" if self.report.ok else "FAIL"
 
     @property
     def verdict_word(self) -> str:
@@ -96,9 +111,8 @@ class Outcome(Report):
         }
         if self.note:
             out["note"] = self.note
-        mistake = getattr(self.report, "mistake", None)
-        if mistake is not None:
-            out["mistake"] = mistake.as_dict()
+        if self.mistake is not None:
+            out["mistake"] = self.mistake.as_dict()
         counterexample = getattr(self.report, "counterexample", None)
         if counterexample is not None:
             out["counterexample"] = describe(counterexample, self.report.arg_names)
@@ -171,8 +185,8 @@ def _rule_entry(entry: Entry, points: int | None, key) -> Report:
     argnums = tuple(entry.argnums) if isinstance(entry.argnums, (tuple, list)) else entry.argnums
     check = check_vjp if entry.kind == "vjp" else check_jvp
     report = check(
+        entry.target,  # the plain function first, the rule-carrying one second
         entry.fn,
-        entry.target,
         *first,
         argnums=argnums,
         key=k_check,
@@ -209,15 +223,17 @@ def _closed_form_entry(entry: Entry, points: int | None, key) -> Report:
 
 @in_float64
 def run_entry(
-    entry: Entry, *, points: int | None = 100, key: jax.Array | None = None, audit: bool = False
+    entry: Entry, *, points: int | None = None, key: jax.Array | None = None, audit: bool = False
 ) -> Outcome:
     """Check one entry at ``points`` points (closed forms: at most ``CLOSED_FORM_EXAMPLES`` examples).
 
     ``audit=True``: gradient and Hessian entries that pass also list their blind spots (see
     :func:`~jaxml.verify.check_gradient`).
 
-    ``points=None`` chooses: 1,000 for gradients, Hessians and VJP / JVP rules, fewer when one example is very
-    large (the outcome's ``note`` says how many). Runs in float64 whatever the caller's setting.
+    ``points=None`` (the default, as ``jaxml verify``) chooses: 1,000 for gradients, Hessians and VJP / JVP rules
+    — a declared derivation is checked once, thoroughly, where an interactive ``check_gradient`` takes 16 —
+    fewer when one example is very large (the outcome's ``note`` says how many). ``key``: default
+    ``PRNGKey(0)``, the same points on every run. Runs in float64 whatever the caller's setting.
     """
     key = jax.random.PRNGKey(0) if key is None else key
     start = time.perf_counter()
@@ -236,20 +252,13 @@ def run_entry(
         ) from exc
     seconds = time.perf_counter() - start
     return Outcome(
+        report=report,
         name=entry.name,
         compares=entry.compares or getattr(report, "compares", ""),
         equation=entry.equation,
-        points=int(getattr(report, "points", points or 0)),
-        max_abs_error=float(report.max_abs_error),
-        max_rel_error=float(report.max_rel_error),
-        tolerance=getattr(report, "tolerance", ""),
-        passed=bool(report.ok),
         expected_failure=entry.expected_failure,
-        diagnosis=report.diagnosis,
         erratum=entry.erratum,
         seconds=seconds,
-        report=report,
-        note=getattr(report, "note", None),
     )
 
 

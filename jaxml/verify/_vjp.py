@@ -23,6 +23,7 @@ such entry (:mod:`._boundary`). This module also holds what :func:`check_jvp` sh
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -39,9 +40,10 @@ from ._gradient import (
     GradientReport,
     _arg_names,
     _candidate_ns,
-    _value_diagnosis,
     _vectors,
+    value_mistakes,
 )
+from ._mistake import Mistake, MistakeKind, combined, mistake
 from ._points import Points, as_float64, given_points, perturbation_points
 from ._programs import batched
 from ._x64 import in_float64
@@ -187,7 +189,13 @@ class RuleCheck:
     labels: list
     domains: tuple
 
-    def failed(self, diagnosis: str, points: int | None = None, note=None):
+    def failed(self, diagnosis, points: int | None = None, note=None):
+        """A failed report; ``diagnosis`` is a :class:`Mistake` (or a sentence: a non-finite finding)."""
+        found = (
+            diagnosis
+            if isinstance(diagnosis, Mistake)
+            else mistake(MistakeKind.NON_FINITE, diagnosis)
+        )
         return self.report(
             ok=False,
             points=self.pts.n if points is None else points,
@@ -195,7 +203,8 @@ class RuleCheck:
             max_rel_error=float("inf"),
             rtol=self.rtol,
             atol=0.0,
-            diagnosis=diagnosis,
+            diagnosis=found.text,
+            mistake=found,
             note=note,
             name=self.name,
         )
@@ -240,14 +249,20 @@ def rule_verdict(check: RuleCheck, got, ref, kept, estimate, structure, notes=()
     shapes = [np.shape(x)[1:] for x in jax.tree_util.tree_leaves(ref)]
     boundary = settled.problem(check.noun, check.labels, shapes, kept)
     ok = tally.passed() and settled.ok and not problems
-    diagnosis = None
+    diagnosis = found = None
     if not ok:
-        parts = list(problems)
+        parts = [mistake(MistakeKind.STRUCTURAL_RULE, text) for text in problems]
+        values = []
         if not tally.passed():
             chunk = take_args(check.pts.chunk(0, n_all), check.pts.in_axes, kept)
             vectors = _vectors(chunk, check.pts.in_axes, check.names, m)
-            parts.append(_value_diagnosis(tally, ns, check.noun, vectors))
-        diagnosis = "; ".join(parts + ([boundary] if boundary else []))
+            values = value_mistakes(tally, ns, check.noun, vectors)
+        if boundary:
+            values.append(mistake(MistakeKind.OTHER, boundary, boundary=True))
+        diagnosis, _ = combined(parts + values)
+        # the mistake: a named value finding (a factor, a transpose, ...) before a structural one
+        named = [v for v in values if v.kind is not MistakeKind.OTHER]
+        found = dataclasses.replace((named or parts or values)[0], text=diagnosis)
     note = "; ".join(x for x in (note, settled.note(check.noun)) if x) or None
     worst = {}
     # no worst entry when nothing differs: it would quote an entry set aside above (an infinity as 0)
@@ -267,6 +282,7 @@ def rule_verdict(check: RuleCheck, got, ref, kept, estimate, structure, notes=()
         rtol=check.rtol,
         atol=tally.atol,
         diagnosis=diagnosis,
+        mistake=found,
         note=note,
         structure=tuple(lines),
         name=check.name,
@@ -447,11 +463,30 @@ def _dot_product(f, v, point, argnums, c, key, lines) -> list[str]:
     return dot_gap(inner(jt, c), inner(t, v(*point, c)), lines)
 
 
+def rule_order(what: str, f: Callable, rule: Callable) -> tuple[Callable, Callable]:
+    """(plain function, rule-carrying function) from ``check_vjp(f, rule)`` / ``check_jvp(f, rule)``.
+
+    Every check takes the function being differentiated first and yours second (``check_gradient(f, grad_f)``).
+    The earlier order ``(rule, reference)`` still works for one release, with a DeprecationWarning, where it can
+    be told apart: the first argument carries a ``jax.custom_vjp`` / ``custom_jvp`` rule and the second does not.
+    """
+    custom = (jax.custom_vjp, jax.custom_jvp)
+    if isinstance(f, custom) and not isinstance(rule, custom):
+        warnings.warn(
+            f"{what}(rule, reference, ...) is deprecated: pass the plain function first, as everywhere in "
+            f"jaxml.verify: {what}(reference, rule, ...)",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return rule, f
+    return f, rule
+
+
 def _validate(what: str, f, reference, args, argnums, points) -> tuple:
     if not callable(f) or not callable(reference):
-        raise UsageError(f"{what}(f, reference, *args): f and reference must be callables")
+        raise UsageError(f"{what}(f, rule, *args): f and rule must be callables")
     if not args:
-        raise UsageError(f"{what} needs example arguments: {what}(f, reference, *args)")
+        raise UsageError(f"{what} needs example arguments: {what}(f, rule, *args)")
     argnums_t = tuple(argnums) if isinstance(argnums, (tuple, list)) else (int(argnums),)
     if any(not 0 <= i < len(args) for i in argnums_t) or (points is not None and points < 1):
         raise UsageError(
@@ -463,7 +498,7 @@ def _validate(what: str, f, reference, args, argnums, points) -> tuple:
 @in_float64
 def check_vjp(
     f: Callable,
-    reference: Callable,
+    rule: Callable,
     *args,
     argnums: int | Sequence[int] = 0,
     points: int | None = RULE_POINTS,
@@ -474,16 +509,17 @@ def check_vjp(
     domain: Any = None,
     name: str = "VJP",
 ) -> VjpReport:
-    """Check the custom VJP (or JVP) rule of ``f`` against ``jax.vjp`` of ``reference``, which computes the same
-    primal without the rule.
+    """Check your custom VJP (or JVP) rule, carried by ``rule``, against ``jax.vjp`` of ``f``, the same function
+    written plainly.
 
     Args:
-      f: the function carrying the rule (``jax.custom_vjp`` / ``custom_jvp``); any output pytree.
-      reference: the same function written plainly (autodiff differentiates it).
+      f: the function written plainly (autodiff differentiates it); any output pytree.
+      rule: the same function carrying your rule (``jax.custom_vjp`` / ``custom_jvp``). The earlier order
+        ``check_vjp(rule, f)`` still works, with a DeprecationWarning.
       *args: example arguments; the check runs there and at ``points - 1`` perturbations of ``args[argnums]``.
       argnums: the argument(s) whose cotangents are compared.
       points: how many points, each with its own random cotangent (default 16).
-      key: PRNG key (points and cotangents; default ``PRNGKey(0)``).
+      key: PRNG key (points and cotangents); default ``PRNGKey(0)``: the same points on every run.
       rtol, atol: as in :func:`check_gradient` (default rtol 1e-9, relative to the VJP's size at each point).
       at: instead of perturbations, the caller's points: one entry per argument, stacked on a leading points axis
         (None for an argument shared by all points), as in :func:`check_gradient`.
@@ -497,6 +533,7 @@ def check_vjp(
       A :class:`VjpReport` (``ok``, ``diagnosis``, the worst entry, ``structure``; ``note`` says how many points
       were skipped because f is not finite there, and where one-sided difference quotients were used).
     """
+    reference, f = rule_order("check_vjp", f, rule)
     argnums_t = _validate("check_vjp", f, reference, args, argnums, points)
     args = tuple(jax.tree_util.tree_map(as_float64, a) for a in args)
     key = jax.random.PRNGKey(0) if key is None else key
@@ -512,7 +549,8 @@ def check_vjp(
     try:
         got_out, got = batched(_vjp_of(f, argnums_t, len(args), True), axes)(*chunk, cs)
     except Exception as exc:  # noqa: BLE001 - user code may raise anything
-        return check.failed(f"your VJP rule raised {type(exc).__name__}: {exc}")
+        text = f"your VJP rule raised {type(exc).__name__}: {exc}"
+        return check.failed(mistake(MistakeKind.RAISED, text, error=type(exc).__name__))
     kept = np.flatnonzero(finite_points(ref_out, pts.n))
     domains = check.domains
     if len(argnums_t) == 1:

@@ -48,7 +48,7 @@ class Problem(NamedTuple):
     """How to check one case.
 
     ``check == "gradient"``: ``check_gradient(f, grad, *args, argnums=argnums, **options)``.
-    ``check == "jvp"``: ``check_jvp(f, grad, *args, argnums=argnums, **options)`` where ``f`` carries the rule and
+    ``check == "jvp"``: ``check_jvp(grad, f, *args, argnums=argnums, **options)`` where ``f`` carries the rule and
     ``grad`` is the plain reference function.
     """
 
@@ -1125,8 +1125,9 @@ def check(name: str, **overrides):
 
     p = problem(name)
     options = {**(p.options or {}), **overrides}
-    run = verify.check_jvp if p.check == "jvp" else verify.check_gradient
-    return run(p.f, p.grad, *p.args, argnums=p.argnums, **options)
+    if p.check == "jvp":  # the plain function first, the rule-carrying one second
+        return verify.check_jvp(p.grad, p.f, *p.args, argnums=p.argnums, **options)
+    return verify.check_gradient(p.f, p.grad, *p.args, argnums=p.argnums, **options)
 
 
 def as_gradient_pair(p: Problem) -> tuple[Callable, Callable]:

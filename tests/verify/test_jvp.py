@@ -33,7 +33,7 @@ X = jnp.array([0.0, 1.0, 4.0])
 
 
 def test_the_documented_rule_passes_on_its_domain_with_the_boundary_point():
-    report = check_jvp(_documented(), plain, X, domain="nonnegative")
+    report = check_jvp(plain, _documented(), X, domain="nonnegative")
     assert isinstance(report, JvpReport)
     assert report.ok, str(report)
     assert report.points == 16 and report.max_rel_error < 1e-12
@@ -49,7 +49,7 @@ def test_the_documented_rule_passes_on_its_domain_with_the_boundary_point():
 
 
 def test_without_a_domain_points_where_f_is_nan_are_skipped_not_failed():
-    report = check_jvp(_documented(), plain, X)
+    report = check_jvp(plain, _documented(), X)
     assert report.ok, str(report)
     skipped = 16 - report.points
     assert 0 < skipped < 16  # perturbations of x = 0 go negative about half the time
@@ -62,7 +62,7 @@ def test_without_a_domain_points_where_f_is_nan_are_skipped_not_failed():
 
 def test_a_missing_factor_2_fails_and_is_named():
     for domain in ("nonnegative", None):
-        report = check_jvp(_documented(factor=1.0), plain, X, domain=domain)
+        report = check_jvp(plain, _documented(factor=1.0), X, domain=domain)
         assert not report.ok
         assert "constant factor 2" in report.diagnosis
         # and at x = 0, where only the one-sided difference quotient can say so
@@ -77,7 +77,7 @@ def test_a_rule_wrong_only_at_the_boundary_fails():
 
     right = lambda x: (jnp.sqrt(x) + 2) / (2 * (jnp.sqrt(x) + 1) ** 2)
     f.defjvps(lambda t, ans, x: jnp.where(x == 0, 0.5, right(x)) * t)
-    report = check_jvp(f, plain, X, domain="nonnegative")
+    report = check_jvp(plain, f, X, domain="nonnegative")
     assert not report.ok
     assert "at 1 entry where autodiff's JVP is not finite" in report.diagnosis
     assert "point 0, entry (0,)" in report.diagnosis and "0.5 x the quotient" in report.diagnosis
@@ -92,7 +92,7 @@ def test_a_rule_that_is_nan_where_a_one_sided_derivative_exists_fails():
         return x / (1 + jnp.sqrt(x))
 
     f.defjvp(lambda primals, tangents: jax.jvp(plain, primals, tangents))
-    report = check_jvp(f, plain, X, domain="nonnegative")
+    report = check_jvp(plain, f, X, domain="nonnegative")
     assert not report.ok
     assert "yours = nan" in report.diagnosis and "quotient = " in report.diagnosis
 
@@ -105,7 +105,7 @@ def test_equal_infinities_agree():
         return jnp.sqrt(x)
 
     root.defjvps(lambda t, ans, x: 0.5 / jnp.sqrt(x) * t)
-    report = check_jvp(root, jnp.sqrt, X, domain="nonnegative")
+    report = check_jvp(jnp.sqrt, root, X, domain="nonnegative")
     assert report.ok, str(report)
     assert "1 entry is the same infinity in yours and autodiff's" in report.note
 
@@ -122,21 +122,21 @@ def _cube(rule):
 def test_structural_findings_are_named():
     x = jnp.arange(1.0, 4.0)
     ref = lambda x: x**3
-    right = check_jvp(_cube(lambda p, t: (p[0] ** 3, 3 * p[0] ** 2 * t[0])), ref, x)
+    right = check_jvp(ref, _cube(lambda p, t: (p[0] ** 3, 3 * p[0] ** 2 * t[0])), x)
     assert right.ok, str(right)
     assert "dot-product test: ok" in right.structure
 
     squared = check_jvp(
-        _cube(lambda p, t: (p[0] ** 3, 3 * p[0] ** 2 * t[0] * jnp.abs(t[0]))), ref, x
+        ref, _cube(lambda p, t: (p[0] ** 3, 3 * p[0] ** 2 * t[0] * jnp.abs(t[0]))), x
     )
     assert not squared.ok
     assert "not linear in the tangent" in squared.diagnosis
     assert "JAX cannot transpose your rule's tangent output" in squared.diagnosis
 
-    shifted = check_jvp(_cube(lambda p, t: (p[0] ** 3, 3 * p[0] ** 2 * t[0] + 1.0)), ref, x)
+    shifted = check_jvp(ref, _cube(lambda p, t: (p[0] ** 3, 3 * p[0] ** 2 * t[0] + 1.0)), x)
     assert not shifted.ok and "a zero tangent gives a non-zero JVP" in shifted.diagnosis
 
-    primal = check_jvp(_cube(lambda p, t: (p[0] ** 3 + 1.0, 3 * p[0] ** 2 * t[0])), ref, x)
+    primal = check_jvp(ref, _cube(lambda p, t: (p[0] ** 3 + 1.0, 3 * p[0] ** 2 * t[0])), x)
     assert not primal.ok
     assert "your rule's primal output and the reference disagree" in primal.diagnosis
 
@@ -147,7 +147,7 @@ def test_a_custom_vjp_function_has_no_jvp_to_check():
         return x**2
 
     square.defvjp(lambda x: (x**2, x), lambda x, c: (2 * x * c,))
-    report = check_jvp(square, lambda x: x**2, jnp.arange(1.0, 4.0))
+    report = check_jvp(lambda x: x**2, square, jnp.arange(1.0, 4.0))
     assert not report.ok and "your JVP rule raised TypeError" in report.diagnosis
     assert "structure" not in str(report)
 
@@ -169,11 +169,11 @@ def _pair(drop_a_db: bool):
 def test_pytree_outputs_and_several_arguments():
     ref = lambda a, b: {"prod": a * b, "sin": jnp.sum(jnp.sin(a))}
     a, b = jnp.linspace(0.5, 1.5, 4), jnp.arange(4.0)
-    assert check_jvp(_pair(False), ref, a, b, argnums=(0, 1)).ok
-    wrong = check_jvp(_pair(True), ref, a, b, argnums=(0, 1))
+    assert check_jvp(ref, _pair(False), a, b, argnums=(0, 1)).ok
+    wrong = check_jvp(ref, _pair(True), a, b, argnums=(0, 1))
     assert not wrong.ok and "output['prod']" in wrong.diagnosis
     # with only a moving, the term a·db is not exercised: the rule is right there
-    assert check_jvp(_pair(True), ref, a, b, argnums=0).ok
+    assert check_jvp(ref, _pair(True), a, b, argnums=0).ok
 
 
 def test_symmetric_and_simplex_domains_give_their_tangents():
@@ -184,9 +184,9 @@ def test_symmetric_and_simplex_domains_give_their_tangents():
     # right for symmetric tangents only: s[0, 1] = s[1, 0] there
     corner.defjvps(lambda t, ans, s: 0.5 * (t[0, 1] + t[1, 0]))
     s = jnp.array([[2.0, 0.3], [0.3, 1.0]])
-    assert check_jvp(corner, lambda s: s[0, 1], s, domain="symmetric").ok
-    assert check_jvp(corner, lambda s: s[0, 1], s, domain="spd").ok
-    assert not check_jvp(corner, lambda s: s[0, 1], s).ok
+    assert check_jvp(lambda s: s[0, 1], corner, s, domain="symmetric").ok
+    assert check_jvp(lambda s: s[0, 1], corner, s, domain="spd").ok
+    assert not check_jvp(lambda s: s[0, 1], corner, s).ok
 
     @jax.custom_jvp
     def first(p):
@@ -195,22 +195,22 @@ def test_symmetric_and_simplex_domains_give_their_tangents():
     # adds 0.3 · sum(t), which vanishes for tangents of the simplex (they sum to zero along the last axis)
     first.defjvps(lambda t, ans, p: t[..., 0] + 0.3 * jnp.sum(t, axis=-1))
     p = jnp.array([[0.2, 0.5, 0.3], [0.6, 0.1, 0.3]])
-    assert check_jvp(first, lambda p: p[..., 0], p, domain="simplex").ok
-    assert not check_jvp(first, lambda p: p[..., 0], p).ok
+    assert check_jvp(lambda p: p[..., 0], first, p, domain="simplex").ok
+    assert not check_jvp(lambda p: p[..., 0], first, p).ok
 
 
 def test_given_points_with_exact_zeros():
     rng = np.random.default_rng(0)
     stacked = np.abs(rng.normal(size=(6, 3)))
     stacked[::2, 0] = 0.0  # three boundary points
-    report = check_jvp(_documented(), plain, X, at=(stacked,), domain="nonnegative")
+    report = check_jvp(plain, _documented(), X, at=(stacked,), domain="nonnegative")
     assert report.ok, str(report)
     assert report.points == 6 and "at 3 entries where autodiff's JVP is not finite" in report.note
-    assert not check_jvp(_documented(factor=1.0), plain, X, at=(stacked,)).ok
+    assert not check_jvp(plain, _documented(factor=1.0), X, at=(stacked,)).ok
 
 
 def test_nothing_finite_is_not_a_pass():
-    report = check_jvp(_documented(), plain, -jnp.ones(3), points=4)
+    report = check_jvp(plain, _documented(), -jnp.ones(3), points=4)
     assert not report.ok and report.points == 0
     assert "f is not finite at any of the 4 points" in report.diagnosis
 

@@ -62,9 +62,12 @@ def test_decorating_an_imported_function_declares_it_in_that_file(tmp_path):
     )  # the file's entry, not helper_grads_a's
     assert entries[0].fn.__module__ == "helper_grads_a"
     outcome = run_entry(entries[0], points=20, key=jax.random.PRNGKey(0))
-    assert outcome.passed and outcome.as_expected
-    # an Outcome has ``passed`` and ``as_expected``, and no ambiguous ``ok``
+    assert outcome.report.ok and outcome.as_expected
+    # an Outcome wraps its report: the check's ``ok`` is the report's, the outcome adds ``as_expected``
     assert not hasattr(outcome, "ok")
+    assert outcome.points == outcome.report.points == 20
+    with pytest.warns(DeprecationWarning, match="report.ok"):
+        assert outcome.passed
 
 
 def test_loading_a_file_twice_replaces_its_entries(tmp_path):

@@ -127,7 +127,7 @@ def test_convention_rule_passes_on_nonnegative_with_zero():
     x = rc.CONVENTION_X
     assert x[0] == 0.0  # where plain autodiff gives NaN and the rule gives 1
     assert np.isnan(jax.grad(rc.f_plain)(0.0)) and jax.grad(rc.f_convention)(0.0) == 1.0
-    report = check_jvp(rc.f_convention, rc.f_plain, x, domain="nonnegative")
+    report = check_jvp(rc.f_plain, rc.f_convention, x, domain="nonnegative")
     assert report.ok, str(report)
 
 
@@ -145,7 +145,7 @@ def test_a_rule_wrong_only_at_the_boundary_fails():
         slope = (jnp.sqrt(x) + 2) / (2 * (jnp.sqrt(x) + 1) ** 2)
         return f(x), jnp.where(x > 0, slope, 0.0) * x_dot
 
-    report = check_jvp(f, rc.f_plain, rc.CONVENTION_X, domain="nonnegative")
+    report = check_jvp(rc.f_plain, f, rc.CONVENTION_X, domain="nonnegative")
     assert not report.ok, str(report)
 
 
