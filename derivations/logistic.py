@@ -19,7 +19,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from jaxml import random as _draws
+from jaxml.testing import draws as _draws
 from jaxml.models.logistic import log_likelihood
 from jaxml.verify import derivation, hessian
 

@@ -46,7 +46,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxml import random as _draws
+from jaxml.testing import draws as _draws
 from jaxml.lbfgs import minimize_lbfgs
 from jaxml.models import lasso, ridge
 from jaxml.verify import check_closed_form, check_lasso_kkt, closed_form, derivation, verification

@@ -37,7 +37,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxml import random as _draws
+from jaxml.testing import draws as _draws
 from jaxml.models import network
 from jaxml.verify import check_gradient, derivation, verification
 

@@ -1,14 +1,22 @@
-"""Assertion helpers for your own pytest suite: the failure message is the verifier's report.
+"""Tools for your own tests of derivatives: assertions whose failure message is the verifier's report, and
+random draws for example makers.
 
 Example:
   >>> from jaxml.testing import assert_gradient
   >>> def test_my_gradient():
   ...     assert_gradient(loss, my_grad, theta, x, y)
+
+``draws`` holds ``normal``, ``uniform`` and ``split``: ``jax.random``'s numbers bit for bit, with one compiled
+program per size bucket instead of one per shape — for example makers (``@derivation(example=...)``) and other draws
+outside ``jit``, where every new shape would otherwise compile a program.
 """
 
 from __future__ import annotations
 
+from . import _bucketed_random as draws
 from .verify import check_closed_form, check_gradient, check_vjp
+
+__all__ = ["assert_closed_form", "assert_gradient", "assert_gradient_fails", "assert_vjp", "draws"]
 
 
 def assert_gradient(f, grad_f, *args, **kwargs):

@@ -33,7 +33,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from .. import random as _random
+from .. import _bucketed_random as _random
 from ..errors import UsageError
 from ._network import add_intercept, hidden
 

@@ -26,7 +26,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from .. import random as _random
+from .. import _bucketed_random as _random
 from ..errors import UsageError
 
 #: The write-up's step activation (§5(b)): step(z) = 1 if z >= STEP_THRESHOLD else 0.

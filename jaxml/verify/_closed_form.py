@@ -24,7 +24,7 @@ from jax.flatten_util import ravel_pytree
 
 from ..errors import UsageError
 from ..lbfgs import minimize_lbfgs
-from ..random import normal as bucketed_normal
+from .._bucketed_random import normal as bucketed_normal
 from ._diagnose import factor_mistake
 from ._mistake import Mistake, MistakeKind, combined, mistake
 from ._programs import shared

@@ -37,7 +37,9 @@ from typing import Any
 from ..errors import UsageError, VerifyError
 
 TABLE = "__jaxml_derivations__"  # the name of a module's {entry name: Entry} table
-BUILTIN_PACKAGE = "jaxml_derivations"  # derivations/ in the source tree
+# Packages of derivations register under this entry-point group (pyproject.toml: [project.entry-points]); jaxml
+# registers the write-up's, derivations/ installed as jaxml_derivations, and finds it as it finds anyone else's.
+ENTRY_POINT_GROUP = "jaxml.derivations"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -378,8 +380,28 @@ def load_package(package: str) -> list[Entry]:
 
 
 def builtin_entries() -> list[Entry]:
-    """Every derivation of the write-up: the entries of :data:`BUILTIN_PACKAGE`."""
-    return load_package(BUILTIN_PACKAGE)
+    """Every installed package of derivations: those registered under the entry-point group
+    :data:`ENTRY_POINT_GROUP` (``jaxml.derivations``), in name order. jaxml registers the write-up's
+    (``writeup = "jaxml_derivations"``); a package of your own registers the same way::
+
+        [project.entry-points."jaxml.derivations"]
+        my_course = "my_course.derivations"
+
+    Raises:
+      VerifyError: none is registered (jaxml not installed with pip), or one cannot be imported.
+    """
+    from importlib.metadata import entry_points
+
+    registered = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+    if not registered:
+        raise VerifyError(
+            f"no derivations are registered under the entry-point group {ENTRY_POINT_GROUP!r}: install "
+            "jaxml with pip (pip install .) so that its write-up derivations are found"
+        )
+    found = []
+    for ep in registered:
+        found += load_package(ep.module)
+    return found
 
 
 def load_file(path: str | Path) -> list[Entry]:

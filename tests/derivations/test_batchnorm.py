@@ -107,7 +107,7 @@ def test_batch_of_two_has_zero_input_gradient(key):
 
 
 def test_examples_are_jax_random_draws(key):
-    # the bucketed draws (derivations/_draws.py) are jax.random's, bit for bit
+    # the bucketed draws of jaxml.testing.draws (imported as _draws) are jax.random's, bit for bit
     _, _, _, kg, _, kc, ka = jax.random.split(key, 7)
     _, gamma, _, c, A = bn.examples_for(6, 4)["layer"](key)
     np.testing.assert_array_equal(gamma, jax.random.normal(kg, (4,)))

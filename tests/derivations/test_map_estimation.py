@@ -188,7 +188,7 @@ def test_every_declared_entry_behaves_as_expected(key):
 
 
 def test_examples_are_jax_random_draws(key):
-    # the example makers draw through jaxml.random (one compiled program per size bucket): jax.random's numbers,
+    # the example makers draw through jaxml.testing.draws (one compiled program per size bucket): jax.random's numbers,
     # bit for bit, so moving them there changed no check's result
     theta, x, y, sigma, lam = hand.example_lambda_theta(key)
     k_theta, k = jax.random.split(key)

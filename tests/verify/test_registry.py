@@ -162,3 +162,28 @@ def test_entries_with_linear_algebra_stay_on_the_main_lane():
     entries = sys.modules[__name__].__jaxml_derivations__
     assert concurrency_safe(entries["test: right"], 30)
     assert not concurrency_safe(entries["test: uses a solve"], 30)  # jnp.linalg.solve: LAPACK
+
+
+def test_builtin_derivations_are_found_through_their_entry_point():
+    """The library finds the write-up's derivations as it finds anyone's: the ``jaxml.derivations`` entry point
+    group, never a package name written into jaxml.verify."""
+    import ast
+    from importlib.metadata import entry_points
+    from pathlib import Path
+
+    import jaxml.verify
+
+    registered = {ep.name: ep.module for ep in entry_points(group="jaxml.derivations")}
+    assert registered.get("writeup") == "jaxml_derivations"
+    assert {e.module.split(".")[0] for e in builtin_entries()} >= {"jaxml_derivations"}
+    for path in Path(jaxml.verify.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        names = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)]
+        imported = [
+            a.name
+            for n in ast.walk(tree)
+            if isinstance(n, (ast.Import, ast.ImportFrom))
+            for a in n.names
+        ] + [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module]
+        assert "jaxml_derivations" not in names, path
+        assert not any(str(m).startswith("jaxml_derivations") for m in imported), path

@@ -22,7 +22,7 @@ import jax
 import numpy as np
 from jaxml_derivations import logistic as hand
 
-from ... import random as _random
+from ... import _bucketed_random as _random
 from ...models import linear_svm, logistic
 from ...separability import MaxMargin, Separability, max_margin, separability
 from ...verify import check_closed_form
@@ -370,8 +370,8 @@ def _l2(pb, key, config: Config) -> L2:
 def _normal(key, shape, size: int) -> np.ndarray:
     """``jax.random.normal(key, shape, float64)``, bit for bit, from one flat draw of ``size`` ≥ prod(shape).
 
-    jaxml.random's draws are a function of the flat index, so the first prod(shape) entries of a longer draw are
-    the draw of ``shape``; drawing a power of two (jaxml.random's bucket size) compiles one program for every
+    jaxml's bucketed draws' draws are a function of the flat index, so the first prod(shape) entries of a longer draw are
+    the draw of ``shape``; drawing a power of two (jaxml's bucketed draws' bucket size) compiles one program for every
     shape up to ``size`` and leaves the slicing to NumPy.
     """
     flat = np.asarray(_random.normal(key, (size,), np.float64))

@@ -38,7 +38,7 @@ def _uniform_flat(key, size, dtype, minval, maxval):
 def _check_partitionable() -> None:
     if not jax.config.jax_threefry_partitionable:
         raise RuntimeError(
-            "jaxml.random needs jax_threefry_partitionable (JAX's default) for bucketed draws"
+            "jaxml.testing.draws needs jax_threefry_partitionable (JAX's default) for bucketed draws"
         )
 
 
@@ -47,9 +47,8 @@ def normal(key, shape=(), dtype=None) -> jax.Array:
     _check_partitionable()
     shape = tuple(int(s) for s in shape)
     size = math.prod(shape)
-    dtype = jnp.dtype(
-        dtype or jax.dtypes.canonicalize_dtype(jnp.float64)
-    )  # the default float dtype
+    # the default float dtype: float64 under x64, else float32
+    dtype = jnp.dtype(dtype or jax.dtypes.canonicalize_dtype(jnp.float64))
     return _normal_flat(key, _bucket(size), dtype)[:size].reshape(shape)
 
 
