@@ -6,15 +6,14 @@ threshold (128 KiB, rising to at most 32 MiB) with a fresh ``mmap`` and unmaps i
 its heap back above the trim threshold; the next chunk then page-faults every page in again, each one zeroed by the
 kernel. :func:`keep_freed_memory` raises both thresholds to 1 GiB, so freed blocks below that are reused.
 
-Measured on a 2-core machine, the 200-point 4096 × 1024 batch-norm check (``tests/verify/test_memory.py``, one
-32 MiB point per chunk): 12 million page faults, 26 s of its 57 s of CPU in the kernel, 35.0 s wall, 0.94 GB peak;
-with :func:`keep_freed_memory` 0.2 million faults, 0.9 s in the kernel, 18.5 s wall, 1.2 GB peak, the same result.
-The verifier keeps a chunk's arrays within 32 MiB for the same reason (``jaxml.verify._points.BLOCK_BYTES``): a
-thread's arena cannot hold a block over 64 MiB, so glibc maps such a block afresh whatever the threshold (with two
-points per chunk, memory kept: 30.7 s). One arena for every thread (``MALLOC_ARENA_MAX=1``) would keep those too
-but serialises every thread's ``malloc``: a cold ``jaxml verify`` of the built-ins, all compilation, went from 29 s
-to 41–48 s, so it is not set. Small problems (``jaxml reproduce``) fault little either way (1.3 million faults, 7 s
-of its 200 s of CPU, with or without); results never depend on it.
+In such a check (the 200-point 4096 × 1024 batch-norm check of ``tests/verify/test_memory.py``) the kernel's page
+faulting otherwise takes about half the CPU time; keeping freed memory removes nearly all of it and halves the wall
+time, for a somewhat higher peak (the measurements are in ``benchmarks/RESULTS.md``, "Freed memory"). The verifier
+keeps a chunk's arrays within 32 MiB for the same reason (``jaxml.verify._points.BLOCK_BYTES``): a thread's arena
+cannot hold a block over 64 MiB, so glibc maps such a block afresh whatever the threshold. One arena for every
+thread (``MALLOC_ARENA_MAX=1``) would keep those too, but it serialises every thread's ``malloc`` and makes a
+compilation-bound run (a cold ``jaxml verify``) markedly slower, so it is not set. Small problems (``jaxml
+reproduce``) fault little either way; results never depend on it.
 
 The thresholds are process-wide (``mallopt``), so the library never sets them on import: the ``jaxml`` command
 calls :func:`keep_freed_memory` first thing, and so do the tests; call it at the top of your own script before

@@ -3,8 +3,11 @@
     run(data, out_dir, only=None, seed=0, progress=...) -> results dict
 
 Each experiment gets its own PRNG key, ``fold_in(PRNGKey(seed), crc32(name))``, so adding or skipping one never
-changes another's numbers. A user's mistake (bad data, unknown name) raises :class:`JaxmlError`; a bug inside one
-experiment is recorded in results.json under ``"errors"`` and the others still run.
+changes another's numbers. One experiment's failure never costs the others their results: a bug inside it, or a
+user's mistake in its input (a malformed data file), is recorded in results.json under ``"errors"`` and in
+REPORT.md, and the others still run and are written. A user's mistake then raises :class:`JaxmlError` (naming the
+file and line) once the outputs are written; a bug leaves ``"errors"`` for the caller to report. A mistake in the
+call itself (an unknown name) raises before anything runs, and a :class:`ComputationTimeout` stops the run at once.
 """
 
 from __future__ import annotations
@@ -52,6 +55,26 @@ def _jsonable(obj):
         x = float(obj)
         return x if np.isfinite(x) else str(x)
     return obj
+
+
+@dataclasses.dataclass(frozen=True)
+class _Run:
+    """How one experiment went (picklable: worker processes send it back).
+
+    Attributes:
+      name: the experiment.
+      output: its output, None when it failed.
+      seconds: wall time.
+      error: why it failed ("DataError: FILE, line 3: ..."), for results.json and the report.
+      user_mistake: the message of the :class:`JaxmlError` it raised (bad input), None for a bug: the run raises
+        it once every output is written.
+    """
+
+    name: str
+    output: ExperimentOutput | None
+    seconds: float
+    error: str | None = None
+    user_mistake: str | None = None
 
 
 def run(
@@ -118,21 +141,40 @@ def run(
             for i in range(len(names))
         ]
     sections, errors, timings = [], {}, {}
-    for name, output, seconds, error in runs:
-        exp = registry[name]
-        sections.append((exp, output, seconds))
-        if output is None:
-            errors[name] = error
+    for run_ in runs:
+        exp = registry[run_.name]
+        sections.append((exp, run_.output, run_.seconds))
+        if run_.output is None:
+            errors[run_.name] = run_.error
             continue
-        timings[name] = round(seconds, 3)
-        for key, value in output.results.items():
+        timings[run_.name] = round(run_.seconds, 3)
+        for key, value in run_.output.results.items():
             results[key] = _jsonable(value)
     results["timings_s"] = timings
     if errors:
         results["errors"] = errors
     (out_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     write_report(out_dir / "REPORT.md", results, sections, data)
+    _raise_user_mistake(runs, out_dir)
     return results
+
+
+def _raise_user_mistake(runs: list[_Run], out_dir: Path) -> None:
+    """Raise the first experiment's user mistake (bad data), saying where the others' results went."""
+    mistakes = [r for r in runs if r.user_mistake is not None]
+    if not mistakes:
+        return
+    message = mistakes[0].user_mistake
+    if len(mistakes) > 1:
+        others = ", ".join(r.name for r in mistakes[1:])
+        message += f'\n(also failed on their input: {others}; see "errors" in results.json)'
+    finished = [r.name for r in runs if r.output is not None]
+    if finished:
+        message += (
+            f"\nthe experiments that finished ({', '.join(finished)}) are in {out_dir / 'results.json'} "
+            f"and {out_dir / 'REPORT.md'}"
+        )
+    raise JaxmlError(message)
 
 
 def default_jobs() -> int:
@@ -145,11 +187,14 @@ def default_jobs() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def _run_one(name: str, data, seed: int, out_dir: Path, device, timeout, progress: Progress):
-    """Run one experiment under the watchdog: (output or None, seconds, error or None).
+def _run_one(
+    name: str, data, seed: int, out_dir: Path, device, timeout, progress: Progress
+) -> _Run:
+    """Run one experiment under the watchdog.
 
-    A user's mistake (:class:`JaxmlError`) propagates; a bug in the experiment is returned as an error string
-    so that the others still run.
+    A :class:`ComputationTimeout` propagates (the stuck computation cannot be cancelled, so the run stops). A
+    user's mistake (another :class:`JaxmlError`, e.g. a malformed data file) or a bug in the experiment is
+    returned as the run's error, so that the others still run and are written.
     """
     exp = experiments.registered()[name]
     ctx = Context(
@@ -163,29 +208,34 @@ def _run_one(name: str, data, seed: int, out_dir: Path, device, timeout, progres
     try:
         with stage(f"experiment {name}", timeout, command="jaxml reproduce"):
             output: ExperimentOutput = exp.run(ctx)
-    except JaxmlError:
+    except ComputationTimeout:
         raise
+    # a user's mistake in this experiment's input (a malformed file): recorded now, raised after the others
+    except JaxmlError as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        progress.log(f"    FAILED: {error}")
+        return _Run(name, None, time.perf_counter() - start, error, user_mistake=str(exc))
     except Exception as exc:  # noqa: BLE001 - a bug in one experiment: record it, keep going
         error = f"{type(exc).__name__}: {exc}"
         progress.log(f"    FAILED: {error}\n" + traceback.format_exc())
-        return None, time.perf_counter() - start, error
+        return _Run(name, None, time.perf_counter() - start, error)
     seconds = time.perf_counter() - start
     output = dataclasses.replace(output, results=_jsonable(output.results))
     # each experiment's compiled programs are not needed by the next: dropping them halves the peak memory
-    # of a full run (2.7 GB -> 1.4 GB measured, benchmarks/README.md) at no cost in time
+    # of a full run (benchmarks/README.md) at no cost in time
     jax.clear_caches()
     gc.collect()
-    return output, seconds, None
+    return _Run(name, output, seconds)
 
 
-def _run_here(i: int, names, data, seed, out_dir, device, timeout, progress):
+def _run_here(i: int, names, data, seed, out_dir, device, timeout, progress) -> _Run:
     name = names[i]
     exp = experiments.registered()[name]
     progress.log(f"[{i + 1}/{len(names)}] {exp.section} {exp.title} ({name}) ...")
-    output, seconds, error = _run_one(name, data, seed, out_dir, device, timeout, progress)
-    if output is not None:
-        progress.log(f"    done in {seconds:.1f} s")
-    return name, output, seconds, error
+    run_ = _run_one(name, data, seed, out_dir, device, timeout, progress)
+    if run_.output is not None:
+        progress.log(f"    done in {run_.seconds:.1f} s")
+    return run_
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -199,14 +249,11 @@ def _run_here(i: int, names, data, seed, out_dir, device, timeout, progress):
 # is unsafe).
 
 
-def _worker_run(name: str, root, data_seed: int, seed: int, out_dir: str, device, timeout):
+def _worker_run(name: str, root, data_seed: int, seed: int, out_dir: str, device, timeout) -> _Run:
     from .data import DataSource
 
     data = DataSource(root, seed=data_seed)
-    output, seconds, error = _run_one(
-        name, data, seed, Path(out_dir), device, timeout, Progress(quiet=True)
-    )
-    return name, output, seconds, error
+    return _run_one(name, data, seed, Path(out_dir), device, timeout, Progress(quiet=True))
 
 
 def _run_in_workers(names, data, seed, out_dir, device, timeout, jobs, progress):
@@ -232,10 +279,14 @@ def _run_in_workers(names, data, seed, out_dir, device, timeout, jobs, progress)
         bound = None if timeout is None else timeout * len(names) + 120.0
         try:
             for future in concurrent.futures.as_completed(futures, timeout=bound):
-                name, output, seconds, error = future.result()
-                done[name] = (name, output, seconds, error)
-                status = f"done in {seconds:.1f} s" if output is not None else f"FAILED: {error}"
-                progress.log(f"[{len(done)}/{len(names)}] {name}: {status}")
+                run_ = future.result()
+                done[run_.name] = run_
+                status = (
+                    f"done in {run_.seconds:.1f} s"
+                    if run_.output is not None
+                    else f"FAILED: {run_.error}"
+                )
+                progress.log(f"[{len(done)}/{len(names)}] {run_.name}: {status}")
         except concurrent.futures.process.BrokenProcessPool as exc:
             raise ComputationTimeout(
                 "a worker process ended abruptly (its experiment overran its time bound, see above, or the "

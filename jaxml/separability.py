@@ -133,9 +133,8 @@ def _max_margin_lp(x: np.ndarray, y: np.ndarray):
     cost[-1] = -1.0
     bounds = [(-1.0, 1.0)] * d + [(None, None), (None, 1.0)]
     res = linprog(cost, A_ub=a_ub, b_ub=np.zeros(n), bounds=bounds, method="highs")
-    if (
-        res.status != 0
-    ):  # pragma: no cover - the LP is always feasible (w = 0, b = 0, t = 0) and bounded
+    # the LP is always feasible (w = 0, b = 0, t = 0) and bounded (|w_j| <= 1, t <= 1)
+    if res.status != 0:  # pragma: no cover
         raise RuntimeError(f"margin LP failed: {res.message}")
     return res.x[:d], float(res.x[d]), float(res.x[d + 1])
 
@@ -238,9 +237,8 @@ def max_margin(x, y) -> MaxMargin:
         options={"ftol": 1e-14, "maxiter": 1000},
     )
     w, b = res.x[:d], float(res.x[d])
-    if (
-        not res.success or np.min(y_pm * (x @ w + b)) < 1.0 - 1e-9
-    ):  # pragma: no cover - a solver failure
+    # separable data always have a solution: only a solver failure gets here
+    if not res.success or np.min(y_pm * (x @ w + b)) < 1.0 - 1e-9:  # pragma: no cover
         raise RuntimeError(f"hard-margin QP did not converge: {res.message}")
     return MaxMargin(w=w, b=b, margin=float(np.min(y_pm * (x @ w + b)) / np.linalg.norm(w)))
 
@@ -304,9 +302,8 @@ def hull_certificate(x, y, *, tries: int = 20) -> HullCertificate | None:
         raise UsageError(f"hull_certificate is for 2-D points; got x of shape {x.shape}")
     x0, x1 = x[y == 0], x[y == 1]
     idx0, idx1 = np.flatnonzero(y == 0), np.flatnonzero(y == 1)
-    order = np.argsort(
-        np.linalg.norm(x0 - x0.mean(axis=0), axis=1)
-    )  # the most central class-0 points first
+    # the most central class-0 points first
+    order = np.argsort(np.linalg.norm(x0 - x0.mean(axis=0), axis=1))
     a_eq = np.vstack([x1.T, np.ones(len(x1))])  # Σ λ_j x_j = p, Σ λ_j = 1
     for t in order[:tries]:
         p = x0[t]
@@ -364,16 +361,12 @@ def _lines_through_pairs(x, y, tol):
 
     def per_i(i):
         d = x - x[i]  # d_k = x_k − x_i
-        cross = (
-            d[:, None, 0] * d[None, :, 1] - d[:, None, 1] * d[None, :, 0]
-        )  # s_jk = d_j × d_k: side of x_k
+        # s_jk = d_j × d_k: the side of the line (x_i, x_j) that x_k lies on
+        cross = d[:, None, 0] * d[None, :, 1] - d[:, None, 1] * d[None, :, 0]
         norms = jnp.linalg.norm(d, axis=1)
-        on = (
-            jnp.abs(cross) <= tol * norms[:, None] * norms[None, :] + tol
-        )  # x_k on the line (x_i, x_j)
-        plus = jnp.sum(
-            ~on & (((cross > 0) & pos) | ((cross < 0) & ~pos)), axis=1
-        )  # positive side = class 1
+        on = jnp.abs(cross) <= tol * norms[:, None] * norms[None, :] + tol  # x_k on the line
+        # points on their class's side when the positive side is class 1 (plus) or class 0 (minus)
+        plus = jnp.sum(~on & (((cross > 0) & pos) | ((cross < 0) & ~pos)), axis=1)
         minus = jnp.sum(~on & (((cross < 0) & pos) | ((cross > 0) & ~pos)), axis=1)
         best = jnp.maximum(plus, minus)
         valid = norms > 0  # j != i and not a duplicate of x_i
@@ -398,9 +391,8 @@ def _nudged_line(x, y, i: int, j: int, sign: float, tol: float) -> tuple[np.ndar
     off = np.abs(f) > tol * np.linalg.norm(normal) * np.max(np.linalg.norm(x - x[i], axis=1)) + tol
     mid = 0.5 * (x[i] + x[j])
     reach = 1.0 + 2.0 * np.max(np.linalg.norm(x - mid, axis=1)) / np.linalg.norm(t)
-    delta = (
-        0.5 * np.min(np.abs(f[off])) / reach
-    )  # small enough not to move any off-line point across
+    # small enough not to move any off-line point across
+    delta = 0.5 * np.min(np.abs(f[off])) / reach
     s_i, s_j = 2.0 * y[i] - 1.0, 2.0 * y[j] - 1.0
     eps_a = delta * (s_i + s_j) / 2.0  # shift: both points to one side
     eps_b = delta * (s_j - s_i) / (t @ t)  # rotation about mid: opposite sides

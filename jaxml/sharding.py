@@ -11,15 +11,14 @@ otherwise none — the batch stays on one device. The CPU "devices" that
 ``XLA_FLAGS=--xla_force_host_platform_device_count=N`` creates are deliberately not used:
 
 * they share the same cores, so splitting a batch over them buys no speed: XLA's CPU thread pool already runs a
-  batched computation on every core of one device. Measured on a 2-core machine (double-descent grid, 13 × 9,
-  d = 500, jaxlib 0.10.2): 0.41 s on one device; 1.1 s / 5.4 s / 22-34 s over 2 / 4 / 8 fake devices with one
-  matrix per LAPACK call;
+  batched computation on every core of one device. Split, the double-descent grid runs several times slower, and
+  slower the more fake devices there are (the measurements are in ``benchmarks/RESULTS.md``, "Fake CPU devices");
 * with jaxlib 0.10.2 they can deadlock. Its CPU LAPACK kernels (``eigh``, ``cholesky``, ``solve``, ...) cut a
   batch into pieces, queue them on XLA:CPU's intra-op thread pool and block the calling pool thread until they are
   done. N fake devices run their shards at the same time, each inside a pool thread; once every pool thread is
-  blocked in such a kernel, nobody is left to run the queued pieces and the program waits forever (seen: the vmapped
-  ``eigh`` of the double-descent grid over 2 and 4 fake devices, every run; the threads are parked in
-  ``jax::ParallelBatchMap`` → ``BlockingCounter::Wait``).
+  blocked in such a kernel, nobody is left to run the queued pieces and the program waits forever. The vmapped
+  ``eigh`` of the double-descent grid over 2 or 4 fake devices does so every time, its threads parked in
+  ``jax::ParallelBatchMap`` → ``BlockingCounter::Wait``.
 
 So fake CPU devices change nothing in jaxml: ``jaxml reproduce`` and ``jaxml verify`` give the results of one
 device, whatever ``xla_force_host_platform_device_count`` says. To exercise the sharded code path on a CPU (tests
@@ -72,11 +71,6 @@ def use_devices(devices: Sequence) -> Iterator[list]:
         yield devices
     finally:
         _OVERRIDE.reset(token)
-
-
-def device_count() -> int:
-    """How many devices :func:`shard_leading` spreads a batch over."""
-    return len(batch_devices())
 
 
 def shard_leading(tree, devices=None):

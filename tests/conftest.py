@@ -22,10 +22,9 @@ from pathlib import Path
 
 # One BLAS thread per test process, set before NumPy and SciPy load OpenBLAS (workers and the child processes tests
 # start inherit it). The two pytest-xdist workers already fill two cores; OpenBLAS's own threads on top of them
-# busy-wait for work and steal the cores the other worker needs: with its default two threads the fake-device
-# double-descent child used 96 s of CPU in the suite, 30 s with one (`jaxml reproduce --only double_descent`, two
-# runs side by side: 30.5 s wall each with the default, 14 s with one thread). The pinned numbers hold either
-# way; set OPENBLAS_NUM_THREADS yourself to test another setting.
+# busy-wait for work and steal the cores the other worker needs, which triples the CPU time of the LAPACK-heavy
+# tests (benchmarks/RESULTS.md, "BLAS threads in the tests"). The pinned numbers hold either way; set
+# OPENBLAS_NUM_THREADS yourself to test another setting.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import jax  # after the BLAS setting above
@@ -33,8 +32,8 @@ import pytest
 
 from jaxml.allocator import keep_freed_memory
 
-# Freed big buffers stay in the process, as in the `jaxml` command (jaxml/allocator.py): the 200-point 4096 x 1024
-# check of tests/verify/test_memory.py spent half its CPU page-faulting them in again (35.0 s -> 18.5 s alone). The
+# Freed big buffers stay in the process, as in the `jaxml` command (jaxml/allocator.py): otherwise the 200-point
+# 4096 x 1024 check of tests/verify/test_memory.py spends about half its CPU page-faulting them in again. The
 # environment variables it sets reach the workers and the child processes tests start.
 keep_freed_memory()
 
@@ -66,8 +65,9 @@ def pytest_configure(config):
 
 # pytest-xdist: every test file runs whole in one worker, so its session-scoped experiment runs once. The two
 # LAPACK-heavy files (the double-descent grid's eigh, and the fake-device children that run it again) form one unit,
-# so the two workers never run them at once: together they took 135 s instead of 16 s, measured before the
-# one-BLAS-thread setting above, whose busy-waiting threads were the cause.
+# so the two workers never run them at once: each keeps both cores busy, and side by side they slow each other down
+# far beyond the sum of their times whenever BLAS runs several threads per process (benchmarks/RESULTS.md, "BLAS
+# threads in the tests"), as it does when you set OPENBLAS_NUM_THREADS higher yourself.
 _ONE_AT_A_TIME = {"tests/experiments/test_double_descent.py", "tests/multidevice/test_sharding.py"}
 
 

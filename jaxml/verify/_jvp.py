@@ -172,7 +172,8 @@ def check_jvp(
       points: how many points, each with its own random tangent (default 16).
       key: PRNG key (points, tangents and the structural checks); default ``PRNGKey(0)``: the same points on
         every run.
-      rtol, atol: as in :func:`check_gradient` (default rtol 1e-9, relative to the JVP's size at each point).
+      rtol: as in :func:`check_gradient` (default 1e-9, relative to the JVP's size at each point).
+      atol: as in :func:`check_gradient`.
       at: instead of perturbations, the caller's points: one entry per argument, stacked on a leading points axis
         (None for an argument shared by all points), as in :func:`check_gradient`.
       domain: where the points lie and which tangents count (see :mod:`jaxml.verify._domain`): "real"

@@ -210,7 +210,11 @@ def vjp_rule(
       reference: computes the same primal as the decorated function, without the rule.
       example: ``example(key) -> tuple of args`` for both.
       argnums: the argument(s) whose cotangents are compared.
-      name, equation, expected_failure, erratum, rtol: as for :func:`derivation`.
+      name: display name (default: the function's name).
+      equation: where the rule comes from.
+      expected_failure: True for a rule known to be wrong.
+      erratum: what is wrong with it.
+      rtol: tolerance override (default 1e-9 relative, float64).
       domain: where the points lie (see :func:`check_vjp`); the examples must lie there.
     """
     return _rule(

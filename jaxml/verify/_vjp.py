@@ -520,7 +520,8 @@ def check_vjp(
       argnums: the argument(s) whose cotangents are compared.
       points: how many points, each with its own random cotangent (default 16).
       key: PRNG key (points and cotangents); default ``PRNGKey(0)``: the same points on every run.
-      rtol, atol: as in :func:`check_gradient` (default rtol 1e-9, relative to the VJP's size at each point).
+      rtol: as in :func:`check_gradient` (default 1e-9, relative to the VJP's size at each point).
+      atol: as in :func:`check_gradient`.
       at: instead of perturbations, the caller's points: one entry per argument, stacked on a leading points axis
         (None for an argument shared by all points), as in :func:`check_gradient`.
       domain: where the points lie (see :mod:`jaxml.verify._domain`): "real" (default), "positive",
