@@ -259,9 +259,17 @@ def _grade_parser(sub) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     g.add_argument("assignment", nargs="?", metavar="ASSIGNMENT.py", help="the assignment file")
-    g.add_argument("submissions", nargs="?", metavar="SUBMISSIONS", help="the submissions directory")
+    g.add_argument(
+        "submissions", nargs="?", metavar="SUBMISSIONS", help="the submissions directory"
+    )
     g.add_argument("--out", metavar="DIR", help="output directory (required)")
-    g.add_argument("--jobs", type=int, default=None, metavar="N", help="submissions run at once (default: cores)")
+    g.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="submissions run at once (default: cores)",
+    )
     g.add_argument(
         "--timeout",
         type=float,
@@ -270,7 +278,11 @@ def _grade_parser(sub) -> None:
         help="wall time for one submission's run: loading it and calling its functions (default: %(default)s)",
     )
     g.add_argument(
-        "--memory", type=int, default=2048, metavar="MB", help="memory limit per submission (default: %(default)s)"
+        "--memory",
+        type=int,
+        default=2048,
+        metavar="MB",
+        help="memory limit per submission (default: %(default)s)",
     )
     g.add_argument(
         "--feedback",
@@ -279,8 +291,12 @@ def _grade_parser(sub) -> None:
         help="diagnosis (default): verdicts and named mistakes, never a value of the reference gradient; "
         "full: also the worst entry's values; score: scores only",
     )
-    g.add_argument("--shard", metavar="I/N", default="1/1", help="grade the I-th of N slices of the class")
-    g.add_argument("--merge", nargs="+", metavar="DIR", help="merge the output directories of --shard runs")
+    g.add_argument(
+        "--shard", metavar="I/N", default="1/1", help="grade the I-th of N slices of the class"
+    )
+    g.add_argument(
+        "--merge", nargs="+", metavar="DIR", help="merge the output directories of --shard runs"
+    )
 
 
 def _grade(args) -> int:
@@ -290,7 +306,9 @@ def _grade(args) -> int:
         raise JaxmlError("--out DIR is required")
     if args.merge:
         if args.assignment or args.submissions:
-            raise JaxmlError("--merge takes output directories only: jaxml grade --merge DIR1 DIR2 ... --out DIR")
+            raise JaxmlError(
+                "--merge takes output directories only: jaxml grade --merge DIR1 DIR2 ... --out DIR"
+            )
         grade.merge(args.merge, args.out)
         print(f"merged {len(args.merge)} runs into {args.out}")
         return 0
@@ -311,7 +329,10 @@ def _grade(args) -> int:
         shard=(i, n),
     )
     failed = graded.not_graded
-    print(f"graded {len(graded.students) - len(failed)} of {len(graded.students)} submissions; see {args.out}")
+    print(
+        f"graded {len(graded.students) - len(failed)} of {len(graded.students)} submissions "
+        f"({graded.compared} distinct answers compared); see {args.out}"
+    )
     if failed:
         print("not graded (grader errors): " + ", ".join(failed), file=sys.stderr)
         return 1
