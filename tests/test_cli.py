@@ -50,6 +50,7 @@ def test_verify_user_file_right_and_wrong(tmp_path, capsys):
     capsys.readouterr()
     assert main(["verify", str(_write(tmp_path, "wrong.py", "")), "--points", "20"]) == 1
     out = capsys.readouterr().out
+    # wording is the subject here: the table printed for people
     assert "FAIL" in out and "missing 1/n" in out and "n = 25" in out
 
 
@@ -58,7 +59,13 @@ def test_verify_json(tmp_path, capsys):
     payload = json.loads(capsys.readouterr().out)
     assert payload["ok"] is False
     (outcome,) = payload["outcomes"]
-    assert outcome["verdict"] == "FAIL" and "1/n" in outcome["diagnosis"]
+    assert outcome["verdict"] == "FAIL", outcome
+    # missing 1/n: the gradient of the sum, 25 x the gradient of the mean
+    assert outcome["mistake"] == {
+        "kind": "constant_factor",
+        "leaf": "",
+        "factor": pytest.approx(25),
+    }
 
 
 @pytest.mark.parametrize(

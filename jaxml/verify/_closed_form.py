@@ -159,7 +159,9 @@ def _diagnosis(
         return mistake(MistakeKind.OTHER, "no simple pattern")
     # the sentence keeps the findings' order; the most specific one (a factor) is the mistake
     text, _ = combined(parts)
-    first = next((m for m in parts if m.kind in _FACTORS), parts[0])
+    # (a factor 0 is no factor: "your answer is zero" says no more than "not the minimiser")
+    named = [m for m in parts if m.kind in _FACTORS and abs(m.factor) > 1e-12]
+    first = named[0] if named else parts[0]
     return dataclasses.replace(first, text=text)
 
 

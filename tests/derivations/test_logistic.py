@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import pytest
 from jaxml_derivations import logistic
 
 from jaxml.models.logistic import log_likelihood
-from jaxml.verify import check_gradient, check_hessian
+from jaxml.verify import MistakeKind, check_gradient, check_hessian
 
 
 def _points(key, n=300):
@@ -45,7 +46,9 @@ def test_sum_slip_is_diagnosed_as_missing_1_over_n(key):
         log_likelihood, logistic.log_likelihood_grad_sum, *logistic._example(key)
     )
     assert not report.ok
-    assert "missing 1/n" in report.diagnosis and "n = 40" in report.diagnosis
+    # missing 1/n, n = 40: the sum where the mean was meant
+    assert report.mistake.kind is MistakeKind.CONSTANT_FACTOR, str(report)
+    assert report.mistake.factor == pytest.approx(40, rel=1e-9)
 
 
 def test_gradient_stable_for_huge_theta():

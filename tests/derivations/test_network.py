@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from jaxml_derivations import network as nn
 
-from jaxml.verify import entries, run_entry
+from jaxml.verify import MistakeKind, entries, run_entry
 
 POINTS = (
     200  # as `jaxml reproduce` checks them (one compiled program per check for the whole suite)
@@ -54,25 +54,32 @@ def test_hand_backprop_matches_autodiff_to_1e_10(outcomes, name):
 
 @pytest.mark.parametrize("name", ["writeup_eq9", "writeup_eq10"])
 def test_eq9_and_eq10_as_written_are_per_example(outcomes, name):
-    diagnosis = outcomes[name].diagnosis
+    mistake = outcomes[name].mistake
     assert outcomes[name].verdict == "expected fail"
-    assert "per-example gradients" in diagnosis and "where the mean was meant" in diagnosis
+    # per-example gradients (one per example, axis 0) where the mean was meant
+    assert mistake.kind is MistakeKind.PER_EXAMPLE, outcomes[name].diagnosis
+    assert mistake.param("reduction") == "mean"
+    assert mistake.param("axes") == (0,) and mistake.param("lengths") == (nn.N_EXAMPLES,)
 
 
 def test_eq10_literal_has_the_shape_of_z(outcomes):
-    assert outcomes["writeup_eq10_literal"].diagnosis.startswith(
-        f"wrong shape: expected (3, 3), got ({nn.N_EXAMPLES}, 3)"
-    )
+    outcome = outcomes["writeup_eq10_literal"]
+    assert outcome.mistake.kind is MistakeKind.SHAPE, outcome.diagnosis
+    # no field carries the expected and the given shapes
+    assert outcome.diagnosis.startswith(f"wrong shape: expected (3, 3), got ({nn.N_EXAMPLES}, 3)")
 
 
 def test_sigma_argument_check_names_the_mistake(outcomes):
     report = outcomes["writeup_w12_sigma_argument"].report
     assert not report.ok  # the as-written formula fails, as expected
     assert report.restricted.ok and not report.general.ok
+    # no field carries it: this derivation's own report (W12Report) has a diagnosis and no mistake
     assert report.diagnosis.startswith(
         "σ′ evaluated at W¹₁,₂x₁ instead of the hidden unit's whole pre-activation"
     )
-    assert "where the mean was meant" in report.batch.diagnosis
+    # the n-example check: per-example values where the mean was meant
+    assert report.batch.mistake.kind is MistakeKind.PER_EXAMPLE, str(report.batch)
+    assert report.batch.mistake.param("reduction") == "mean"
 
 
 def test_the_as_written_means_are_right(key):
@@ -109,11 +116,12 @@ def test_sigma_argument_check_would_pass_a_correct_formula(key, monkeypatch):
 
     monkeypatch.setattr(nn, "writeup_w12", per_example_correct)
     report = nn.writeup_w12_sigma_argument(50, key)
+    # no field carries it: W12Report has a diagnosis and no mistake
     assert report.ok and "NOT found" in report.diagnosis
 
 
 def test_examples_are_jax_random_draws(key):
-    # the bucketed draws (derivations/_draws.py) are jax.random's, bit for bit
+    # the bucketed draws of jaxml.testing.draws (imported as _draws) are jax.random's, bit for bit
     k1, k2, kx, ky = jax.random.split(key, 4)
     W1, W2, x, y = nn._example(key)
     np.testing.assert_array_equal(W1, jax.random.normal(k1, (3, 3)))

@@ -100,7 +100,7 @@ def test_non_psd_check_can_fail(key):
     # the PSD twin (+1 on coincident points, Gram = +I) memorises the training set: the hand result fails
     report = hand.check_non_psd(x, y, x, kernel=lambda a, b: -non_psd_kernel(a, b))
     assert not report.ok
-    assert "predicted 0" in report.diagnosis
+    assert report.predicted_positive_fraction < 1.0, str(report)  # some points predicted 0
 
 
 def test_entries_are_declared_and_pass(key):

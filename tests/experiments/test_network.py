@@ -104,6 +104,7 @@ def test_derivations_and_errata(run):
     # the as-written formulas fail, each with the diagnosis naming its mistake; the correct ones pass
     for name in ("writeup_eq9", "writeup_eq10"):
         assert nn[name]["verdict"] == "expected fail" and nn[name]["ok"]
+        # no field carries it: results.json records each outcome's diagnosis, not its mistake
         assert (
             "per-example gradients" in nn[name]["diagnosis"]
             and "mean was meant" in nn[name]["diagnosis"]
@@ -113,6 +114,7 @@ def test_derivations_and_errata(run):
         nn["writeup_w12"]["verdict"] == "expected fail"
         and nn["writeup_w12"]["as_written_entry_verdict"] == "expected fail"
     )
+    # no field carries it: results.json records the diagnosis (and W12Report has no mistake)
     assert nn["writeup_w12"]["diagnosis"].startswith(
         "σ′ evaluated at W¹₁,₂x₁ instead of the hidden unit's whole"
     )

@@ -8,7 +8,7 @@ import pytest
 
 from jaxml.lbfgs import minimize_lbfgs
 from jaxml.testing import assert_closed_form, assert_gradient, assert_gradient_fails
-from jaxml.verify import check_closed_form
+from jaxml.verify import MistakeKind, check_closed_form
 
 
 def ridge_objective(theta, x, y, lam):
@@ -39,12 +39,18 @@ def test_closed_form_with_wrong_regulariser_fails(problem):
     wrong = lambda x, y, lam: ridge_solution(x, y, 2 * lam)
     report = check_closed_form(ridge_objective, wrong, *problem)
     assert not report.ok
-    assert "does not vanish" in report.diagnosis and "lower objective" in report.diagnosis
+    # the gradient does not vanish (the mistake) ...
+    assert report.mistake.kind is MistakeKind.NOT_STATIONARY, str(report)
+    assert report.mistake.param("stationarity") == report.stationarity > report.stationarity_tol
+    # ... and the solver finds a lower objective (the diagnosis's second finding; the report's
+    # fields carry it)
+    assert report.objective_solver < report.objective_closed_form, str(report)
 
 
 def test_closed_form_off_by_a_sign_is_named(problem):
     report = check_closed_form(ridge_objective, lambda *a: -ridge_solution(*a), *problem)
-    assert not report.ok and "sign flip" in report.diagnosis
+    assert not report.ok and report.mistake.kind is MistakeKind.SIGN, str(report)
+    assert report.mistake.factor == pytest.approx(-1.0, rel=1e-6)
 
 
 def test_a_maximiser_is_not_a_minimiser():
@@ -52,7 +58,11 @@ def test_a_maximiser_is_not_a_minimiser():
     f = lambda theta: jnp.sum(theta**4 / 4 - theta**2 / 2)
     report = check_closed_form(f, lambda: jnp.zeros(2), start=jnp.array([0.5, -2.0]))
     assert report.stationarity == 0.0
-    assert not report.ok and "lower objective" in report.diagnosis
+    assert not report.ok
+    # the solver finds a lower objective (the report's fields carry it) ...
+    assert report.objective_solver < report.objective_closed_form, str(report)
+    # ... and the mistake is that finding (zeros are "0 x the minimiser" in the sentence, no factor worth naming)
+    assert report.mistake.kind is MistakeKind.NOT_MINIMISER
 
 
 def test_transform_compares_up_to_a_symmetry():
@@ -77,11 +87,14 @@ def test_testing_helpers_raise_with_the_report(problem):
     theta = jnp.zeros(5)
     g = lambda t, x, y, lam: jax.grad(ridge_objective)(t, x, y, lam)
     assert_gradient(ridge_objective, g, theta, x, y, lam)
+    # wording is the subject here: the message is the report
     with pytest.raises(AssertionError, match="constant factor 2"):
         assert_gradient(ridge_objective, lambda *a: 2 * g(*a), theta, x, y, lam)
-    assert_gradient_fails(
+    # wording is the subject here: diagnosis_contains is the helper's argument
+    failed = assert_gradient_fails(
         ridge_objective, lambda *a: -g(*a), theta, x, y, lam, diagnosis_contains="sign flip"
     )
+    assert failed.mistake.kind is MistakeKind.SIGN, str(failed)
     with pytest.raises(AssertionError, match="expected a wrong gradient"):
         assert_gradient_fails(ridge_objective, g, theta, x, y, lam)
     assert_closed_form(ridge_objective, ridge_solution, x, y, lam)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from jaxml.errors import UsageError
-from jaxml.verify import check_gradient, check_hessian
+from jaxml.verify import MistakeKind, check_gradient, check_hessian
 
 N, D = 30, 4
 
@@ -33,33 +33,38 @@ def test_right_gradient_passes_at_float64_precision(problem, key):
     assert report.ok, str(report)
     assert report.max_rel_error < 1e-13
     assert report.points == 50
-    assert report.diagnosis is None
+    assert report.diagnosis is None and report.mistake is None
 
 
 @pytest.mark.parametrize(
-    "wrong, expected",
+    "wrong, kind, factor",
     [
-        (lambda t, x, y: N * mse_grad(t, x, y), "missing 1/n"),
-        (lambda t, x, y: mse_grad(t, x, y) / N, "extra 1/n"),
-        (lambda t, x, y: 2.0 * mse_grad(t, x, y), "constant factor 2"),
-        (lambda t, x, y: 0.5 * mse_grad(t, x, y), "constant factor 1/2"),
-        (lambda t, x, y: -mse_grad(t, x, y), "sign flip"),
-        (lambda t, x, y: -N * mse_grad(t, x, y), "sign is flipped"),
-        (lambda t, x, y: 3.7 * mse_grad(t, x, y), "constant factor 3.7"),
+        (lambda t, x, y: N * mse_grad(t, x, y), MistakeKind.CONSTANT_FACTOR, N),  # missing 1/n
+        (lambda t, x, y: mse_grad(t, x, y) / N, MistakeKind.CONSTANT_FACTOR, 1 / N),  # extra 1/n
+        (lambda t, x, y: 2.0 * mse_grad(t, x, y), MistakeKind.CONSTANT_FACTOR, 2.0),
+        (lambda t, x, y: 0.5 * mse_grad(t, x, y), MistakeKind.CONSTANT_FACTOR, 0.5),
+        (lambda t, x, y: -mse_grad(t, x, y), MistakeKind.SIGN, -1.0),
+        (lambda t, x, y: -N * mse_grad(t, x, y), MistakeKind.CONSTANT_FACTOR, -N),  # and a sign
+        (lambda t, x, y: 3.7 * mse_grad(t, x, y), MistakeKind.CONSTANT_FACTOR, 3.7),
     ],
     ids=["missing-1/n", "extra-1/n", "times-2", "half", "sign", "minus-n", "other-factor"],
 )
-def test_scale_and_sign_slips_are_named(problem, wrong, expected):
+def test_scale_and_sign_slips_are_named(problem, wrong, kind, factor):
     report = check_gradient(mse, wrong, *problem)
     assert not report.ok
-    assert expected in report.diagnosis, report.diagnosis
+    assert report.mistake.kind is kind, str(report)
+    assert report.mistake.factor == pytest.approx(factor, rel=1e-9), str(report)
+    assert report.mistake.leaf == ""
 
 
 def test_per_example_gradient_where_mean_was_meant(problem):
     per_example = lambda t, x, y: 2.0 * x * (x @ t - y)[:, None]
     report = check_gradient(mse, per_example, *problem)
     assert not report.ok
-    assert "per-example" in report.diagnosis and "mean" in report.diagnosis
+    assert report.mistake.kind is MistakeKind.PER_EXAMPLE, str(report)
+    assert report.mistake.param("reduction") == "mean"
+    assert report.mistake.param("axes") == (0,) and report.mistake.param("lengths") == (N,)
+    # no field carries the expected and the given shapes
     assert f"expected ({D},), got ({N}, {D})" in report.diagnosis
 
 
@@ -67,7 +72,9 @@ def test_per_example_gradient_where_sum_was_meant(problem):
     total = lambda t, x, y: jnp.sum((x @ t - y) ** 2)
     per_example = lambda t, x, y: 2.0 * x * (x @ t - y)[:, None]
     report = check_gradient(total, per_example, *problem)
-    assert "per-example" in report.diagnosis and "sum was meant" in report.diagnosis
+    assert report.mistake.kind is MistakeKind.PER_EXAMPLE, str(report)
+    assert report.mistake.param("reduction") == "sum"
+    assert report.mistake.param("axes") == (0,) and report.mistake.param("lengths") == (N,)
 
 
 def test_transpose_is_named_for_square_and_rectangular(key):
@@ -79,22 +86,26 @@ def test_transpose_is_named_for_square_and_rectangular(key):
     rect = jax.random.normal(k2, (3, 5))
     assert check_gradient(f, grad, square, x).ok
     r1 = check_gradient(f, lambda w, x: grad(w, x).T, square, x)
-    assert not r1.ok and "transpose" in r1.diagnosis
+    assert not r1.ok and r1.mistake.kind is MistakeKind.TRANSPOSE, str(r1)
     r2 = check_gradient(f, lambda w, x: grad(w, x).T, rect, x)
-    assert not r2.ok and "wrong shape: expected (3, 5), got (5, 3)" in r2.diagnosis
-    assert "transpose" in r2.diagnosis
+    assert not r2.ok and r2.mistake.kind is MistakeKind.TRANSPOSE, str(r2)
+    # no field carries the expected and the given shapes
+    assert "wrong shape: expected (3, 5), got (5, 3)" in r2.diagnosis
 
 
 def test_wrong_shape_is_reported(problem):
     report = check_gradient(mse, lambda t, x, y: mse_grad(t, x, y)[:2], *problem)
     assert not report.ok
+    assert report.mistake.kind is MistakeKind.SHAPE, str(report)
+    # no field carries the expected and the given shapes
     assert f"wrong shape: expected ({D},), got (2,)" in report.diagnosis
 
 
 def test_non_finite_values_are_reported(problem):
     report = check_gradient(mse, lambda t, x, y: mse_grad(t, x, y).at[1].set(jnp.nan), *problem)
     assert not report.ok
-    assert "non-finite" in report.diagnosis
+    assert report.mistake.kind is MistakeKind.NON_FINITE, str(report)
+    assert report.mistake.param("count") == report.points  # entry 1 at every point
 
 
 def test_worst_entry_is_shown_with_both_values(problem):
@@ -106,7 +117,8 @@ def test_worst_entry_is_shown_with_both_values(problem):
     assert report.worst_yours == pytest.approx(report.worst_autodiff + 1.0)
     text = str(report)
     assert "worst entry" in text and "yours =" in text and "autodiff =" in text
-    assert "1 of 4 entries are wrong" in report.diagnosis
+    assert report.mistake.kind is MistakeKind.PARTIAL, str(report)
+    assert report.mistake.entries == ((2,),) and report.mistake.param("count") == 1
 
 
 def test_pytree_parameters_and_tuple_argnums(key):
@@ -122,7 +134,8 @@ def test_pytree_parameters_and_tuple_argnums(key):
     assert check_gradient(f, grad, params, x).ok
     bad = lambda p, x: {"w": grad(p, x)["w"], "b": -grad(p, x)["b"]}
     report = check_gradient(f, bad, params, x)
-    assert not report.ok and "['b']" in report.diagnosis and "sign flip" in report.diagnosis
+    assert not report.ok and report.mistake.kind is MistakeKind.SIGN, str(report)
+    assert report.mistake.leaf == "p['b']" and report.mistake.factor == pytest.approx(-1.0)
     # gradient with respect to two arguments at once
     g2 = lambda w, x: jnp.sum(jnp.sin(x @ w))
     both = lambda w, x: (x.T @ jnp.cos(x @ w), jnp.cos(x @ w)[:, None] * w[None, :])
@@ -166,7 +179,9 @@ def test_a_gradient_that_raises_is_a_failed_report_not_a_crash(problem):
         raise ValueError("oops")
 
     report = check_gradient(mse, broken, *problem)
-    assert not report.ok and "raised ValueError: oops" in report.diagnosis
+    assert not report.ok and report.mistake.kind is MistakeKind.RAISED, str(report)
+    assert report.mistake.param("error") == "ValueError"
+    assert "ValueError: oops" in report.diagnosis  # no field carries the exception's message
 
 
 def test_hessian_check(problem):
@@ -174,7 +189,8 @@ def test_hessian_check(problem):
     hess = lambda t, x, y: 2.0 * x.T @ x / y.shape[0]
     assert check_hessian(mse, hess, theta, x, y).ok
     report = check_hessian(mse, lambda t, x, y: x.T @ x / y.shape[0], theta, x, y)
-    assert not report.ok and "constant factor 1/2" in report.diagnosis
+    assert not report.ok and report.mistake.kind is MistakeKind.CONSTANT_FACTOR, str(report)
+    assert report.mistake.factor == pytest.approx(0.5, rel=1e-9)
 
 
 @pytest.mark.parametrize(

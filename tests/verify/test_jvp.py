@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxml.verify import JvpReport, check_jvp
+from jaxml.verify import JvpReport, MistakeKind, check_jvp
 from jaxml.verify._boundary import BOUNDARY_RTOL, difference_quotient
 
 
@@ -64,8 +64,10 @@ def test_a_missing_factor_2_fails_and_is_named():
     for domain in ("nonnegative", None):
         report = check_jvp(plain, _documented(factor=1.0), X, domain=domain)
         assert not report.ok
-        assert "constant factor 2" in report.diagnosis
-        # and at x = 0, where only the one-sided difference quotient can say so
+        assert report.mistake.kind is MistakeKind.CONSTANT_FACTOR, str(report)
+        assert report.mistake.factor == pytest.approx(2.0)
+        # and at x = 0, where only the one-sided difference quotient can say so: the second
+        # finding, no field carries it
         assert "yours differs from the one-sided difference quotient" in report.diagnosis
         assert "2 x the quotient" in report.diagnosis
 
@@ -79,6 +81,9 @@ def test_a_rule_wrong_only_at_the_boundary_fails():
     f.defjvps(lambda t, ans, x: jnp.where(x == 0, 0.5, right(x)) * t)
     report = check_jvp(plain, f, X, domain="nonnegative")
     assert not report.ok
+    assert report.mistake.kind is MistakeKind.OTHER, str(report)
+    assert report.mistake.param("boundary") is True  # yours differs from the one-sided quotient
+    # no field carries the number of such entries, where they are or the ratio to the quotient
     assert "at 1 entry where autodiff's JVP is not finite" in report.diagnosis
     assert "point 0, entry (0,)" in report.diagnosis and "0.5 x the quotient" in report.diagnosis
     assert report.max_rel_error == pytest.approx(0.5, rel=1e-3)
@@ -94,6 +99,9 @@ def test_a_rule_that_is_nan_where_a_one_sided_derivative_exists_fails():
     f.defjvp(lambda primals, tangents: jax.jvp(plain, primals, tangents))
     report = check_jvp(plain, f, X, domain="nonnegative")
     assert not report.ok
+    assert report.mistake.kind is MistakeKind.OTHER, str(report)
+    assert report.mistake.param("boundary") is True  # compared with the one-sided quotient
+    # no field carries your value (NaN) there
     assert "yours = nan" in report.diagnosis and "quotient = " in report.diagnosis
 
 
@@ -129,15 +137,18 @@ def test_structural_findings_are_named():
     squared = check_jvp(
         ref, _cube(lambda p, t: (p[0] ** 3, 3 * p[0] ** 2 * t[0] * jnp.abs(t[0]))), x
     )
-    assert not squared.ok
+    assert not squared.ok and squared.mistake.kind is MistakeKind.STRUCTURAL_RULE, str(squared)
+    # no field says which rules are broken
     assert "not linear in the tangent" in squared.diagnosis
     assert "JAX cannot transpose your rule's tangent output" in squared.diagnosis
 
     shifted = check_jvp(ref, _cube(lambda p, t: (p[0] ** 3, 3 * p[0] ** 2 * t[0] + 1.0)), x)
-    assert not shifted.ok and "a zero tangent gives a non-zero JVP" in shifted.diagnosis
+    assert not shifted.ok and shifted.mistake.kind is MistakeKind.STRUCTURAL_RULE, str(shifted)
+    assert "a zero tangent gives a non-zero JVP" in shifted.diagnosis  # no field says which rule
 
     primal = check_jvp(ref, _cube(lambda p, t: (p[0] ** 3 + 1.0, 3 * p[0] ** 2 * t[0])), x)
-    assert not primal.ok
+    assert not primal.ok and primal.mistake.kind is MistakeKind.STRUCTURAL_RULE, str(primal)
+    # no field says which rule is broken
     assert "your rule's primal output and the reference disagree" in primal.diagnosis
 
 
@@ -148,7 +159,8 @@ def test_a_custom_vjp_function_has_no_jvp_to_check():
 
     square.defvjp(lambda x: (x**2, x), lambda x, c: (2 * x * c,))
     report = check_jvp(lambda x: x**2, square, jnp.arange(1.0, 4.0))
-    assert not report.ok and "your JVP rule raised TypeError" in report.diagnosis
+    assert not report.ok and report.mistake.kind is MistakeKind.RAISED, str(report)
+    assert report.mistake.param("error") == "TypeError"
     assert "structure" not in str(report)
 
 
@@ -171,7 +183,7 @@ def test_pytree_outputs_and_several_arguments():
     a, b = jnp.linspace(0.5, 1.5, 4), jnp.arange(4.0)
     assert check_jvp(ref, _pair(False), a, b, argnums=(0, 1)).ok
     wrong = check_jvp(ref, _pair(True), a, b, argnums=(0, 1))
-    assert not wrong.ok and "output['prod']" in wrong.diagnosis
+    assert not wrong.ok and wrong.mistake.leaf == "output['prod']", str(wrong)
     # with only a moving, the term a·db is not exercised: the rule is right there
     assert check_jvp(ref, _pair(True), a, b, argnums=0).ok
 
@@ -212,6 +224,8 @@ def test_given_points_with_exact_zeros():
 def test_nothing_finite_is_not_a_pass():
     report = check_jvp(plain, _documented(), -jnp.ones(3), points=4)
     assert not report.ok and report.points == 0
+    assert report.mistake.kind is MistakeKind.NON_FINITE, str(report)
+    # no field carries how many points were tried
     assert "f is not finite at any of the 4 points" in report.diagnosis
 
 

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxml.verify import check_gradient
+from jaxml.verify import MistakeKind, check_gradient
 
 
 def mse(theta, x, y):
@@ -35,7 +35,11 @@ def test_a_gradient_computed_in_float32_is_named(problem):
 
     report = check_gradient(mse, in_float32, *problem)
     assert not report.ok  # the float64 tolerance is not met ...
-    assert "agrees to float32 precision" in report.diagnosis  # ... and the verifier says why
+    # ... and the verifier says why
+    assert report.mistake.kind is MistakeKind.PRECISION, str(report)
+    assert 0 < report.mistake.param("level") < 1e-6  # float32 autodiff's own error here
+    # no field carries where the float32 is (inside, not the result's dtype) nor the Taylor
+    # remainder's order
     assert "computes in float32 somewhere" in report.diagnosis
     assert (
         "h^2" in report.diagnosis
@@ -44,12 +48,13 @@ def test_a_gradient_computed_in_float32_is_named(problem):
 
 def test_a_float32_result_is_named(problem):
     report = check_gradient(mse, lambda *a: mse_grad(*(b.astype(jnp.float32) for b in a)), *problem)
-    assert "your result is float32" in report.diagnosis
+    assert report.mistake.kind is MistakeKind.PRECISION, str(report)
+    assert "your result is float32" in report.diagnosis  # no field carries the result's dtype
 
 
 def test_a_small_real_error_is_not_called_rounding(problem):
     report = check_gradient(mse, lambda t, x, y: mse_grad(t, x, y) + 1e-4 * t, *problem)
-    assert not report.ok and "float32" not in report.diagnosis
+    assert not report.ok and report.mistake.kind is MistakeKind.OTHER, str(report)  # not rounding
 
 
 CHILD = textwrap.dedent(

@@ -6,8 +6,9 @@ import sys
 
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
-from jaxml.verify import check_gradient
+from jaxml.verify import MistakeKind, check_gradient
 
 
 def _helper(t):
@@ -26,4 +27,5 @@ def test_a_redefined_helper_is_seen_by_the_next_check(monkeypatch):
         sys.modules[__name__], "_helper", lambda t: 3.0 * t
     )  # same _grad, new helper
     report = check_gradient(f, _grad, np.ones(4), points=3)
-    assert not report.ok and "constant factor 1.5" in report.diagnosis
+    assert not report.ok and report.mistake.kind is MistakeKind.CONSTANT_FACTOR, str(report)
+    assert report.mistake.factor == pytest.approx(1.5, rel=1e-9)

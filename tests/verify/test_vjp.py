@@ -10,7 +10,7 @@ import pytest
 
 from jaxml import models
 from jaxml.testing import assert_vjp
-from jaxml.verify import VjpReport, check_vjp
+from jaxml.verify import MistakeKind, VjpReport, check_vjp
 
 from .test_jvp import X, _documented, plain
 
@@ -71,7 +71,9 @@ def test_a_hand_rule_passes_and_a_missing_gamma_fails(batch):
 
     report = check_vjp(models.batchnorm.reference, _layer(no_gamma), *batch, argnums=(0, 1, 2))
     assert not report.ok
-    assert "x: a scale per column" in report.diagnosis and "divided by gamma" in report.diagnosis
+    assert report.mistake.kind is MistakeKind.AXIS_SCALE, str(report)
+    assert report.mistake.leaf == "x" and report.mistake.param("axis") == 1  # a scale per column
+    assert report.mistake.param("named") == "divided by gamma: a factor gamma is missing"
 
 
 def test_a_rule_that_is_not_linear_in_the_cotangent_is_named(batch):
@@ -80,7 +82,8 @@ def test_a_rule_that_is_not_linear_in_the_cotangent_is_named(batch):
         return dx, dg, db
 
     report = check_vjp(models.batchnorm.reference, _layer(squared), *batch, argnums=(0, 1, 2))
-    assert not report.ok and "not linear in the cotangent" in report.diagnosis
+    assert not report.ok and report.mistake.kind is MistakeKind.STRUCTURAL_RULE, str(report)
+    assert "not linear in the cotangent" in report.diagnosis  # no field says which rule is broken
 
 
 def test_a_rule_with_a_constant_term_fails_the_zero_cotangent_check(batch):
@@ -89,7 +92,9 @@ def test_a_rule_with_a_constant_term_fails_the_zero_cotangent_check(batch):
         return dx, dg, db + 1.0
 
     report = check_vjp(models.batchnorm.reference, _layer(shifted), *batch, argnums=(0, 1, 2))
-    assert not report.ok and "zero cotangent gives a non-zero VJP" in report.diagnosis
+    assert not report.ok and report.mistake.kind is MistakeKind.STRUCTURAL_RULE, str(report)
+    # the second structural finding (the first: not linear); no field says which rule is broken
+    assert "zero cotangent gives a non-zero VJP" in report.diagnosis
 
 
 def test_custom_jvp_rules_get_the_dot_product_test():
@@ -107,7 +112,8 @@ def test_custom_jvp_rules_get_the_dot_product_test():
 
     cube_wrong.defjvps(lambda t, ans, x: 2.0 * x**2 * t)
     wrong = check_vjp(lambda x: x**3, cube_wrong, jnp.arange(1.0, 4.0))
-    assert not wrong.ok and "constant factor" in wrong.diagnosis
+    assert not wrong.ok and wrong.mistake.kind is MistakeKind.CONSTANT_FACTOR, str(wrong)
+    assert wrong.mistake.factor == pytest.approx(2 / 3)  # 2x² where 3x² is right
 
 
 def test_the_documented_custom_jvp_rule_through_check_vjp():
@@ -124,7 +130,9 @@ def test_the_documented_custom_jvp_rule_through_check_vjp():
     assert anywhere.points < 16
 
     wrong = check_vjp(plain, _documented(factor=1.0), X, domain="nonnegative")
-    assert not wrong.ok and "constant factor 2" in wrong.diagnosis
+    assert not wrong.ok and wrong.mistake.kind is MistakeKind.CONSTANT_FACTOR, str(wrong)
+    assert wrong.mistake.factor == pytest.approx(2.0)
+    # the second finding, at x = 0: no field carries it
     assert "yours differs from the one-sided difference quotient" in wrong.diagnosis
 
 
@@ -155,7 +163,8 @@ def test_given_points_with_shared_arguments(batch):
         argnums=(0, 1, 2),
         at=(xs, None, None),
     )
-    assert not wrong.ok and "divided by gamma" in wrong.diagnosis
+    assert not wrong.ok and wrong.mistake.kind is MistakeKind.AXIS_SCALE, str(wrong)
+    assert wrong.mistake.param("named") == "divided by gamma: a factor gamma is missing"
 
 
 def test_on_a_symmetric_domain_only_the_symmetric_part_counts():
@@ -174,7 +183,10 @@ def test_on_a_symmetric_domain_only_the_symmetric_part_counts():
 
 def test_no_finite_point_is_no_pass():
     report = check_vjp(plain, _documented(), -jnp.ones(3), points=4)
-    assert not report.ok and "f is not finite at any of the 4 points" in report.diagnosis
+    assert not report.ok and report.mistake.kind is MistakeKind.NON_FINITE, str(report)
+    assert report.points == 0  # nothing compared
+    # no field carries how many points were tried
+    assert "f is not finite at any of the 4 points" in report.diagnosis
 
 
 def test_the_earlier_argument_order_still_works_with_a_warning():

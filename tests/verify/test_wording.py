@@ -10,7 +10,14 @@ import numpy as np
 import pytest
 
 from jaxml import models
-from jaxml.verify import Report, check_closed_form, check_gradient, check_hessian, check_lasso_kkt
+from jaxml.verify import (
+    MistakeKind,
+    Report,
+    check_closed_form,
+    check_gradient,
+    check_hessian,
+    check_lasso_kkt,
+)
 
 
 def mse(theta, x, y):
@@ -26,6 +33,9 @@ def problem():
 def test_hessian_reports_say_hessian(problem):
     report = check_hessian(mse, lambda t, x, y: -2.0 * x.T @ x / y.shape[0], *problem)
     assert not report.ok
+    assert report.mistake.kind is MistakeKind.SIGN, str(report)
+    assert report.mistake.factor == pytest.approx(-1.0)
+    # wording is the subject here
     assert "your Hessian is the negative" in report.diagnosis and "gradient" not in report.diagnosis
     assert "your Hessian vs jax.hessian" in str(report)
 
@@ -34,9 +44,10 @@ def test_leaf_labels_name_the_argument():
     f = lambda a, b, c: jnp.sum(jnp.sin(a) * b) + jnp.sum(b * c**2)
     grads = lambda a, b, c: (jnp.sin(a) + c**2, -2.0 * b * c)  # ∂/∂c has the wrong sign
     report = check_gradient(f, grads, np.ones(3), np.full(3, 2.0), np.full(3, 0.5), argnums=(1, 2))
-    assert report.diagnosis.startswith(
-        "c: sign flip"
-    )  # argument c, not "[1]" (the second of argnums)
+    assert report.mistake.kind is MistakeKind.SIGN, str(report)
+    assert report.mistake.leaf == "c"  # argument c, not "[1]" (the second of argnums)
+    # wording is the subject here: the sentence starts with the label
+    assert report.diagnosis.startswith("c: sign flip")
     assert report.worst_index[1] == "c"
 
 
@@ -49,7 +60,8 @@ def test_pytree_labels_carry_the_argument_name():
 
     params = {"w": np.ones(3), "b": np.array(0.1)}
     report = check_gradient(f, grad, params, np.random.default_rng(0).normal(size=(8, 3)), points=3)
-    assert "params['b']: sign flip" in report.diagnosis
+    assert report.mistake.kind is MistakeKind.SIGN, str(report)
+    assert report.mistake.leaf == "params['b']"
 
 
 def _bn_loss(x, gamma, beta, c):
@@ -72,10 +84,11 @@ def test_a_per_column_scale_is_named_after_the_argument():
     assert check_gradient(_bn_loss, _bn_dx, *args, points=6).ok
     report = check_gradient(_bn_loss, lambda *a: _bn_dx(*a, with_gamma=False), *args, points=6)
     assert not report.ok
-    assert (
-        "a scale per column" in report.diagnosis
-        and "divided by gamma: a factor gamma is missing" in report.diagnosis
-    )
+    assert report.mistake.kind is MistakeKind.AXIS_SCALE, str(report)
+    assert report.mistake.param("axis") == 1  # the columns (features) of x, (8, 5) per point
+    assert report.mistake.param("named") == "divided by gamma: a factor gamma is missing"
+    # wording is the subject here
+    assert "a scale per column: your gradient is the true one divided by gamma" in report.diagnosis
 
 
 def test_a_per_row_scale_is_named():
@@ -86,6 +99,9 @@ def test_a_per_row_scale_is_named():
     report = check_gradient(
         f, lambda W, X: grad(W, X) * np.arange(1.0, 4.0)[:, None], W, X, points=4
     )
+    assert report.mistake.kind is MistakeKind.AXIS_SCALE, str(report)
+    assert report.mistake.param("axis") == 0 and report.mistake.param("named") is None
+    # wording is the subject here (and no field carries the range of s)
     assert "a scale per row" in report.diagnosis and "s from 1 to 3" in report.diagnosis
 
 
@@ -94,6 +110,9 @@ def test_swapped_tuple_order_is_named():
     report = check_gradient(
         f, lambda a, b: (2.0 * b, jnp.cos(a)), np.ones(3), np.ones((2, 2)), argnums=(0, 1)
     )
+    assert report.mistake.kind is MistakeKind.SWAPPED, str(report)
+    assert report.mistake.param("order") == (1, 0)
+    # wording is the subject here: the entries are named after the arguments
     assert (
         "order swapped" in report.diagnosis
         and "(b, a) where (a, b) was expected" in report.diagnosis
@@ -101,7 +120,9 @@ def test_swapped_tuple_order_is_named():
     same_shapes = check_gradient(
         f, lambda a, b: (2.0 * b, jnp.cos(a)), np.ones(3), np.full(3, 0.3), argnums=(0, 1)
     )
-    assert "order swapped" in same_shapes.diagnosis  # shapes agree: the values tell
+    # shapes agree: the values tell
+    assert same_shapes.mistake.kind is MistakeKind.SWAPPED, str(same_shapes)
+    assert same_shapes.mistake.param("order") == (1, 0)
 
 
 def test_missing_and_extra_pytree_keys_are_named():
@@ -111,10 +132,17 @@ def test_missing_and_extra_pytree_keys_are_named():
     missing = check_gradient(
         f, lambda p, x: {"w": x.T @ (1.0 - jnp.tanh(x @ p["w"] + p["b"]) ** 2)}, params, x
     )
-    assert "missing ['b']" in missing.diagnosis
+    assert missing.mistake.kind is MistakeKind.STRUCTURE, str(missing)
+    expected = set(missing.mistake.param("expected"))
+    assert expected == {"['w']", "['b']"}
+    assert expected - set(missing.mistake.param("got")) == {"['b']"}  # missing ['b']
     extra = check_gradient(f, lambda p, x: {"w": p["w"], "b": p["b"], "c": p["b"]}, params, x)
-    assert "unexpected ['c']" in extra.diagnosis
+    assert extra.mistake.kind is MistakeKind.STRUCTURE, str(extra)
+    assert set(extra.mistake.param("got")) - set(extra.mistake.param("expected")) == {"['c']"}
     single = check_gradient(f, lambda p, x: p["w"], params, x)
+    assert single.mistake.kind is MistakeKind.STRUCTURE, str(single)
+    assert single.mistake.param("got") == ("",)  # a single array
+    # wording is the subject here: the expected leaves are named after the argument
     assert "got a single array" in single.diagnosis and "p['b']" in single.diagnosis
 
 
