@@ -111,18 +111,24 @@ def _jax_sweep(x, y, radii, idx_sweep, idx_test, *, joint: bool = True) -> dict:
     """The starter's protocol with ``jaxml.models.kernel_svm``: radius fits, best on validation, the test fit."""
     from jaxml.models import kernel_svm
 
+    lam = 1.0 / (_config().svm_c * x["train"].shape[0])  # the course's λ = 1/(64 M), as the peer
     if joint:  # all radii in one scan (the library's way), sharing the sampled indices
-        fit = kernel_svm.fit(x["train"], y["train"], radii, indices=idx_sweep, chunks=1)
+        fit = kernel_svm.fit(
+            x["train"], y["train"], radius=radii, lam=lam, indices=idx_sweep, chunks=1
+        )
         val = np.mean(np.asarray(kernel_svm.predict(fit, x["val"])) == y["val"][None], axis=1)
         alphas, lam = np.asarray(fit.alpha), fit.lam
     else:  # one scan per radius
         fits = [
-            kernel_svm.fit(x["train"], y["train"], r, indices=idx_sweep, chunks=1) for r in radii
+            kernel_svm.fit(x["train"], y["train"], radius=r, lam=lam, indices=idx_sweep, chunks=1)
+            for r in radii
         ]
         val = np.array([accuracy(kernel_svm.predict(f, x["val"]), y["val"]) for f in fits])
         alphas, lam = np.stack([np.asarray(f.alpha) for f in fits]), fits[0].lam
     best = int(np.argmax(val))
-    fit_test = kernel_svm.fit(x["train"], y["train"], radii[best], indices=idx_test, chunks=1)
+    fit_test = kernel_svm.fit(
+        x["train"], y["train"], radius=radii[best], lam=lam, indices=idx_test, chunks=1
+    )
     return {
         "val_accuracy": val.tolist(),
         "best_radius": radii[best],
@@ -268,7 +274,9 @@ def bench_sparse_logistic(ctx: Ctx) -> list[Row]:
     x, y = s["x"], s["y"]
 
     def jax_fn():
-        fit = sparse_logistic.fit(x["train"], y["train"], rates, num_steps=steps, chunks=1)
+        fit = sparse_logistic.fit(
+            x["train"], y["train"], learning_rates=rates, num_steps=steps, chunks=1
+        )
         return fit, sparse_logistic.predict(fit, x["test"])
 
     def numpy_fn():

@@ -109,18 +109,17 @@ def _bench_scale(ctx: Ctx, config, rbf) -> list[Row]:
     """The RBF pass over CONFIG.scale_n ring points and the predictions on as many fresh ones."""
     import jax
 
-    from jaxml.models import kernels, perceptron
+    from jaxml.models import perceptron
 
     n = QUICK_SCALE_N if ctx.quick else config.scale_n
     (x, y), (x_test, _) = scale_rings(jax.random.PRNGKey(ctx.seed), n)
+    block = max(1, min(n, config.block_values // n))  # the experiment's prediction blocks
 
     def jax_fn():
         model = perceptron.fit(
             x, y, kernel=rbf[0], alpha=config.alpha, chunk_size=config.scale_chunk
         )
-        return model.beta, perceptron.predict(
-            model, x_test, block_size=kernels.default_block_size(n, n)
-        )
+        return model.beta, perceptron.predict(model, x_test, block_size=block)
 
     def numpy_fn():
         beta = peers.kernel_perceptron_fit(x, y, alpha=config.alpha, **rbf[1])

@@ -69,7 +69,7 @@ def bench_double_descent(ctx: Ctx) -> list[Row]:
     args = (g["xs"], g["ys"], g["lams"], g["xv"], g["yv"])
     t = ctx.timed_pair(
         "double_descent",
-        lambda: ridge.double_descent_sweep(*args),
+        lambda: ridge.double_descent_sweep(g["xs"], g["ys"], g["xv"], g["yv"], lams=g["lams"]),
         lambda: peers.ridge_validation_grid(*args),
         kind="batched",
         sklearn_fn=_sklearn_grid(g) if sklearn_available() else None,
@@ -141,7 +141,7 @@ def bench_lasso(ctx: Ctx) -> list[Row]:
     )
     t = ctx.timed_pair(
         "lasso",
-        lambda: lasso.path(x, y, gammas).theta,
+        lambda: lasso.path(x, y, gammas=gammas).theta,
         lambda: peers.lasso_path_fista(x, y, gammas)["theta"],
         kind="sequential",
         sklearn_fn=_sklearn_path(x, y, gammas) if sklearn_available() else None,

@@ -39,8 +39,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxml.testing import draws as _draws
 from jaxml.models import batchnorm
+from jaxml.testing import draws as _draws
 from jaxml.verify import check_gradient, derivation, verification
 
 M, D, K = (

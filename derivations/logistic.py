@@ -19,8 +19,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from jaxml.testing import draws as _draws
 from jaxml.models.logistic import log_likelihood
+from jaxml.testing import draws as _draws
 from jaxml.verify import derivation, hessian
 
 

@@ -46,9 +46,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxml.testing import draws as _draws
 from jaxml.lbfgs import minimize_lbfgs
 from jaxml.models import lasso, ridge
+from jaxml.testing import draws as _draws
 from jaxml.verify import check_closed_form, check_lasso_kkt, closed_form, derivation, verification
 
 neg_log_likelihood = ridge.neg_log_likelihood  # −log p(y | X, θ), the Gaussian likelihood of §4(c)
@@ -331,7 +331,7 @@ def check_laplace_lasso(x, y, sigma, b, *, gamma=None, rtol=None):
       (report, fit): the :class:`jaxml.verify.SubgradientReport` of ``check_lasso_kkt`` and the solver's
       :class:`jaxml.models.lasso.LassoFit`.
     """
-    fit = lasso.fit_map(x, y, sigma, b)
+    fit = lasso.fit_map(x, y, sigma=sigma, b=b)
     gamma = gamma_of_b(sigma, b) if gamma is None else gamma
     report = check_lasso_kkt(
         fit.theta, x, y, gamma, rtol=rtol, name="§4(e): Laplace MAP is the lasso at γ = 2σ²/b"

@@ -37,8 +37,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxml.testing import draws as _draws
 from jaxml.models import network
+from jaxml.testing import draws as _draws
 from jaxml.verify import check_gradient, derivation, verification
 
 N_EXAMPLES = 10  # batch size of the random examples (distinct from d + 1 = 3 and h + 1 = 4)

@@ -30,8 +30,12 @@ class VerifyError(JaxmlError):
     """A derivation could not be checked (it failed to load, or its example arguments are unusable)."""
 
 
-class UsageError(JaxmlError):
-    """A function or the CLI was called with arguments that cannot work (bad shape, bad option)."""
+class UsageError(JaxmlError, ValueError):
+    """A function or the CLI was called with arguments that cannot work (bad shape, bad option).
+
+    Also a :class:`ValueError`, as Python's own functions raise for a wrong argument: ``except ValueError`` catches
+    it, and ``except JaxmlError`` still does.
+    """
 
 
 class ComputationTimeout(JaxmlError):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -88,7 +87,7 @@ class Context:
       key: a PRNG key for this experiment alone (split it, never reuse it).
       out_dir: where figures go.
       progress: progress reporting (stderr).
-      device: the placement policy's choice, as a string, for the report ("cpu", "cuda:0", ...).
+      device_override: the ``--device`` choice ("auto", "cpu", "gpu"), None for the placement policy's own.
     """
 
     data: Any
@@ -96,15 +95,6 @@ class Context:
     out_dir: Path
     progress: Progress
     device_override: str | None = None
-
-    def save_figure(self, fig, name: str) -> str:
-        """Save a matplotlib figure as ``out_dir/name`` (PNG, 120 dpi), close it, and return ``name``."""
-        import matplotlib.pyplot as plt
-
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        fig.savefig(self.out_dir / name, dpi=120, bbox_inches="tight")
-        plt.close(fig)
-        return name
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,10 +129,3 @@ def register(name: str, *, title: str, section: str) -> Callable:
 def registered() -> dict[str, Experiment]:
     """All registered experiments, in registration order."""
     return dict(_REGISTRY)
-
-
-def timed(fn: Callable, *args, **kwargs) -> tuple[Any, float]:
-    """Call ``fn`` and block until its JAX outputs are ready; return (result, seconds)."""
-    start = time.perf_counter()
-    out = jax.block_until_ready(fn(*args, **kwargs))
-    return out, time.perf_counter() - start

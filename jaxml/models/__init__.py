@@ -1,6 +1,13 @@
 """The write-up's models: losses written in JAX and their jitted fits.
 
 Each model lives in one private file; its public names are re-exported here, one section per model.
+
+One API style (issue #23): every family has a ``fit`` returning its one typed result; data are positional and
+settings keyword-only (``lasso.fit(x, y, gamma=0.5)``; the old positional spelling still runs for one release,
+with a ``DeprecationWarning`` naming the new one); the defaults suit a user's own data, and the experiments pass
+the course's settings explicitly. The objectives (``ridge.objective(theta, x, y, lam)``) are the maths and take
+their arguments by position, as ``jax.grad``, the solvers and ``jaxml.verify`` call them. A wrong argument raises
+:class:`jaxml.errors.UsageError`, a ``ValueError``.
 """
 
 # --- logistic regression (§1) and the linear SVM (§1(d)): sub-namespaces ---

@@ -35,6 +35,7 @@ import jax.numpy as jnp
 
 from .. import _bucketed_random as _random
 from ..errors import UsageError
+from ._deprecation import positional_settings
 from ._network import add_intercept, hidden
 
 
@@ -55,12 +56,13 @@ def _check(x, gamma, beta, eps) -> None:
         raise UsageError(f"eps must be a Python number >= 0 (it is a static constant); got {eps!r}")
 
 
-def batchnorm_stats(x: jax.Array, eps: float = 0.0) -> tuple[jax.Array, jax.Array, jax.Array]:
+@positional_settings("batchnorm", ("x", "eps"), name="stats")
+def batchnorm_stats(x: jax.Array, *, eps: float = 0.0) -> tuple[jax.Array, jax.Array, jax.Array]:
     """The batch statistics and the normalised batch (eq. 11-13).
 
     Args:
       x: (m, d) batch.
-      eps: ε added to v (0 reproduces the write-up).
+      eps: ε added to v; default 0 (the write-up's formula).
 
     Returns:
       (mu (d,), v (d,), x_hat (m, d)).
@@ -79,14 +81,16 @@ def batchnorm_reference(
     y^(i) = γ ⊙ (x^(i) - μ) / sqrt(v + ε) + β.
 
     Args:
-      x: (m, d) batch; gamma: (d,) scale; beta: (d,) shift.
-      eps: ε added to v (0 reproduces the write-up).
+      x: (m, d) batch.
+      gamma: (d,) scale γ (a parameter of the layer, positional like x).
+      beta: (d,) shift β.
+      eps: ε added to v; default 0 (the write-up's formula).
 
     Returns:
       y: (m, d).
     """
     _check(x, gamma, beta, eps)
-    _, _, x_hat = batchnorm_stats(x, eps)
+    _, _, x_hat = batchnorm_stats(x, eps=eps)
     return gamma * x_hat + beta  # y = γ ⊙ x̂ + β                  (eq. 14)
 
 
@@ -114,7 +118,10 @@ def batchnorm_backward(x_hat, inv_std, gamma, dy):
     """The hand-derived backward pass of batch normalisation (write-up eq. 16, fused; see the module doc).
 
     Args:
-      x_hat: (m, d) the normalised batch; inv_std: (d,) 1/sqrt(v + ε); gamma: (d,); dy: (m, d) ∂L/∂y.
+      x_hat: (m, d) the normalised batch.
+      inv_std: (d,) 1/sqrt(v + ε).
+      gamma: (d,) scale γ.
+      dy: (m, d) ∂L/∂y, the cotangent of the layer's output.
 
     Returns:
       (dx (m, d), dgamma (d,), dbeta (d,)).
@@ -143,9 +150,11 @@ def batchnorm(x: jax.Array, gamma: jax.Array, beta: jax.Array, *, eps: float = 0
     verifier checks its VJP against autodiff of :func:`batchnorm_reference` (``derivations/batchnorm.py``).
 
     Args:
-      x: (m, d) batch; gamma: (d,) scale; beta: (d,) shift.
-      eps: ε added to v, a static Python number (0 reproduces the write-up; with ε = 0 a constant feature
-        gives 0/0).
+      x: (m, d) batch.
+      gamma: (d,) scale γ.
+      beta: (d,) shift β.
+      eps: ε added to v, a static Python number; default 0 (the write-up's formula; with ε = 0 a constant
+        feature gives 0/0).
 
     Returns:
       y: (m, d).
@@ -182,9 +191,10 @@ def init(d: int, hidden_units: int, *, key: jax.Array, dtype=None) -> BatchNormN
     """Random initial weights: W1, W2 ~ N(0, 1), γ = 1 + 0.1 N(0, 1), β = 0.1 N(0, 1), entry by entry.
 
     Args:
-      d: number of inputs (without the intercept); hidden_units: h.
-      key: PRNG key (split here into four, never reused).
-      dtype: float dtype of the weights (default: JAX's default float dtype).
+      d: number of inputs (without the intercept).
+      hidden_units: h, the number of hidden units.
+      key: PRNG key (keyword-only, required; split here into four, never reused).
+      dtype: float dtype of the weights; default None: JAX's default float dtype.
 
     Returns:
       BatchNormNetwork(W1 (h, d+1), gamma (h,), beta (h,), W2 (h+1,), losses (0,)).
@@ -203,21 +213,51 @@ def init(d: int, hidden_units: int, *, key: jax.Array, dtype=None) -> BatchNormN
 
 
 def forward(W1, gamma, beta, W2, x: jax.Array, *, layer: Layer = batchnorm) -> jax.Array:
-    """o = W2 · [1, σ(BN(W1 x̃; γ, β))] for a batch ``x`` (n, d) -> (n,); ``layer`` is :func:`batchnorm` (hand
-    VJP, default) or :func:`batchnorm_reference` (autodiff). The batch statistics are those of ``x``."""
+    """o = W2 · [1, σ(BN(W1 x̃; γ, β))] for a batch; the batch statistics are those of ``x``.
+
+    Args:
+      W1: (h, d+1) first-layer weights, column 0 the intercepts.
+      gamma: (h,) batch-norm scale γ.
+      beta: (h,) batch-norm shift β.
+      W2: (h+1,) second-layer weights, entry 0 the intercept.
+      x: (n, d) inputs, without the intercept column.
+      layer: :func:`batchnorm` (hand VJP, the default) or :func:`batchnorm_reference` (autodiff).
+
+    Returns:
+      o: (n,) outputs.
+    """
     z = hidden(W1, x)  # z = W1 x̃   (n, h)
     h = jax.nn.sigmoid(layer(z, gamma, beta))  # h = σ(γ ⊙ ẑ + β)
     return add_intercept(h) @ W2  # o = W2 · [1, h]
 
 
 def loss(W1, gamma, beta, W2, x: jax.Array, y: jax.Array, *, layer: Layer = batchnorm) -> jax.Array:
-    """L = (1/n) Σᵢ (o⁽ⁱ⁾ − y⁽ⁱ⁾)² of :func:`forward`.  x (n, d), y (n,) -> scalar."""
+    """L = (1/n) Σᵢ (o⁽ⁱ⁾ − y⁽ⁱ⁾)² of :func:`forward`.
+
+    Args:
+      W1: (h, d+1); gamma: (h,); beta: (h,); W2: (h+1,): the parameters, as in :func:`forward`.
+      x: (n, d) inputs.
+      y: (n,) targets in {0, 1}.
+      layer: the batch-norm layer, as in :func:`forward`; default :func:`batchnorm`.
+
+    Returns:
+      L, a scalar.
+    """
     o = forward(W1, gamma, beta, W2, x, layer=layer)
     return jnp.mean((o - y) ** 2)
 
 
 def predict(net: BatchNormNetwork, x: jax.Array, *, layer: Layer = batchnorm) -> jax.Array:
-    """Class labels 1 where o >= 1/2 (squared loss to {0, 1} targets). (n,), in o's dtype."""
+    """Class labels 1 where o >= 1/2 (squared loss to {0, 1} targets).
+
+    Args:
+      net: a :class:`BatchNormNetwork`.
+      x: (n, d) inputs (one batch: its statistics normalise it).
+      layer: the batch-norm layer, as in :func:`forward`; default :func:`batchnorm`.
+
+    Returns:
+      (n,) labels 0.0 / 1.0, in o's dtype.
+    """
     o = forward(net.W1, net.gamma, net.beta, net.W2, x, layer=layer)
     return (o >= 0.5).astype(o.dtype)
 
@@ -239,8 +279,11 @@ def fit(
 
     Args:
       net: the starting :class:`BatchNormNetwork` (its ``losses`` are ignored).
-      x: (n, d) inputs (one batch: the whole training set); y: (n,) targets in {0, 1}.
-      learning_rate: α; steps: number of steps (static); layer: the batch-norm layer (static).
+      x: (n, d) inputs (one batch: the whole training set).
+      y: (n,) targets in {0, 1}.
+      learning_rate: α (keyword-only, required).
+      steps: number of steps (keyword-only, required; static).
+      layer: the batch-norm layer (static); default :func:`batchnorm` (the hand VJP).
 
     Returns:
       BatchNormNetwork after the steps, with ``losses`` (steps,) = L before each step.

@@ -8,9 +8,10 @@ Binarise the features, x ← 1{x > 0}; map labels to y ∈ {−1, +1}; use the G
 
 and the representer form f(x) = Σ_j α_j K(x, x_j). The objective is the regularised average hinge loss
 
-    J(α) = (1/M) Σ_i max(0, 1 − y_i (Kα)_i) + (λ/2) αᵀKα,      λ = 1/(64 M),
+    J(α) = (1/M) Σ_i max(0, 1 − y_i (Kα)_i) + (λ/2) αᵀKα,      λ = 1/(64 M) in the course,
 
-i.e. a C-SVM ½‖w‖² + C Σ_i hinge_i with w = Σ_j α_j φ(x_j) and C = 1/(λM) = 64. One step picks i uniformly
+i.e. a C-SVM ½‖w‖² + C Σ_i hinge_i with w = Σ_j α_j φ(x_j) and C = 1/(λM) = 64 (the library's default is
+C = 1, λ = 1/M, as scikit-learn's ``SVC``; the §2 experiment passes the course's λ). One step picks i uniformly
 and follows an unbiased sub-gradient of J:
 
     g_t = M λ K[:, i] α_i − y_i K[:, i] · 1{y_i (Kα)_i < 1}          (E_i[M K[:, i] α_i] = Kα),
@@ -54,6 +55,7 @@ from jax import lax
 from ..errors import UsageError
 from ..sharding import shard_leading
 from ..timeouts import block_until_ready
+from ._deprecation import positional_settings
 
 
 class KernelSVM(NamedTuple):
@@ -192,15 +194,16 @@ def sample_indices(
 ) -> np.ndarray:
     """The examples the stochastic steps visit: i_t ~ Uniform{0, …, M − 1}, t = 1..T (what :func:`fit` draws).
 
-    ``fit(x, y, r, key=key)`` and ``fit(x, y, r, indices=sample_indices(M, key=key))`` are the same fit. With
+    ``fit(x, y, radius=r, key=key)`` and ``fit(x, y, radius=r, indices=sample_indices(M, key=key))`` are the
+    same fit. With
     ``fits=S`` the key is split into S keys first (``jax.random.split(key, S)``) and row s is
     ``sample_indices(M, key=keys[s])``: the streams of S independent fits in one compiled program.
 
     Args:
       m: M, the number of training examples.
       key: a PRNG key (used once).
-      num_steps: T (default 10 M).
-      fits: optional number S of independent streams.
+      num_steps: T; default None: 10 M.
+      fits: optional number S of independent streams; default None (one stream).
 
     Returns:
       (T,) or (S, T) int32 NumPy array.
@@ -231,11 +234,12 @@ def _rbf_table(d, radii):
     return jnp.exp(-d[None, :] / (2.0 * radii[:, None] ** 2))  # exp(−d / (2r²)), (R, dmax + 1)
 
 
+@positional_settings("kernel_svm", ("x", "y", "radius"))
 def fit(
     x,
     y,
-    radius,
     *,
+    radius,
     key: jax.Array | None = None,
     indices=None,
     num_steps: int | None = None,
@@ -253,25 +257,30 @@ def fit(
     Args:
       x: (M, V) training features (counts; binarised here as 1{x > 0}, as the course does).
       y: (M,) labels in {0, 1} (mapped to ∓1).
-      radius: r > 0, or a 1-D sequence of R radii.
+      radius: r > 0, or a 1-D sequence of R radii (keyword-only, required: no radius suits every feature scale).
       key: PRNG key for the sampled indices i_t ~ Uniform{0..M−1}; exactly one of ``key`` and ``indices``.
       indices: (T,) int sequence of sampled examples instead of a key (to replay another implementation's random
         stream, e.g. the NumPy starter's, or :func:`sample_indices`).
-      num_steps: T (default 10 M, the course's).
-      lam: λ (default 1/(64 M), the course's).
+      num_steps: T; default None: 10 M (ten passes over the data, the course's too).
+      lam: λ ≥ 0; default None: 1/M, i.e. C = 1/(λM) = 1 (scikit-learn's ``SVC`` default; the course uses
+        λ = 1/(64 M), C = 64).
       chunks: the scan runs in this many jitted chunks (one compilation, plus one for a shorter last chunk);
-        ``callback(done, T)`` is called after each.
+        ``callback(done, T)`` is called after each. Default 10.
       dtype: of the kernel values and coefficients (default: the default float dtype, float64 under x64; see the
         module docstring for why float64 matters at small radii).
       callback: optional progress hook, called as ``callback(steps_done, num_steps)`` between chunks.
 
     Returns:
       :class:`KernelSVM`.
+
+    Example:
+      >>> model = kernel_svm.fit(x, y, radius=[0.1, 1.0], key=key)  # two radii, one scan
+      >>> kernel_svm.predict(model, x_test)                          # (2, n) labels
     """
     xb, yn = _check_labels(x, y, "kernel_svm.fit")
     m = xb.shape[0]
     r = _radii(radius, "kernel_svm.fit")
-    lam = 1.0 / (64.0 * m) if lam is None else float(lam)
+    lam = 1.0 / m if lam is None else float(lam)  # C = 1/(λM) = 1 by default
     if not lam >= 0.0:
         raise UsageError(f"kernel_svm.fit: lam must be >= 0, got {lam!r}")
     if (key is None) == (indices is None):
@@ -343,9 +352,9 @@ def decision(model: KernelSVM, x, *, block_size: int = 256) -> jax.Array:
     same shape, so one compiled program serves any number of queries.
 
     Args:
-      model: from :func:`fit`.
+      model: a :class:`KernelSVM` from :func:`fit`.
       x: (n, V) query features (counts; binarised here).
-      block_size: query rows per kernel block.
+      block_size: query rows per kernel block; default 256.
 
     Returns:
       (n,) or (R, n) decision values (R iff the model has several radii).
@@ -380,6 +389,11 @@ def decision(model: KernelSVM, x, *, block_size: int = 256) -> jax.Array:
 
 def predict(model: KernelSVM, x, *, block_size: int = 256) -> jax.Array:
     """Labels ŷ = 1{f(x) > 0} (the starter's (1 + sign f) // 2: f = 0 → 0, ham).
+
+    Args:
+      model: a :class:`KernelSVM` from :func:`fit`.
+      x: (n, V) query features (counts; binarised here).
+      block_size: query rows per kernel block (see :func:`decision`); default 256.
 
     Returns:
       (n,) or (R, n) int32 labels in {0, 1}.

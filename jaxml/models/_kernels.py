@@ -21,6 +21,8 @@ import numpy as np
 
 from jaxml.errors import UsageError
 
+from ._deprecation import positional_settings
+
 Kernel = Callable[[jax.Array, jax.Array], jax.Array]
 
 # The course starter's threshold for "x is the same point as z" in its non-PSD kernel (CS229 PS2 p03,
@@ -41,7 +43,8 @@ def dot(x: jax.Array, z: jax.Array) -> jax.Array:
     """Dot-product kernel, K(x, z) = x^T z (write-up §3(c)); feature map phi(x) = x.
 
     Args:
-      x, z: vectors of shape (d,).
+      x: vector of shape (d,).
+      z: vector of shape (d,).
 
     Returns:
       A scalar.
@@ -49,15 +52,18 @@ def dot(x: jax.Array, z: jax.Array) -> jax.Array:
     return jnp.dot(x, z)  # K(x, z) = x^T z
 
 
-def rbf(x: jax.Array, z: jax.Array, sigma: float = 1.0) -> jax.Array:
+@positional_settings("kernels", ("x", "z", "sigma"))
+def rbf(x: jax.Array, z: jax.Array, *, sigma: float = 1.0) -> jax.Array:
     """Radial basis function kernel, K(x, z) = exp(-||x - z||^2 / (2 sigma^2)) (write-up §3(c), sigma = 1).
 
     The squared distance is summed from the differences (not ||x||^2 + ||z||^2 - 2 x^T z), so K(x, x) = 1
     exactly and nearby points lose no digits to cancellation.
 
     Args:
-      x, z: vectors of shape (d,).
-      sigma: the radius, > 0.
+      x: vector of shape (d,).
+      z: vector of shape (d,).
+      sigma: the radius, > 0; default 1.0 (write-up §3(c)). Bind another with
+        ``functools.partial(rbf, sigma=2.0)``.
 
     Returns:
       A scalar in (0, 1].
@@ -66,7 +72,8 @@ def rbf(x: jax.Array, z: jax.Array, sigma: float = 1.0) -> jax.Array:
     return jnp.exp(-sq_dist / (2.0 * sigma**2))  # exp(-||x - z||^2 / (2 sigma^2))
 
 
-def non_psd(x: jax.Array, z: jax.Array, eps: float = NON_PSD_EPS) -> jax.Array:
+@positional_settings("kernels", ("x", "z", "eps"))
+def non_psd(x: jax.Array, z: jax.Array, *, eps: float = NON_PSD_EPS) -> jax.Array:
     """The course's non-PSD "kernel": K(x, z) = -1 if ||x - z||^2 < eps, else 0.
 
     As in the CS229 PS2 starter (p03 ``non_psd_kernel``, eps = 1e-5 on the *squared* distance). On n distinct
@@ -74,8 +81,9 @@ def non_psd(x: jax.Array, z: jax.Array, eps: float = NON_PSD_EPS) -> jax.Array:
     phi with K(x, z) = <phi(x), phi(z)> exists (that would make every Gram matrix PSD).
 
     Args:
-      x, z: vectors of shape (d,).
-      eps: squared-distance threshold for "the same point".
+      x: vector of shape (d,).
+      z: vector of shape (d,).
+      eps: squared-distance threshold for "the same point"; default :data:`NON_PSD_EPS` = 1e-5 (the starter's).
 
     Returns:
       A scalar, -1.0 or 0.0, in the inputs' floating dtype.
@@ -85,16 +93,18 @@ def non_psd(x: jax.Array, z: jax.Array, eps: float = NON_PSD_EPS) -> jax.Array:
     return jnp.where(sq_dist < eps, -1.0, 0.0).astype(float_dtype(x, z))
 
 
-def polynomial(x: jax.Array, z: jax.Array, degree: int = 2, c: float = 1.0) -> jax.Array:
+@positional_settings("kernels", ("x", "z", "degree", "c"))
+def polynomial(x: jax.Array, z: jax.Array, *, degree: int = 2, c: float = 1.0) -> jax.Array:
     """Inhomogeneous polynomial kernel, K(x, z) = (c + x^T z)^degree.
 
     For degree 2 and c = 1 its explicit feature map is phi(x) = (1, sqrt(2) x, vec(x x^T)) (see
     ``derivations/perceptron.py``).
 
     Args:
-      x, z: vectors of shape (d,).
-      degree: a positive integer power.
-      c: the constant added to x^T z.
+      x: vector of shape (d,).
+      z: vector of shape (d,).
+      degree: a positive integer power; default 2.
+      c: the constant added to x^T z; default 1.0.
 
     Returns:
       A scalar.
@@ -102,13 +112,20 @@ def polynomial(x: jax.Array, z: jax.Array, degree: int = 2, c: float = 1.0) -> j
     return (c + jnp.dot(x, z)) ** degree  # (c + x^T z)^degree
 
 
-def check_kernel(kernel, d: int, dtype=None) -> None:
+@positional_settings("kernels", ("kernel", "d", "dtype"))
+def check_kernel(kernel, d: int, *, dtype=None) -> None:
     """Raise UsageError unless ``kernel`` maps two (d,) vectors to a scalar (checked abstractly, no FLOPs).
 
     Args:
       kernel: the candidate K(x, z).
       d: the input dimension.
-      dtype: the inputs' dtype (default: the default float).
+      dtype: the inputs' dtype; default None: the default float dtype.
+
+    Returns:
+      None.
+
+    Raises:
+      UsageError: ``kernel`` is not callable, fails on two (d,) vectors, or does not return a scalar.
     """
     if not callable(kernel):
         raise UsageError(
@@ -149,7 +166,16 @@ def default_block_size(n: int, m: int) -> int:
 
 
 def row(kernel: Kernel, x: jax.Array, z: jax.Array) -> jax.Array:
-    """The kernel of one query against all points: (K(x_1, z), ..., K(x_n, z)), shape (n,). O(n) memory."""
+    """The kernel of one query against all points: (K(x_1, z), ..., K(x_n, z)), in O(n) memory.
+
+    Args:
+      kernel: K(x, z) on (d,) vectors.
+      x: (n, d) points.
+      z: (d,) the query.
+
+    Returns:
+      (n,) array.
+    """
     return jax.vmap(kernel, in_axes=(0, None))(x, z)
 
 
@@ -169,7 +195,7 @@ def gram(kernel: Kernel, x, z=None) -> jax.Array:
     """
     x = as_matrix("x", x)
     z = x if z is None else as_matrix("z", z, x.shape[1])
-    check_kernel(kernel, x.shape[1], x.dtype)
+    check_kernel(kernel, x.shape[1], dtype=x.dtype)
     return jax.vmap(jax.vmap(kernel, in_axes=(None, 0)), in_axes=(0, None))(x, z)
 
 
@@ -195,7 +221,8 @@ def matvec(kernel: Kernel, x, beta, z, *, block_size: int | None = None) -> jax.
       x: (n, d) expansion points (e.g. the training set).
       beta: (n,) coefficients.
       z: (m, d) query points.
-      block_size: queries per block (memory ~ block_size * n values); default keeps a block near 2^22 values.
+      block_size: queries per block (memory ~ block_size * n values); default None: a block of about 2^22
+        kernel values (32 MiB in float64), min(m, max(1, 2^22 // n)) rows.
 
     Returns:
       (m,) array f.
@@ -207,7 +234,7 @@ def matvec(kernel: Kernel, x, beta, z, *, block_size: int | None = None) -> jax.
         raise UsageError(
             f"beta must have shape ({x.shape[0]},) to match x {x.shape}; got {beta.shape}"
         )
-    check_kernel(kernel, x.shape[1], x.dtype)
+    check_kernel(kernel, x.shape[1], dtype=x.dtype)
     if block_size is None:
         block_size = default_block_size(x.shape[0], z.shape[0])
     if int(block_size) < 1:
@@ -218,6 +245,14 @@ def matvec(kernel: Kernel, x, beta, z, *, block_size: int | None = None) -> jax.
 
 
 def min_eigenvalue(gram_matrix: jax.Array | np.ndarray) -> float:
-    """Smallest eigenvalue of a symmetric matrix (symmetrised first, in NumPy float64), as a Python float."""
+    """Smallest eigenvalue of a Gram matrix (symmetrised first, in NumPy float64): K is a valid (Mercer) kernel
+    only if every Gram matrix has min_eigenvalue ≥ 0.
+
+    Args:
+      gram_matrix: (n, n) symmetric matrix, e.g. :func:`gram` of n points.
+
+    Returns:
+      The smallest eigenvalue, a Python float.
+    """
     g = np.asarray(gram_matrix, dtype=np.float64)
     return float(np.linalg.eigvalsh(0.5 * (g + g.T))[0])

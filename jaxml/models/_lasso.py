@@ -22,6 +22,7 @@ import numpy as np
 from jax.scipy import stats
 
 from ..errors import UsageError
+from ._deprecation import positional_settings
 from ._map import as_float, check_vector, check_xy, float_dtype, neg_log_likelihood
 
 
@@ -50,7 +51,14 @@ class LassoFit(NamedTuple):
 def neg_log_prior_laplace(theta, b):
     """−log p(θ) for independent θⱼ ~ Laplace(0, b), p(θⱼ) = exp(−|θⱼ|/b)/(2b) (write-up §4(e)).
 
-    −log p(θ) = ‖θ‖₁/b + d log(2b).   theta (d,) -> scalar.
+    −log p(θ) = ‖θ‖₁/b + d log(2b).
+
+    Args:
+      theta: (d,) parameters.
+      b: the Laplace scale b > 0.
+
+    Returns:
+      scalar.
     """
     return -jnp.sum(stats.laplace.logpdf(theta, loc=0.0, scale=b))
 
@@ -60,7 +68,18 @@ def neg_log_posterior_laplace(theta, x, y, sigma, b):
 
         −log p(y | X, θ) − log p(θ) = ‖y − Xθ‖²/(2σ²) + ‖θ‖₁/b + const
 
-    Args: theta (d,), x (n, d), y (n,), sigma σ, b the Laplace scale.  Returns: scalar (non-smooth at θⱼ = 0).
+    A density of the maths: its arguments are positional, as ``jax.grad``, the solvers and ``jaxml.verify``
+    pass them.
+
+    Args:
+      theta: (d,) parameters.
+      x: (n, d) inputs.
+      y: (n,) targets.
+      sigma: the noise standard deviation σ > 0.
+      b: the Laplace scale b > 0.
+
+    Returns:
+      scalar (non-smooth at θⱼ = 0).
     """
     return neg_log_likelihood(theta, x, y, sigma) + neg_log_prior_laplace(theta, b)
 
@@ -68,14 +87,29 @@ def neg_log_posterior_laplace(theta, x, y, sigma, b):
 def objective(theta, x, y, gamma):
     """‖y − Xθ‖² + γ‖θ‖₁ (write-up §4(e)); γ = 2σ²/b is the Laplace MAP.
 
-    Args: theta (d,), x (n, d), y (n,), gamma γ ≥ 0.  Returns: scalar.
+    Args:
+      theta: (d,) parameters.
+      x: (n, d) inputs.
+      y: (n,) targets.
+      gamma: γ ≥ 0 (positional: the objective is the maths, differentiated and vmapped by position).
+
+    Returns:
+      scalar.
     """
     r = y - x @ theta
     return jnp.sum(r**2) + gamma * jnp.sum(jnp.abs(theta))
 
 
 def map_gamma(sigma, b):
-    """The lasso weight of a Laplace(0, b) prior under N(θᵀx, σ²) noise: γ = 2σ²/b (write-up §4(e))."""
+    """The lasso weight of a Laplace(0, b) prior under N(θᵀx, σ²) noise: γ = 2σ²/b (write-up §4(e)).
+
+    Args:
+      sigma: the noise standard deviation σ (a number or an array).
+      b: the Laplace scale b > 0 (a number or an array, broadcast with sigma).
+
+    Returns:
+      γ, of the broadcast shape.
+    """
     return 2.0 * sigma**2 / b
 
 
@@ -85,7 +119,15 @@ def map_gamma(sigma, b):
 
 
 def soft_threshold(v, tau):
-    """prox of τ‖·‖₁: sign(v) max(|v| − τ, 0), elementwise."""
+    """prox of τ‖·‖₁: sign(v) max(|v| − τ, 0), elementwise.
+
+    Args:
+      v: array of any shape.
+      tau: the threshold τ ≥ 0 (broadcast with v).
+
+    Returns:
+      array of v's shape.
+    """
     return jnp.sign(v) * jnp.maximum(jnp.abs(v) - tau, 0.0)
 
 
@@ -139,11 +181,13 @@ def fista(
       smooth: f(theta, *smooth_args) -> scalar, with an L-Lipschitz gradient.
       prox: prox(v, t, *prox_args) -> argmin_u g(u) + ‖u − v‖²/(2t).
       theta0: (d,) start.
-      step: t ≤ 1/L.
-      tol: stop when the sub-gradient bound ``residual`` (see :class:`LassoFit`) is ≤ tol.
-      smooth_args, prox_args: tuples of extra arguments (traced).
-      max_iter: step cap.
-      restart: adaptive (gradient-based) restart of the momentum.
+      step: t ≤ 1/L (keyword-only, required).
+      tol: stop when the sub-gradient bound ``residual`` (see :class:`LassoFit`) is ≤ tol (keyword-only,
+        required).
+      smooth_args: tuple of extra arguments of ``smooth`` (traced); default ().
+      prox_args: tuple of extra arguments of ``prox`` (traced); default ().
+      max_iter: step cap; default 50,000.
+      restart: adaptive (gradient-based) restart of the momentum; default True.
 
     Returns:
       :class:`LassoFit`.
@@ -170,7 +214,16 @@ def fista(
 
 
 def squared_loss(theta, x, y):
-    """‖y − Xθ‖², the smooth part of the lasso."""
+    """‖y − Xθ‖², the smooth part of the lasso.
+
+    Args:
+      theta: (d,) parameters.
+      x: (n, d) inputs.
+      y: (n,) targets.
+
+    Returns:
+      scalar.
+    """
     r = y - x @ theta
     return jnp.sum(r**2)
 
@@ -197,13 +250,31 @@ def _max_abs_xty(x, y) -> float:
     return float(np.max(np.abs(np.asarray(x.T @ y))))
 
 
-def fit(x, y, gamma, *, theta0=None, rtol: float = 1e-10, max_iter: int = 50_000) -> LassoFit:
-    """The lasso argmin ‖y − Xθ‖² + γ‖θ‖₁ by FISTA (step 1/L, L = 2 s_max(X)²).
+@positional_settings("lasso", ("x", "y", "gamma"))
+def fit(
+    x, y, *, gamma: float = 1.0, theta0=None, rtol: float = 1e-10, max_iter: int = 50_000
+) -> LassoFit:
+    """The lasso θ = argmin ‖y − Xθ‖² + γ‖θ‖₁ by FISTA (step 1/L, L = 2 s_max(X)²).
 
     Stops when the sub-gradient bound is ≤ rtol · max(‖2Xᵀy‖∞, γ) (‖2Xᵀy‖∞ is the γ above which θ = 0 is the
     answer). Coordinates come out exactly 0 (soft-thresholding).
 
-    Args: x (n, d), y (n,), gamma γ ≥ 0, theta0 (d,) start (default 0).  Returns: :class:`LassoFit`.
+    Args:
+      x: (n, d) inputs.
+      y: (n,) targets.
+      gamma: γ ≥ 0; default 1.0 (as the ridge λ of :func:`jaxml.models.ridge.fit`, on the same ‖y − Xθ‖²;
+        scikit-learn's ``Lasso(alpha)`` scales the loss by 1/(2n), so its α is γ/(2n)). The Laplace MAP is
+        γ = 2σ²/b (:func:`map_gamma`).
+      theta0: (d,) start; default zeros.
+      rtol: relative stopping tolerance (see above); default 1e-10.
+      max_iter: step cap; default 50,000.
+
+    Returns:
+      :class:`LassoFit` (``converged`` False if ``max_iter`` ran out first).
+
+    Example:
+      >>> fit = lasso.fit(x, y, gamma=0.5)
+      >>> fit.theta  # (d,), exact zeros where the penalty wins
     """
     check_xy(x, y, what="lasso.fit")
     x, y = as_float(x, y)
@@ -243,10 +314,20 @@ def _path(x, y, gammas, step, rtol, max_iter):
     return jax.vmap(one)(gammas)
 
 
-def path(x, y, gammas, *, rtol: float = 1e-10, max_iter: int = 50_000) -> LassoFit:
-    """The lasso solution for every γ in ``gammas``: FISTA vmapped over γ, one jitted call.
+@positional_settings("lasso", ("x", "y", "gammas"))
+def path(x, y, *, gammas, rtol: float = 1e-10, max_iter: int = 50_000) -> LassoFit:
+    """The lasso solution θ(γ) = argmin ‖y − Xθ‖² + γ‖θ‖₁ for every γ in ``gammas``: FISTA vmapped over γ, one
+    jitted call (each γ as :func:`fit` from θ = 0).
 
-    Args: x (n, d), y (n,), gammas (G,).  Returns: :class:`LassoFit` with a leading (G,) axis.
+    Args:
+      x: (n, d) inputs.
+      y: (n,) targets.
+      gammas: (G,) values γ ≥ 0 (keyword-only, required).
+      rtol: relative stopping tolerance, see :func:`fit`; default 1e-10.
+      max_iter: step cap per γ; default 50,000.
+
+    Returns:
+      :class:`LassoFit` with a leading (G,) axis on every field.
     """
     check_xy(x, y, what="lasso.path")
     check_vector(gammas, "gammas")
@@ -255,8 +336,9 @@ def path(x, y, gammas, *, rtol: float = 1e-10, max_iter: int = 50_000) -> LassoF
     return _path(x, y, np.asarray(gammas, x.dtype), step, np.asarray(rtol, x.dtype), int(max_iter))
 
 
+@positional_settings("lasso", ("x", "y", "sigma", "b"))
 def fit_map(
-    x, y, sigma, b, *, theta0=None, rtol: float = 1e-10, max_iter: int = 50_000
+    x, y, *, sigma: float, b: float, theta0=None, rtol: float = 1e-10, max_iter: int = 50_000
 ) -> LassoFit:
     """θ_MAP for independent Laplace(0, b) priors, by FISTA on the negative log posterior from the densities.
 
@@ -264,8 +346,17 @@ def fit_map(
     non-smooth part: −log p(θ) = ‖θ‖₁/b + const, through its prox (soft-thresholding at t/b). No γ appears: the
     equivalence with the lasso at γ = 2σ²/b is what this solver lets one check.
 
-    Args: x (n, d), y (n,), sigma σ, b Laplace scale, theta0 (d,) start (default 0).
-    Returns: :class:`LassoFit`; stops when the sub-gradient bound is ≤ rtol · max(‖Xᵀy‖∞/σ², 1/b).
+    Args:
+      x: (n, d) inputs.
+      y: (n,) targets.
+      sigma: the noise standard deviation σ > 0 (keyword-only, required: a parameter of the model).
+      b: the Laplace scale b > 0 (keyword-only, required).
+      theta0: (d,) start; default zeros.
+      rtol: stop when the sub-gradient bound is ≤ rtol · max(‖Xᵀy‖∞/σ², 1/b); default 1e-10.
+      max_iter: step cap; default 50,000.
+
+    Returns:
+      :class:`LassoFit`.
     """
     check_xy(x, y, what="lasso.fit_map")
     x, y = as_float(x, y)

@@ -26,14 +26,20 @@ import numpy as np
 import optax
 
 from ..errors import UsageError
+from ._deprecation import positional_settings
 from ._logistic import _full, _start, check_labelled, optax_update
 
 
 def objective(theta, x, y, lam):
     """J(θ) = (λ/2)‖w‖² + (1/n) Σ max(0, 1 − ỹᵢ θᵀxᵢ), θ = (b, w), ỹ = 2y − 1.
 
+    A function of the maths, differentiated by position (``jax.grad``), so λ is its fourth positional argument.
+
     Args:
-      theta: (d,) intercept first; x: (n, d) with intercept column; y: (n,) labels in {0, 1}; lam: λ > 0.
+      theta: (d,) = (b, w), intercept first.
+      x: (n, d) inputs with the intercept column.
+      y: (n,) labels in {0, 1}.
+      lam: λ > 0.
 
     Returns:
       scalar J(θ).
@@ -73,17 +79,40 @@ def _theta(result_or_theta):
 
 
 def margin(result) -> float:
-    """The SVM margin 1/‖w‖ of θ = (b, w) (``result`` a :class:`LinearSVM` or θ)."""
+    """The SVM margin 1/‖w‖ of θ = (b, w): the distance from θᵀx = 0 to either line θᵀx = ±1.
+
+    Args:
+      result: a :class:`LinearSVM`, or θ (d,) intercept first.
+
+    Returns:
+      1/‖w‖ as a Python float.
+    """
     return float(1.0 / np.linalg.norm(np.asarray(_theta(result))[1:]))
 
 
 def decision(result, x):
-    """The score θᵀx: x (n, d) with intercept -> (n,)."""
+    """The score θᵀx.
+
+    Args:
+      result: a :class:`LinearSVM`, or θ (d,) intercept first.
+      x: (n, d) inputs with the intercept column.
+
+    Returns:
+      (n,) scores, a JAX array.
+    """
     return jnp.asarray(x) @ jnp.asarray(_theta(result))
 
 
 def predict(result, x):
-    """Labels 1{θᵀx > 0} in {0, 1}: x (n, d) with intercept -> (n,) int32."""
+    """Labels 1{θᵀx > 0}.
+
+    Args:
+      result: a :class:`LinearSVM`, or θ (d,) intercept first.
+      x: (n, d) inputs with the intercept column.
+
+    Returns:
+      (n,) int32 labels in {0, 1}, a JAX array.
+    """
     return (decision(result, x) > 0).astype(jnp.int32)
 
 
@@ -168,11 +197,11 @@ def fit(
     Args:
       x: (n, d) inputs with intercept column.
       y: (n,) labels in {0, 1}.
-      lam: λ > 0, the L2 penalty on w.
-      steps: optimiser steps.
-      learning_rate: the initial step of the default cosine schedule.
-      optimizer: an optax transformation instead of the default (``learning_rate`` then unused).
-      theta0: (d,) start, default zeros.
+      lam: λ > 0, the L2 penalty on w (keyword-only, required: it sets the margin, see the module docstring).
+      steps: optimiser steps; default 100,000.
+      learning_rate: the initial step of the default cosine schedule; default 1.0.
+      optimizer: an optax transformation instead of the default (``learning_rate`` then unused); default None.
+      theta0: (d,) start; default zeros.
 
     Returns:
       :class:`LinearSVM`. Certify it with :func:`duality_gap`.
@@ -225,11 +254,14 @@ def _minimize_dual(minimize, dual_value, g, y_pm, n, lam):
     )
 
 
-def dual(x, y, lam: float) -> tuple[np.ndarray, float]:
+@positional_settings("linear_svm", ("x", "y", "lam"))
+def dual(x, y, *, lam: float) -> tuple[np.ndarray, float]:
     """A feasible dual point α and D(α), by SciPy SLSQP (module docstring), for the duality-gap certificate.
 
     Args:
-      x: (n, d) with intercept column; y: (n,) in {0, 1}; lam: λ > 0.
+      x: (n, d) inputs with the intercept column.
+      y: (n,) labels in {0, 1}.
+      lam: λ > 0 (keyword-only, required), the penalty of the primal J.
 
     Returns:
       (α (n,), D(α)). α is made exactly feasible (clipped to [0, 1/n], then rescaled on one class so that
@@ -260,8 +292,19 @@ def dual(x, y, lam: float) -> tuple[np.ndarray, float]:
     return alpha, float(dual_value(alpha))
 
 
-def duality_gap(result, x, y, lam: float) -> float:
-    """J(θ) − D(α*) ≥ J(θ) − min J ≥ 0: how far θ (a :class:`LinearSVM` or θ) is from the optimum (weak duality)."""
-    _, d_value = dual(x, y, lam)
+@positional_settings("linear_svm", ("result", "x", "y", "lam"))
+def duality_gap(result, x, y, *, lam: float) -> float:
+    """J(θ) − D(α*) ≥ J(θ) − min J ≥ 0: how far θ is from the optimum (weak duality).
+
+    Args:
+      result: a :class:`LinearSVM`, or θ (d,) intercept first.
+      x: (n, d) inputs with the intercept column.
+      y: (n,) labels in {0, 1}.
+      lam: λ > 0 (keyword-only, required), the λ the fit minimised J for.
+
+    Returns:
+      The gap J(θ) − D(α) as a Python float (≥ 0 up to rounding).
+    """
+    _, d_value = dual(x, y, lam=lam)
     x, y = check_labelled(x, y)
     return _objective_value(_theta(result), x, y, lam) - d_value

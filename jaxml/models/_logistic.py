@@ -7,8 +7,8 @@ log(1 − σ(z)) = log σ(−z), so ℓ stays finite for |θᵀx| in the thousan
 
 Fits (both return one :class:`LogisticRegression`):
 
-* :func:`fit` — gradient ascent θ ← θ + α_t (∇ℓ(θ) − λθ) from θ₀ = 0 with the course's stopping rule
-  ‖Δθ‖ < 1e-15, in a jitted ``lax.while_loop`` run in chunks (progress, θ at chosen iterations). The step is an
+* :func:`fit` — gradient ascent θ ← θ + α_t (∇ℓ(θ) − λθ) from θ₀ = 0 until ‖Δθ‖ < tol (the course's rule
+  with tol = 1e-15; the defaults are a safe step and √ε), in a jitted ``lax.while_loop`` run in chunks (progress, θ at chosen iterations). The step is an
   optax transformation; the built-in one keeps α₀, the schedule's power p (α_t = α₀ / t^p) and λ in its state, so
   every rate, schedule and penalty shares one compiled loop per data shape.
 * :func:`fit_newton` — θ ← θ − (∇²ℓ)⁻¹∇ℓ, jitted; for data that are not linearly separable.
@@ -34,6 +34,7 @@ import numpy as np
 import optax
 
 from ..errors import UsageError
+from ._deprecation import positional_settings
 
 # ----------------------------------------------------------------------------------------------------------------
 # The model: ℓ(θ), h_θ(x), inputs
@@ -44,6 +45,12 @@ def add_intercept(x):
     """Prepend the intercept column: x (n, d) -> (n, d + 1) with x[:, 0] = 1.
 
     NumPy in, NumPy out (no XLA program for one-shot preprocessing); a JAX array (or a tracer) in, JAX out.
+
+    Args:
+      x: (n, d) inputs, NumPy or JAX (integers become float64 on the NumPy path).
+
+    Returns:
+      (n, d + 1) array, column 0 all ones, in x's floating dtype.
     """
     if isinstance(x, jax.Array):
         if x.ndim != 2:
@@ -75,11 +82,17 @@ def log_likelihood(theta, x, y):
 def l2_regularised_log_likelihood(theta, x, y, lam):
     """The penalised objective of §1(c)(iv): ℓ(θ) − (λ/2) ‖θ‖² (every entry of θ penalised, intercept included).
 
+    A function of the maths, differentiated and vmapped by position like :func:`log_likelihood`, so λ is its
+    fourth positional argument.
+
     Args:
-      theta: (d,); x: (n, d) with intercept; y: (n,) in {0, 1}; lam: λ >= 0.
+      theta: (d,) parameters, intercept first.
+      x: (n, d) inputs with the intercept column.
+      y: (n,) labels in {0, 1}.
+      lam: λ >= 0.
 
     Returns:
-      scalar.
+      scalar ℓ(θ) − (λ/2) ‖θ‖².
     """
     return log_likelihood(theta, x, y) - 0.5 * lam * jnp.sum(theta**2)
 
@@ -89,12 +102,28 @@ def _theta(result_or_theta):
 
 
 def predict_proba(result, x):
-    """h_θ(x) = σ(θᵀx): x (n, d) with intercept -> (n,). ``result`` is a :class:`LogisticRegression` or θ (d,)."""
+    """The probabilities h_θ(x) = σ(θᵀx) = p(y = 1 | x).
+
+    Args:
+      result: a :class:`LogisticRegression`, or θ (d,).
+      x: (n, d) inputs with the intercept column.
+
+    Returns:
+      (n,) probabilities in [0, 1], a JAX array.
+    """
     return jax.nn.sigmoid(jnp.asarray(x) @ jnp.asarray(_theta(result)))
 
 
 def predict(result, x):
-    """Labels 1{θᵀx > 0} (= 1{h_θ(x) > 1/2}) in {0, 1}: x (n, d) with intercept -> (n,) int32."""
+    """Labels 1{θᵀx > 0} (= 1{h_θ(x) > 1/2}).
+
+    Args:
+      result: a :class:`LogisticRegression`, or θ (d,).
+      x: (n, d) inputs with the intercept column.
+
+    Returns:
+      (n,) int32 labels in {0, 1}, a JAX array.
+    """
     return (jnp.asarray(x) @ jnp.asarray(_theta(result)) > 0).astype(jnp.int32)
 
 
@@ -205,15 +234,19 @@ class InversePowerSchedule(NamedTuple):
         return self.alpha0 / t**self.power
 
 
-def inverse_power_schedule(alpha0: float, power: float) -> InversePowerSchedule:
+@positional_settings("logistic", ("alpha0", "power"))
+def inverse_power_schedule(*, alpha0: float, power: float) -> InversePowerSchedule:
     """α_t = α₀ / t^p as an optax schedule (optax ships exponential, polynomial and cosine decays, not this one).
 
     Args:
-      alpha0: the first step α₁ > 0.
-      power: p > 0.
+      alpha0: the first step α₁ > 0 (keyword-only, required).
+      power: p > 0 (keyword-only, required).
 
     Returns:
       An :class:`InversePowerSchedule`, usable as ``fit(..., learning_rate=...)`` or ``optax.sgd(...)``.
+
+    Example:
+      >>> schedule = logistic.inverse_power_schedule(alpha0=10.0, power=3.0)  # α_t = 10 / t³
     """
     if not (alpha0 > 0 and power > 0):
         raise UsageError(
@@ -327,6 +360,19 @@ def _optimizer_and_state(theta, learning_rate, l2, optimizer):
     return _BUILTIN_STEP, _builtin_state(theta, learning_rate, l2)
 
 
+def _safe_step(x, lam: float) -> float:
+    """α = 1/L, L = λ_max(XᵀX)/(4n) + λ: ∇²(ℓ − (λ/2)‖θ‖²) = −(1/n) Xᵀ diag(σ(1 − σ)) X − λI, and σ(1 − σ) ≤ 1/4.
+
+    One-shot host work: the largest eigenvalue of the smaller Gram matrix (XᵀX or XXᵀ, the same non-zero spectrum).
+    """
+    a = np.asarray(x, np.float64)
+    n, d = a.shape
+    gram = a.T @ a if d <= n else a @ a.T
+    curvature = float(np.linalg.eigvalsh(gram)[-1]) / (4.0 * n) + lam  # L
+    # X = 0 and λ = 0: ℓ is constant, any step does
+    return 1.0 / curvature if curvature > 0 else 1.0
+
+
 def _stops(chunk_size: int, max_iterations: int, record_at) -> list[int]:
     """The iterations at which the chunked loop returns to Python: chunk ends, record points and the cap."""
     stops = {*range(chunk_size, max_iterations, chunk_size), max_iterations, *record_at} - {0}
@@ -337,44 +383,58 @@ def fit(
     x,
     y,
     *,
-    learning_rate: float | InversePowerSchedule | optax.Schedule = 10.0,
+    learning_rate: float | InversePowerSchedule | optax.Schedule | None = None,
     l2: float = 0.0,
     optimizer: optax.GradientTransformation | None = None,
     gradient: Callable | None = None,
     theta0=None,
-    tol: float = 1e-15,
-    max_iterations: int = 1_000_000,
+    tol: float | None = None,
+    max_iterations: int = 10_000,
     record_at=(),
     chunk_size: int = 50_000,
     on_chunk: Callable[[int], None] | None = None,
 ) -> LogisticRegression:
     """Batch gradient ascent on ℓ(θ) − (λ/2)‖θ‖²: θ ← θ + α_t (∇ℓ(θ) − λθ) from θ₀ = 0 (write-up §1).
 
-    Stops at the course's rule ‖θ_{t+1} − θ_t‖ < tol, or after ``max_iterations`` steps, in a jitted
-    ``lax.while_loop`` that returns to Python every ``chunk_size`` iterations (``on_chunk`` for progress) and at
-    the ``record_at`` iterations (θ kept there). α = 10 on the mean gradient is the course's 0.1 on the sum for
-    n = 100. A constant α, an :func:`inverse_power_schedule` and λ are traced: they share one compiled loop.
+    Stops when ‖θ_{t+1} − θ_t‖ < tol, or after ``max_iterations`` steps, in a jitted ``lax.while_loop`` that
+    returns to Python every ``chunk_size`` iterations (``on_chunk`` for progress) and at the ``record_at``
+    iterations (θ kept there). A constant α, an :func:`inverse_power_schedule` and λ are traced: they share one
+    compiled loop.
+
+    The defaults suit a user's own data: the step α = 1/L, with L = λ_max(XᵀX)/(4n) + λ the largest curvature of
+    the objective (with it every step increases the objective), ‖Δθ‖ < √ε of x's dtype, at most 10,000 steps.
+    The course's protocol (write-up §1) is ``learning_rate=10.0, tol=1e-15, max_iterations=1_000_000``: α = 10
+    on the mean gradient is the course's 0.1 on the sum for n = 100; the §1 experiment passes these explicitly.
 
     Args:
       x: (n, d) inputs with intercept column.
       y: (n,) labels in {0, 1}.
-      learning_rate: constant α, :func:`inverse_power_schedule` (α₀, p), or any optax schedule (count = t − 1).
-      l2: λ >= 0 (every entry of θ penalised, the intercept too).
+      learning_rate: constant α, :func:`inverse_power_schedule` (α₀, p), or any optax schedule (count = t − 1);
+        default None: α = 1/L, L = λ_max(XᵀX)/(4n) + λ (computed once, on the host).
+      l2: λ >= 0 (every entry of θ penalised, the intercept too); default 0 (no penalty).
       optimizer: any optax transformation applied to −∇ℓ instead of the built-in step (then ``learning_rate``
-        and ``l2`` are unused). Reuse one object across calls to reuse its compiled loop.
+        and ``l2`` are unused). Reuse one object across calls to reuse its compiled loop. Default None.
       gradient: ``gradient(theta, x, y) -> (d,)``, ∇ℓ; default autodiff (``jax.grad(log_likelihood)``).
       theta0: (d,) start; default zeros.
-      tol: the stopping threshold on ‖Δθ‖.
-      max_iterations: iteration cap (< 2³¹).
-      record_at: iterations at which to keep θ.
-      chunk_size: iterations per jitted call.
-      on_chunk: called with the iteration count after every jitted call.
+      tol: the stopping threshold on ‖Δθ‖; default None: √ε of x's dtype (1.5e-8 in float64, 3.5e-4 in float32).
+      max_iterations: iteration cap (< 2³¹); default 10,000.
+      record_at: iterations at which to keep θ; default none.
+      chunk_size: iterations per jitted call; default 50,000.
+      on_chunk: called with the iteration count after every jitted call; default None.
 
     Returns:
       :class:`LogisticRegression` (``finite`` False if θ overflowed).
+
+    Example:
+      >>> result = logistic.fit(logistic.add_intercept(x_raw), y)
+      >>> course = logistic.fit(x, y, learning_rate=10.0, tol=1e-15, max_iterations=1_000_000)
     """
     x, y = check_labelled(x, y)
     theta = _start(theta0, x)
+    if learning_rate is None and optimizer is None:
+        learning_rate = _safe_step(x, float(l2))
+    if tol is None:
+        tol = float(np.sqrt(np.finfo(x.dtype).eps))
     if not (0 <= max_iterations < 2**31 and chunk_size >= 1):
         raise UsageError(
             f"need 0 <= max_iterations < 2**31 and chunk_size >= 1; got {max_iterations}, {chunk_size}"
@@ -451,12 +511,13 @@ def fit_newton(
     Hessian vanishes as ‖θ‖ grows and the iteration ends non-converged (``finite`` False when a step overflowed).
 
     Args:
-      x: (n, d) with intercept column; y: (n,) in {0, 1}.
-      gradient: ``gradient(theta, x, y) -> (d,)``, ∇ℓ; default ``jax.grad(log_likelihood)``.
-      hessian: ``hessian(theta, x, y) -> (d, d)``, ∇²ℓ; default ``jax.hessian(log_likelihood)``.
-      theta0: (d,) start, default zeros.
-      tol: stop when ‖Δθ‖ < tol.
-      max_iterations: cap on Newton steps.
+      x: (n, d) inputs with the intercept column.
+      y: (n,) labels in {0, 1}.
+      gradient: ``gradient(theta, x, y) -> (d,)``, ∇ℓ; default None: ``jax.grad(log_likelihood)``.
+      hessian: ``hessian(theta, x, y) -> (d, d)``, ∇²ℓ; default None: ``jax.hessian(log_likelihood)``.
+      theta0: (d,) start; default zeros.
+      tol: stop when ‖Δθ‖ < tol; default 1e-12.
+      max_iterations: cap on Newton steps; default 100.
 
     Returns:
       :class:`LogisticRegression` (``recorded`` empty).

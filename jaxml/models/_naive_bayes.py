@@ -25,6 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import UsageError
+from ._deprecation import positional_settings
 
 
 class NaiveBayes(NamedTuple):
@@ -100,7 +101,8 @@ def fit(x, y, *, alpha: float = 1.0) -> NaiveBayes:
     Args:
       x: (n, V) word counts (non-negative); computes in x's floating dtype.
       y: (n,) labels in {0, 1} (1 = spam).
-      alpha: the pseudo-count (> 0); the assignment uses 1.
+      alpha: the pseudo-count (> 0); default 1.0 (Laplace smoothing, as the assignment and scikit-learn's
+        ``MultinomialNB``).
 
     Returns:
       :class:`NaiveBayes` with log φ (2, V) and the log prior (2,). A class absent from y gets log prior −inf.
@@ -143,7 +145,7 @@ def log_joint(model: NaiveBayes, x) -> jax.Array:
     log p(x, y = c) = log p(y = c) + Σ_k x_k log φ_{k|c}.
 
     Args:
-      model: from :func:`fit`.
+      model: a :class:`NaiveBayes` from :func:`fit`.
       x: (n, V) counts, V matching the model.
 
     Returns:
@@ -155,19 +157,24 @@ def log_joint(model: NaiveBayes, x) -> jax.Array:
 def predict(model: NaiveBayes, x) -> jax.Array:
     """Predicted labels: 1 (spam) iff log p(x, y=1) >= log p(x, y=0) (the starter's tie rule).
 
+    Args:
+      model: a :class:`NaiveBayes` from :func:`fit`.
+      x: (n, V) counts, V matching the model.
+
     Returns:
       (n,) int32 labels in {0, 1}.
     """
     return _predict(model, _check_model(model, x, "naive_bayes.predict"))
 
 
-def indicative_tokens(model: NaiveBayes, words, k: int = 5) -> list[tuple[str, float]]:
+@positional_settings("naive_bayes", ("model", "words", "k"))
+def indicative_tokens(model: NaiveBayes, words, *, k: int = 5) -> list[tuple[str, float]]:
     """The k words most indicative of spam, by log(φ_{j|y=1} / φ_{j|y=0}) (write-up §2(c)), largest first.
 
     Args:
       model: a fitted :class:`NaiveBayes`.
       words: the vocabulary's words (sequence of V str, id order).
-      k: how many.
+      k: how many, in [1, V]; default 5 (the write-up's list).
 
     Returns:
       list of (word, log-ratio) pairs; ties keep vocabulary order.

@@ -80,23 +80,52 @@ def _check_inputs(W1, x, y=None) -> None:
 
 
 def add_intercept(x: jax.Array) -> jax.Array:
-    """Prepend a column of ones: x̃ = [1, x]. ``x`` (n, d) -> (n, d+1), in x's dtype."""
+    """Prepend a column of ones: x̃ = [1, x].
+
+    Args:
+      x: (n, d) inputs (or (..., d): the last axis is extended).
+
+    Returns:
+      (n, d+1) JAX array in x's dtype, column 0 all ones.
+    """
     return jnp.concatenate([jnp.ones(x.shape[:-1] + (1,), x.dtype), x], axis=-1)
 
 
 def step(z: jax.Array) -> jax.Array:
-    """The write-up's step activation (§5(b)): step(z) = 1 if z >= 1e-10 else 0, elementwise, in z's dtype."""
+    """The write-up's step activation (§5(b)): step(z) = 1 if z >= 1e-10 else 0, elementwise.
+
+    Args:
+      z: array of any shape.
+
+    Returns:
+      array of z's shape and dtype, entries 0 or 1.
+    """
     one, zero = jnp.ones((), z.dtype), jnp.zeros((), z.dtype)
     return jnp.where(z >= STEP_THRESHOLD, one, zero)
 
 
 def linear(z: jax.Array) -> jax.Array:
-    """The identity activation (§5(c))."""
+    """The identity activation (§5(c)).
+
+    Args:
+      z: array of any shape.
+
+    Returns:
+      z itself.
+    """
     return z
 
 
 def hidden(W1: jax.Array, x: jax.Array) -> jax.Array:
-    """Pre-activations of the hidden layer, z = W1 x̃, for a batch: ``x`` (n, d) -> z (n, h)."""
+    """Pre-activations of the hidden layer, z = W1 x̃, for a batch.
+
+    Args:
+      W1: (h, d+1) first-layer weights, column 0 the intercepts.
+      x: (n, d) inputs, without the intercept column.
+
+    Returns:
+      z: (n, h).
+    """
     return add_intercept(x) @ W1.T  # z^(i) = W1 x̃^(i)
 
 
@@ -133,8 +162,11 @@ def loss(
     """The write-up's loss L = (1/n) Σ_i (o^(i) - y^(i))^2 (the sigmoid network unless ``activation`` says).
 
     Args:
-      W1: (h, d+1); W2: (h+1,); x: (n, d); y: (n,) targets in {0, 1}.
-      activation: the hidden activation (see :func:`forward`).
+      W1: (h, d+1) first-layer weights.
+      W2: (h+1,) second-layer weights.
+      x: (n, d) inputs, without the intercept column.
+      y: (n,) targets in {0, 1}.
+      activation: the hidden activation (see :func:`forward`); default ``jax.nn.sigmoid``.
 
     Returns:
       L, a scalar.
@@ -146,13 +178,30 @@ def loss(
 
 
 def predict(net: Network, x: jax.Array, *, activation: Activation = jax.nn.sigmoid) -> jax.Array:
-    """Class labels of a network trained on squared loss to {0, 1}: 1 where o >= 1/2. (n,), in o's dtype."""
+    """Class labels of a network trained on squared loss to {0, 1}: 1 where o >= 1/2.
+
+    Args:
+      net: a :class:`Network`.
+      x: (n, d) inputs, without the intercept column.
+      activation: the hidden activation (see :func:`forward`); default ``jax.nn.sigmoid``.
+
+    Returns:
+      (n,) labels 0.0 / 1.0, in o's dtype.
+    """
     o = forward(net.W1, net.W2, x, activation=activation)
     return (o >= 0.5).astype(o.dtype)
 
 
 def predict_step(net: Network, x: jax.Array) -> jax.Array:
-    """Class labels of the all-step network of §5(b): step(W2 · [1, step(W1 x̃)]). (n,), in x's dtype."""
+    """Class labels of the all-step network of §5(b): step(W2 · [1, step(W1 x̃)]).
+
+    Args:
+      net: a :class:`Network` (e.g. the write-up's hand-set weights).
+      x: (n, d) inputs, without the intercept column.
+
+    Returns:
+      (n,) labels 0.0 / 1.0, in x's dtype.
+    """
     return step(forward(net.W1, net.W2, x, activation=step))  # the output unit is a step too
 
 
@@ -188,10 +237,11 @@ def init(d: int, hidden: int, *, key: jax.Array, scale: float = 1.0, dtype=None)
     so initialising many networks, or networks of several sizes, compiles no new program).
 
     Args:
-      d: number of inputs (without the intercept); hidden: number of hidden units.
-      key: PRNG key (split here, never reused).
-      scale: standard deviation of the entries.
-      dtype: float dtype of the weights (default: JAX's default float dtype).
+      d: number of inputs (without the intercept).
+      hidden: number of hidden units h.
+      key: PRNG key (keyword-only, required; split here, never reused).
+      scale: standard deviation of the entries; default 1.0.
+      dtype: float dtype of the weights; default None: JAX's default float dtype.
 
     Returns:
       Network(W1 (hidden, d+1), W2 (hidden+1,), losses (0,)).
@@ -226,10 +276,11 @@ def fit(
 
     Args:
       net: the starting :class:`Network` (its ``losses`` are ignored).
-      x: (n, d) inputs; y: (n,) targets in {0, 1}.
-      learning_rate: α.
-      steps: number of steps (static).
-      activation: the hidden activation (static; default sigmoid, as §5(a)).
+      x: (n, d) inputs, without the intercept column.
+      y: (n,) targets in {0, 1}.
+      learning_rate: α (keyword-only, required: no step suits every network).
+      steps: number of steps (keyword-only, required; static).
+      activation: the hidden activation (static); default ``jax.nn.sigmoid``, as §5(a).
 
     Returns:
       Network after the steps, with ``losses`` (steps,) = L before each step.

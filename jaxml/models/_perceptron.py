@@ -59,7 +59,10 @@ class KernelPerceptron:
 
 
 def g(z: jax.Array) -> jax.Array:
-    """The perceptron's threshold, g(z) = 1 if z >= 0 else 0 (write-up §3; note g(0) = 1), in z's float dtype."""
+    """The perceptron's threshold, g(z) = 1 if z >= 0 else 0 (write-up §3; note g(0) = 1), in z's float dtype.
+
+    Private to the module: :func:`predict` is g of :func:`margin`.
+    """
     return jnp.where(z >= 0, 1.0, 0.0).astype(float_dtype(z))
 
 
@@ -135,10 +138,11 @@ def fit(
       x: (n, d) training points, float (computed in their dtype).
       y: (n,) labels in {0, 1}.
       kernel: K(x, z) on two (d,) vectors returning a scalar (``kernels.dot``, ``kernels.rbf``,
-        ``kernels.non_psd``, ``kernels.polynomial`` or the user's own).
-      alpha: learning rate (write-up: 0.5).
-      chunk_size: examples per jitted scan; None runs the whole pass as one scan.
-      on_chunk: called as on_chunk(done, n) after each chunk.
+        ``kernels.non_psd``, ``kernels.polynomial`` or the user's own); default ``kernels.rbf`` (sigma = 1).
+      alpha: learning rate > 0; default 0.5 (the write-up's). beta scales with alpha and g reads only the sign
+        of the margin, so predictions do not depend on alpha > 0 (up to rounding).
+      chunk_size: examples per jitted scan; default None: the whole pass as one scan.
+      on_chunk: called as on_chunk(done, n) after each chunk; default None.
 
     Returns:
       A :class:`KernelPerceptron` holding beta (n,), the training points and the online margins.
@@ -153,7 +157,7 @@ def fit(
         raise UsageError("x must hold at least one training point; got shape (0, d)")
     y = _check_labels(y, n).astype(x.dtype)
     chunk = _check_options(x, alpha, chunk_size)
-    check_kernel(kernel, d, x.dtype)
+    check_kernel(kernel, d, dtype=x.dtype)
 
     beta = np.zeros((n,), x.dtype)  # theta^(0) = 0  <=>  beta = 0
     margin = np.zeros((n,), x.dtype)
@@ -172,7 +176,8 @@ def margin(model: KernelPerceptron, x_new, *, block_size: int | None = None) -> 
     Args:
       model: a trained :class:`KernelPerceptron`.
       x_new: (m, d) points.
-      block_size: rows per block (memory ~ block_size * n); default keeps a block near 2^22 kernel values.
+      block_size: rows per block (memory ~ block_size * n); default None: a block of about 2^22 kernel values
+        (see :func:`jaxml.models.kernels.matvec`).
 
     Returns:
       (m,) margins; theta^T phi(x) for the implicit theta = sum_j beta_j phi(x_j).
@@ -190,7 +195,7 @@ def predict(model: KernelPerceptron, x_new, *, block_size: int | None = None) ->
     Args:
       model: a trained :class:`KernelPerceptron`.
       x_new: (m, d) points.
-      block_size: rows per block, see :func:`margin`.
+      block_size: rows per block, see :func:`margin`; default None.
 
     Returns:
       (m,) float array of 0.0 / 1.0.

@@ -20,7 +20,7 @@ genuine one (n = d = 500) is 4e-9 · e_max, far on either side of the eigh cut-o
 For λ > 0 nothing is cut: θ(λ) uses 1/(max(e, 0) + λ).
 
 Training sets of different sizes share one compiled function: rows of zeros are appended up to the largest n
-(:func:`pad_rows`). Zero rows change neither XᵀX nor Xᵀy, hence not θ(λ); the stacked (N, n_max, d) designs are
+(:func:`stack_padded`). Zero rows change neither XᵀX nor Xᵀy, hence not θ(λ); the stacked (N, n_max, d) designs are
 vmapped, which is also the axis to shard across devices. No n × n matrix is formed.
 
 The L-BFGS fits (:func:`fit_map`, :func:`fit_least_squares`) minimise the densities' negative log posterior, not
@@ -42,18 +42,20 @@ from jax.scipy import stats
 from ..errors import UsageError
 from ..lbfgs import minimize_lbfgs
 from ..sharding import shard_leading
+from ._deprecation import positional_settings
 from ._map import as_float, check_vector, check_xy, float_dtype, neg_log_likelihood
 
 
 class RidgeFit(NamedTuple):
-    """An L-BFGS fit of the Gaussian-prior family (:func:`fit_map`, :func:`fit_least_squares`).
+    """A fit of the Gaussian-prior family: the direct solve of :func:`fit`, or L-BFGS on the densities
+    (:func:`fit_map`, :func:`fit_least_squares`).
 
     Attributes:
       theta: (d,) the minimiser found.
-      value: the objective at theta.
-      grad_norm: ‖∇f(theta)‖∞.
-      iterations: L-BFGS steps taken.
-      converged: ‖∇f‖∞ ≤ gtol · ‖∇f(θ₀)‖∞ was reached within ``max_iter``.
+      value: the objective f at theta (:func:`fit`: ‖y − Xθ‖² + λ‖θ‖²).
+      grad_norm: ‖∇f(theta)‖∞ (for :func:`fit`, a check of the solve: zero up to rounding).
+      iterations: L-BFGS steps taken (0 for the direct solve of :func:`fit`).
+      converged: L-BFGS: ‖∇f‖∞ ≤ gtol · ‖∇f(θ₀)‖∞ was reached within ``max_iter``; :func:`fit`: θ is finite.
     """
 
     theta: jax.Array
@@ -69,7 +71,15 @@ class RidgeFit(NamedTuple):
 
 
 def neg_log_prior_gaussian(theta, eta):
-    """−log p(θ) for θ ~ N(0, η²I) (write-up §4(b)):  ‖θ‖²/(2η²) + d log(√(2π) η).  theta (d,) -> scalar."""
+    """−log p(θ) for θ ~ N(0, η²I) (write-up §4(b)):  ‖θ‖²/(2η²) + d log(√(2π) η).
+
+    Args:
+      theta: (d,) parameters.
+      eta: the prior's standard deviation η > 0.
+
+    Returns:
+      scalar.
+    """
     return -jnp.sum(stats.norm.logpdf(theta, loc=0.0, scale=eta))
 
 
@@ -78,7 +88,18 @@ def neg_log_posterior_gaussian(theta, x, y, sigma, eta):
 
         −log p(y | X, θ) − log p(θ)   (the evidence log p(y | X) does not depend on θ and is left out)
 
-    Args: theta (d,), x (n, d), y (n,), sigma σ, eta η.  Returns: scalar.
+    A density of the maths: its arguments are positional, as ``jax.grad``, the solvers and ``jaxml.verify``
+    pass them.
+
+    Args:
+      theta: (d,) parameters.
+      x: (n, d) inputs.
+      y: (n,) targets.
+      sigma: the noise standard deviation σ > 0.
+      eta: the prior's standard deviation η > 0.
+
+    Returns:
+      scalar.
     """
     return neg_log_likelihood(theta, x, y, sigma) + neg_log_prior_gaussian(theta, eta)
 
@@ -86,14 +107,29 @@ def neg_log_posterior_gaussian(theta, x, y, sigma, eta):
 def objective(theta, x, y, lam):
     """‖y − Xθ‖² + λ‖θ‖², minimised by θ = (XᵀX + λI)⁻¹Xᵀy; λ = σ²/η² is the Gaussian MAP (the course's ``reg``).
 
-    Args: theta (d,), x (n, d), y (n,), lam λ ≥ 0.  Returns: scalar.
+    Args:
+      theta: (d,) parameters.
+      x: (n, d) inputs.
+      y: (n,) targets.
+      lam: λ ≥ 0 (positional: the objective is the maths, differentiated and vmapped by position).
+
+    Returns:
+      scalar.
     """
     r = y - x @ theta  # residual y − Xθ, (n,)
     return jnp.sum(r**2) + lam * jnp.sum(theta**2)
 
 
 def lambda_opt(sigma, eta):
-    """The ridge weight of a N(0, η²I) prior in ‖y − Xθ‖² + λ‖θ‖²: λ_opt = σ²/η² (write-up §4(c), (d))."""
+    """The ridge weight of a N(0, η²I) prior in ‖y − Xθ‖² + λ‖θ‖²: λ_opt = σ²/η² (write-up §4(c), (d)).
+
+    Args:
+      sigma: the noise standard deviation σ (a number or an array).
+      eta: the prior's standard deviation η > 0 (broadcast with sigma).
+
+    Returns:
+      λ_opt, of the broadcast shape.
+    """
     return sigma**2 / eta**2
 
 
@@ -102,12 +138,19 @@ def lambda_opt(sigma, eta):
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def closed_form(x, y, lam):
+@positional_settings("ridge", ("x", "y", "lam"))
+def closed_form(x, y, *, lam):
     """θ = (XᵀX + λI)⁻¹ Xᵀy, the minimiser of ‖y − Xθ‖² + λ‖θ‖² (Cholesky solve; needs λ > 0 or XᵀX invertible).
 
-    For λ = 0 with n < d (singular XᵀX) use :func:`min_norm`.
+    For λ = 0 with n < d (singular XᵀX) use :func:`min_norm`; :func:`fit` picks for you. Jittable.
 
-    Args: x (n, d), y (n,), lam λ.  Returns: θ (d,).
+    Args:
+      x: (n, d) inputs, floating.
+      y: (n,) targets.
+      lam: λ (keyword-only, required).
+
+    Returns:
+      θ (d,), a JAX array.
     """
     check_xy(x, y, what="ridge.closed_form")
     x, y = jnp.asarray(x), jnp.asarray(y)
@@ -117,9 +160,20 @@ def closed_form(x, y, lam):
     return jax.scipy.linalg.cho_solve(factor, x.T @ y)  # (XᵀX + λI)⁻¹ Xᵀy
 
 
-def theta_map(x, y, sigma, eta):
-    """θ_MAP = (XᵀX + (σ²/η²) I)⁻¹ Xᵀy for N(θᵀx, σ²) noise and a N(0, η²I) prior (write-up §4(c))."""
-    return closed_form(x, y, lambda_opt(sigma, eta))
+@positional_settings("ridge", ("x", "y", "sigma", "eta"))
+def theta_map(x, y, *, sigma, eta):
+    """θ_MAP = (XᵀX + (σ²/η²) I)⁻¹ Xᵀy for N(θᵀx, σ²) noise and a N(0, η²I) prior (write-up §4(c)).
+
+    Args:
+      x: (n, d) inputs, floating.
+      y: (n,) targets.
+      sigma: the noise standard deviation σ (keyword-only, required).
+      eta: the prior's standard deviation η > 0 (keyword-only, required).
+
+    Returns:
+      θ_MAP (d,), a JAX array.
+    """
+    return closed_form(x, y, lam=lambda_opt(sigma, eta))
 
 
 def min_norm(x, y, *, rcond=None):
@@ -128,9 +182,9 @@ def min_norm(x, y, *, rcond=None):
         θ⁺ = V diag(1/sⱼ for sⱼ > rcond·s_max, else 0) Uᵀ y
 
     Args:
-      x: (n, d).
-      y: (n,).
-      rcond: relative cut-off on the singular values (default ``max(n, d) · eps``, NumPy's ``lstsq`` default).
+      x: (n, d) inputs, floating.
+      y: (n,) targets.
+      rcond: relative cut-off on the singular values; default None: ``max(n, d) · eps`` (NumPy's ``lstsq``).
 
     Returns:
       θ⁺ (d,): it lies in the row space of X, so no other least-squares solution is shorter.
@@ -151,6 +205,51 @@ def _inverse_kept(s, rcond):
     return jnp.where(keep, 1.0 / jnp.where(keep, s, 1.0), 0.0)
 
 
+@jax.jit
+def _summary(theta, x, y, lam):
+    """f(θ) = ‖y − Xθ‖² + λ‖θ‖², ‖∇f(θ)‖∞ and whether θ is finite, in one small program."""
+    r = x @ theta - y  # Xθ − y
+    value = jnp.sum(r**2) + lam * jnp.sum(theta**2)
+    grad = 2.0 * (x.T @ r + lam * theta)  # ∇f = 2Xᵀ(Xθ − y) + 2λθ
+    return value, jnp.max(jnp.abs(grad)), jnp.all(jnp.isfinite(theta))
+
+
+def fit(x, y, *, lam: float = 1.0) -> RidgeFit:
+    """Ridge regression: θ = argmin ‖y − Xθ‖² + λ‖θ‖² = (XᵀX + λI)⁻¹ Xᵀy, solved directly.
+
+    λ > 0: a Cholesky solve (:func:`closed_form`); λ = 0: the minimum-norm least-squares solution X⁺y
+    (:func:`min_norm`, the limit λ → 0⁺, defined for n < d too). λ = σ²/η² is the MAP estimate under
+    yᵢ ~ N(θᵀxᵢ, σ²) and θ ~ N(0, η²I) (:func:`theta_map`, write-up §4(c)).
+
+    Args:
+      x: (n, d) inputs (integers become the default float dtype). Add a column of ones for an intercept (it is
+        penalised like every other entry).
+      y: (n,) targets.
+      lam: λ ≥ 0; default 1.0 (scikit-learn's ``Ridge`` default, on the same objective).
+
+    Returns:
+      :class:`RidgeFit`: theta (d,), value ‖y − Xθ‖² + λ‖θ‖², grad_norm ‖∇f(θ)‖∞ (zero up to rounding),
+      iterations 0, converged (θ finite).
+
+    Example:
+      >>> fit = ridge.fit(x, y, lam=0.1)
+      >>> y_hat = x_test @ fit.theta
+    """
+    check_xy(x, y, what="ridge.fit")
+    try:
+        value = float(lam)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if isinstance(lam, (bool, str, bytes)) or not value >= 0:
+        raise UsageError(f"ridge.fit: lam must be a number >= 0; got {lam!r}")
+    x, y = as_float(x, y)
+    lam = value
+    theta = closed_form(x, y, lam=lam) if lam > 0 else min_norm(x, y)
+    value, grad_norm, finite = _summary(theta, x, y, np.asarray(lam, x.dtype))
+    iterations = jax.device_put(np.int32(0))
+    return RidgeFit(theta, value, grad_norm, iterations, finite)
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # ridge for many λ with one factorisation; the double-descent sweep
 # ----------------------------------------------------------------------------------------------------------------
@@ -159,7 +258,8 @@ def _inverse_kept(s, rcond):
 def default_rcond(n: int, d: int, dtype=None, method: str = "eigh") -> float:
     """The pseudo-inverse cut-off used at λ = 0: 10·max(n, d)·eps on eig(XᵀX) ("eigh"), max(n, d)·eps on sv(X).
 
-    ``dtype`` defaults to the default float (float64 under x64).
+    ``dtype`` defaults to the default float (float64 under x64). Private to the module: :func:`path` and
+    :func:`double_descent_sweep` take ``rcond=`` to set another.
     """
     eps = float(jnp.finfo(jnp.result_type(float) if dtype is None else dtype).eps)
     return (10.0 if method == "eigh" else 1.0) * max(n, d) * eps
@@ -207,7 +307,8 @@ def _check_method(method: str) -> None:
         raise UsageError(f"method must be 'eigh' or 'svd'; got {method!r}")
 
 
-def path(x, y, lams, *, rcond=None, method: str = "eigh"):
+@positional_settings("ridge", ("x", "y", "lams"))
+def path(x, y, *, lams, rcond=None, method: str = "eigh"):
     """Ridge solutions θ(λ) = argmin ‖y − Xθ‖² + λ‖θ‖² for every λ in ``lams``, from ONE factorisation.
 
         eigh:  θ(λ) = V diag(1/(e + λ)) Vᵀ Xᵀy     (XᵀX = V diag(e) Vᵀ)
@@ -218,8 +319,9 @@ def path(x, y, lams, *, rcond=None, method: str = "eigh"):
     Args:
       x: (n, d) design (rows of zeros are allowed: they change nothing).
       y: (n,) targets.
-      lams: (L,) values λ ≥ 0.
-      rcond: pseudo-inverse cut-off at λ = 0 (default :func:`default_rcond`).
+      lams: (L,) values λ ≥ 0 (keyword-only, required).
+      rcond: the relative pseudo-inverse cut-off at λ = 0; default None: 10·max(n, d)·eps on the eigenvalues
+        of XᵀX ("eigh"), max(n, d)·eps on the singular values of X ("svd").
       method: "eigh" (default, faster) or "svd" (more accurate when XᵀX is nearly singular).
 
     Returns:
@@ -250,24 +352,30 @@ def _sweep(x_stack, y_stack, lams, x_val, y_val, rcond, method):
     return per_n(x_stack, y_stack, lams, x_val, y_val, rcond, method).T  # (L, N)
 
 
-def pad_rows(xs: Sequence, ys: Sequence):
-    """Stack designs of different sizes by appending zero rows up to the largest n.
+def stack_padded(xs: Sequence, ys: Sequence):
+    """N regression problems of different sizes as one batch: zero rows appended up to the largest n, stacked.
 
-    Zero rows leave XᵀX and Xᵀy unchanged, so every ridge solution is unchanged.
+    Zero rows leave XᵀX and Xᵀy unchanged, so every ridge solution (and θ_MAP) of problem i is the same on its
+    padded design, and −log p(y | X, θ) only gains a θ-independent constant: ``jax.vmap`` a solver over the
+    stack, one compiled program for every n (as :func:`double_descent_sweep` does).
 
     Args:
-      xs: N arrays (n_i, d).
+      xs: N arrays (n_i, d), the same d.
       ys: N arrays (n_i,).
 
     Returns:
-      x_stack (N, n_max, d), y_stack (N, n_max) as NumPy arrays.
+      (x_stack (N, n_max, d), y_stack (N, n_max)), NumPy arrays.
+
+    Example:
+      >>> x_pad, y_pad = ridge.stack_padded([x200, x800], [y200, y800])  # (2, 800, d), (2, 800)
+      >>> jax.vmap(lambda x, y: ridge.theta_map(x, y, sigma=0.5, eta=eta))(x_pad, y_pad)
     """
     if len(xs) != len(ys) or not xs:
         raise UsageError(
-            f"pad_rows needs as many x as y arrays (at least one); got {len(xs)} and {len(ys)}"
+            f"stack_padded needs as many x as y arrays (at least one); got {len(xs)} and {len(ys)}"
         )
     for x, y in zip(xs, ys):
-        check_xy(x, y, what="pad_rows")
+        check_xy(x, y, what="stack_padded")
     d = {np.shape(x)[1] for x in xs}
     if len(d) != 1:
         raise UsageError(f"every design must have the same number of columns d; got {sorted(d)}")
@@ -280,24 +388,25 @@ def pad_rows(xs: Sequence, ys: Sequence):
     return x_stack, y_stack
 
 
+@positional_settings("ridge", ("xs", "ys", "lams", "x_val", "y_val"))
 def double_descent_sweep(
-    xs: Sequence, ys: Sequence, lams, x_val, y_val, *, rcond=None, method: str = "eigh"
+    xs: Sequence, ys: Sequence, x_val, y_val, *, lams, rcond=None, method: str = "eigh"
 ):
     """Validation mean squared error for every (training set, λ): one factorisation per training set, all λ at once.
 
         val_err[l, i] = (1/m) Σⱼ (y_valⱼ − θᵢ(λ_l)ᵀ x_valⱼ)²,   θᵢ(λ) = argmin ‖yᵢ − Xᵢθ‖² + λ‖θ‖²
 
-    The N training sets are zero-padded to the largest n (:func:`pad_rows`: XᵀX and Xᵀy are unchanged), stacked and
+    The N training sets are zero-padded to the largest n (:func:`stack_padded`: XᵀX and Xᵀy are unchanged), stacked and
     vmapped, so the whole grid is ONE jitted call and one compilation. λ = 0 is the minimum-norm solution. The
     training-set axis is sharded across all visible devices (:mod:`jaxml.sharding`).
 
     Args:
       xs: N designs (n_i, d) (e.g. the double-descent files train200 … train800).
       ys: N targets (n_i,).
-      lams: (L,) λ values ≥ 0 (e.g. scale · λ_opt).
       x_val: (m, d) validation inputs.
       y_val: (m,) validation targets.
-      rcond: pseudo-inverse cut-off at λ = 0 (default :func:`default_rcond` for (n_max, d)).
+      lams: (L,) λ values ≥ 0 (e.g. scale · λ_opt) (keyword-only, required).
+      rcond: the relative pseudo-inverse cut-off at λ = 0; default None: as :func:`path` for (n_max, d).
       method: "eigh" (default) or "svd".
 
     Returns:
@@ -308,7 +417,7 @@ def double_descent_sweep(
     check_vector(lams, "lams")
     check_xy(x_val, y_val, what="double_descent_sweep validation set")
     _check_method(method)
-    x_stack, y_stack = pad_rows(xs, ys)
+    x_stack, y_stack = stack_padded(xs, ys)
     if np.shape(x_val)[1] != x_stack.shape[2]:
         raise UsageError(
             f"validation x has {np.shape(x_val)[1]} columns, the training sets {x_stack.shape[2]}"
@@ -337,15 +446,24 @@ def double_descent_sweep(
 # ----------------------------------------------------------------------------------------------------------------
 
 
+@positional_settings("ridge", ("x", "y", "sigma", "eta"))
 def fit_map(
-    x, y, sigma, eta, *, theta0=None, gtol: float = 1e-12, max_iter: int = 2000
+    x, y, *, sigma, eta, theta0=None, gtol: float = 1e-12, max_iter: int = 2000
 ) -> RidgeFit:
     """θ_MAP for the Gaussian prior by L-BFGS on −log p(y|X,θ) − log p(θ) written from the densities (not the
     closed form). Vmappable over (x, y).
 
-    Args: x (n, d), y (n,), sigma σ, eta η; theta0 (d,) start (default 0); gtol, max_iter: see
-      :func:`jaxml.lbfgs.minimize_lbfgs`.
-    Returns: :class:`RidgeFit`.
+    Args:
+      x: (n, d) inputs.
+      y: (n,) targets.
+      sigma: the noise standard deviation σ > 0 (keyword-only, required: a parameter of the model).
+      eta: the prior's standard deviation η > 0 (keyword-only, required).
+      theta0: (d,) start; default zeros.
+      gtol: relative gradient tolerance, see :func:`jaxml.lbfgs.minimize_lbfgs`; default 1e-12.
+      max_iter: L-BFGS step cap; default 2,000.
+
+    Returns:
+      :class:`RidgeFit`.
     """
     check_xy(x, y, what="ridge.fit_map")
     x, y = as_float(x, y)
@@ -363,9 +481,15 @@ def fit_least_squares(x, y, *, sigma=1.0, gtol: float = 1e-12, max_iter: int = 2
     Every L-BFGS direction is a combination of gradients Xᵀ(Xθ − y), so from θ₀ = 0 the iterates stay in the row
     space of X: for n < d the limit is the minimum-norm solution X⁺y (an independent check of the pseudo-inverse).
 
-    Args: x (n, d), y (n,); sigma σ (scales the objective only); gtol, max_iter: see
-      :func:`jaxml.lbfgs.minimize_lbfgs`.
-    Returns: :class:`RidgeFit`.
+    Args:
+      x: (n, d) inputs.
+      y: (n,) targets.
+      sigma: σ > 0, which scales the objective only; default 1.0.
+      gtol: relative gradient tolerance, see :func:`jaxml.lbfgs.minimize_lbfgs`; default 1e-12.
+      max_iter: L-BFGS step cap; default 2,000.
+
+    Returns:
+      :class:`RidgeFit`.
     """
     check_xy(x, y, what="ridge.fit_least_squares")
     x, y = as_float(x, y)

@@ -8,7 +8,7 @@ dense (n, V) array; all of it is one-shot host work (NumPy, no compiled program)
 
 Terms (give one to :func:`jaxml.models.text.build_vocabulary` as ``analyzer=``):
 
-* :func:`word_ngrams` — consecutive pairs of the assignment's tokens, "free entry" (bigrams);
+* :func:`word_ngrams` — consecutive pairs of tokens, "free entry" (bigrams);
 * :func:`char_ngrams` — character n-grams of the lowercased message with a space at both ends, so that they
   see word boundaries and punctuation ("£10", "!!", "www").
 
@@ -26,7 +26,8 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import UsageError
-from ._text import SEP, Vocabulary, _check_messages, encode, tokenize
+from ._deprecation import positional_settings
+from ._text import Vocabulary, _check_messages, encode, tokenize
 
 
 class TermMatrix(NamedTuple):
@@ -77,7 +78,14 @@ def term_counts(messages: Sequence[str], vocab: Vocabulary) -> TermMatrix:
 
 
 def from_dense(x) -> TermMatrix:
-    """The non-zeros of a dense (n, V) array."""
+    """The non-zeros of a dense matrix.
+
+    Args:
+      x: (n, V) array (NumPy or JAX).
+
+    Returns:
+      (n, V) :class:`TermMatrix`, values in float64.
+    """
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 2:
         raise UsageError(f"from_dense: x must be (n, V), got shape {x.shape}")
@@ -86,30 +94,65 @@ def from_dense(x) -> TermMatrix:
 
 
 def to_dense(m: TermMatrix) -> np.ndarray:
-    """The (n, V) array (small matrices and tests only)."""
+    """The dense matrix (small matrices and tests only).
+
+    Args:
+      m: an (n, V) :class:`TermMatrix`.
+
+    Returns:
+      (n, V) NumPy float64 array.
+    """
     x = np.zeros(m.shape)
     x[m.row, m.col] = m.val
     return x
 
 
 def binary(m: TermMatrix) -> TermMatrix:
-    """Presence: x'_ik = 1{x_ik > 0}."""
+    """Presence: x'_ik = 1{x_ik > 0}.
+
+    Args:
+      m: an (n, V) :class:`TermMatrix`.
+
+    Returns:
+      (n, V) :class:`TermMatrix` of 0/1 values.
+    """
     return m._replace(val=(m.val > 0).astype(np.float64))
 
 
 def log_counts(m: TermMatrix) -> TermMatrix:
-    """Damped counts: x'_ik = log(1 + x_ik) (``np.log1p``, exact for small x)."""
+    """Damped counts: x'_ik = log(1 + x_ik) (``np.log1p``, exact for small x).
+
+    Args:
+      m: an (n, V) :class:`TermMatrix` of counts.
+
+    Returns:
+      (n, V) :class:`TermMatrix`.
+    """
     return m._replace(val=np.log1p(m.val))
 
 
 def l2_rows(m: TermMatrix) -> TermMatrix:
-    """Rows scaled to unit length: x'_i = x_i / ‖x_i‖₂ (an all-zero row has no entries and stays zero)."""
+    """Rows scaled to unit length: x'_i = x_i / ‖x_i‖₂ (an all-zero row has no entries and stays zero).
+
+    Args:
+      m: an (n, V) :class:`TermMatrix`.
+
+    Returns:
+      (n, V) :class:`TermMatrix`.
+    """
     sq = np.bincount(m.row, weights=m.val**2, minlength=m.shape[0])  # ‖x_i‖²
     return m._replace(val=m.val / np.sqrt(sq[m.row]))
 
 
 def hstack(*ms: TermMatrix) -> TermMatrix:
-    """[x¹ x² …]: the feature sets side by side (same messages), columns of x^j offset by V¹ + … + V^{j−1}."""
+    """[x¹ x² …]: the feature sets side by side (same messages), columns of x^j offset by V¹ + … + V^{j−1}.
+
+    Args:
+      *ms: :class:`TermMatrix` feature sets (n, V^j) over the same n messages.
+
+    Returns:
+      (n, V¹ + … + V^J) :class:`TermMatrix`.
+    """
     if not ms or len({m.shape[0] for m in ms}) != 1:
         raise UsageError(
             f"hstack: needs feature sets over the same n messages, got {[m.shape for m in ms]}"
@@ -125,18 +168,35 @@ def hstack(*ms: TermMatrix) -> TermMatrix:
 
 
 def document_frequency(m: TermMatrix) -> np.ndarray:
-    """df_k = #{i : x_ik ≠ 0}, shape (V,)."""
+    """df_k = #{i : x_ik ≠ 0}: in how many messages each term occurs.
+
+    Args:
+      m: an (n, V) :class:`TermMatrix`.
+
+    Returns:
+      (V,) NumPy int array.
+    """
     return np.bincount(m.col, minlength=m.shape[1])
 
 
 # ---- terms ----
 
 
-def word_ngrams(message: str, n: int = 2, *, sep: str | None = SEP) -> list[str]:
-    """The n-grams of the assignment's tokens, joined by a space: "free entry" for n = 2.
+@positional_settings("text", ("message", "n"))
+def word_ngrams(message: str, *, n: int = 2, sep: str | None = None) -> list[str]:
+    """The n-grams of a message's tokens, joined by a space: "free entry" for n = 2.
 
     Tokens are ``message.lower().split(sep)`` (:func:`jaxml.models.text.tokenize`); a message of T tokens has
-    T − n + 1 n-grams (none when T < n).
+    T − n + 1 n-grams (none when T < n). Give it to ``build_vocabulary(..., analyzer=...)``, with
+    ``functools.partial`` for other settings.
+
+    Args:
+      message: one message.
+      n: the n-gram length (≥ 1); default 2 (bigrams).
+      sep: the tokeniser's separator; default None: runs of whitespace (the assignment's tokens: ``" "``).
+
+    Returns:
+      The list of n-grams, in order, repeats kept.
     """
     if not isinstance(n, int) or n < 1:
         raise UsageError(f"word_ngrams: n must be a positive int, got {n!r}")
@@ -144,10 +204,18 @@ def word_ngrams(message: str, n: int = 2, *, sep: str | None = SEP) -> list[str]
     return [" ".join(t[k : k + n]) for k in range(len(t) - n + 1)]
 
 
-def char_ngrams(message: str, n: int = 3) -> list[str]:
+@positional_settings("text", ("message", "n"))
+def char_ngrams(message: str, *, n: int = 3) -> list[str]:
     """The character n-grams of ``" " + message.lower() + " "`` (spaces mark the word boundaries at both ends).
 
     A message of L characters has L + 3 − n of them: "Win £1" -> " wi", "win", "in ", "n £", " £1", "£1 ".
+
+    Args:
+      message: one message.
+      n: the n-gram length (≥ 1); default 3.
+
+    Returns:
+      The list of n-grams, in order, repeats kept.
     """
     if not isinstance(message, str):
         raise UsageError(f"message must be str, got {type(message).__name__}")

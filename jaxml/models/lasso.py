@@ -1,10 +1,14 @@
 """The lasso as MAP estimation with a Laplace prior (write-up §4(e)), solved by FISTA.
 
 >>> from jaxml.models import lasso
->>> lasso.fit(x, y, gamma)  # argmin ‖y − Xθ‖² + γ‖θ‖₁: a LassoFit
->>> lasso.path(x, y, gammas)  # vmapped over γ, one jitted call
->>> lasso.fit_map(x, y, sigma, b)  # FISTA on the Laplace posterior's densities
+>>> lasso.fit(x, y, gamma=0.5)  # argmin ‖y − Xθ‖² + γ‖θ‖₁: a LassoFit (default γ = 1)
+>>> lasso.path(x, y, gammas=gammas)  # vmapped over γ, one jitted call
+>>> lasso.fit_map(x, y, sigma=0.5, b=0.1)  # FISTA on the Laplace posterior's densities
 >>> lasso.map_gamma(sigma, b)  # γ = 2σ²/b
+
+Settings are keyword-only; the objectives and densities (``objective(theta, x, y, gamma)``,
+``neg_log_posterior(theta, x, y, sigma, b)``) take their arguments by position, as ``jax.grad``, the solvers and
+``jaxml.verify`` call them.
 """
 
 from ._lasso import (

@@ -9,7 +9,10 @@ Example::
     from jaxml.models import linear_svm, logistic
     x = logistic.add_intercept(x_raw)
     svm = linear_svm.fit(x, y, lam=1e-4)
-    assert linear_svm.duality_gap(svm, x, y, 1e-4) < 1e-6 * svm.objective
+    assert linear_svm.duality_gap(svm, x, y, lam=1e-4) < 1e-6 * svm.objective
+
+Settings are keyword-only (``dual(x, y, lam=...)``); ``objective(theta, x, y, lam)`` takes λ by position, as
+``jax.grad`` calls it.
 """
 
 from ._linear_svm import LinearSVM, decision, dual, duality_gap, fit, margin, objective, predict

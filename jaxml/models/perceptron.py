@@ -6,12 +6,11 @@
 >>> perceptron.margin(model, x_test)                                          # sum_j beta_j K(x_j, x)
 """
 
-from ._perceptron import KernelPerceptron, fit, g, margin, predict
+from ._perceptron import KernelPerceptron, fit, margin, predict
 
 __all__ = [
     "KernelPerceptron",
     "fit",
-    "g",
     "margin",
     "predict",
 ]

@@ -22,9 +22,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
+from .._bucketed_random import normal as bucketed_normal
 from ..errors import UsageError
 from ..lbfgs import minimize_lbfgs
-from .._bucketed_random import normal as bucketed_normal
 from ._diagnose import factor_mistake
 from ._mistake import Mistake, MistakeKind, combined, mistake
 from ._programs import shared

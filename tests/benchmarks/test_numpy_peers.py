@@ -115,13 +115,17 @@ def test_gradient_ascent_schedule_and_l2_match_jaxml():
         x, y, learning_rate=10.0, schedule_power=2.0, tol=1e-15, max_iterations=2_000
     )
     ref = logistic.fit(
-        x, y, learning_rate=logistic.inverse_power_schedule(10.0, 2.0), max_iterations=2_000
+        x,
+        y,
+        learning_rate=logistic.inverse_power_schedule(alpha0=10.0, power=2.0),
+        tol=1e-15,
+        max_iterations=2_000,
     )
     assert _rel(ours["theta"], ref.theta) < 1e-12
     ours = peers.logistic_gradient_ascent(
         x, y, learning_rate=1.0, l2=1e-2, tol=1e-15, max_iterations=2_000
     )
-    ref = logistic.fit(x, y, learning_rate=1.0, l2=1e-2, max_iterations=2_000)
+    ref = logistic.fit(x, y, learning_rate=1.0, l2=1e-2, tol=1e-15, max_iterations=2_000)
     assert _rel(ours["theta"], ref.theta) < 1e-12
     assert (
         abs(ours["iterations"] - ref.iterations) <= 3
@@ -159,7 +163,7 @@ def _counts(rng, n=80, v=25):
 
 def test_count_matrix_matches_jaxml_features():
     messages = ["win a prize now", "call me now", "", "prize prize  claim", "hello"]
-    vocab = text.build_vocabulary(messages, min_count=1)
+    vocab = text.build_vocabulary(messages, min_count=1, sep=" ")
     enc = text.encode(messages, vocab)
     ours = peers.count_matrix(enc.row, enc.ids, enc.n, enc.vocab_size)
     np.testing.assert_array_equal(ours, np.asarray(text.count_features(enc)))
@@ -188,7 +192,7 @@ def test_kernel_svm_matches_jaxml_on_the_same_stream():
     x, y = _counts(np.random.default_rng(7), n=60, v=30)
     idx = np.random.default_rng(8).integers(0, 60, 600)
     radii = [0.5, 2.0]
-    fit = kernel_svm.fit(x, y, radii, indices=idx)
+    fit = kernel_svm.fit(x, y, radius=radii, lam=1 / (64 * 60), indices=idx)  # the peer's default λ
     d = peers.binary_sq_distances(x > 0)
     labels = np.asarray(kernel_svm.predict(fit, x))  # (R, n)
     for k, r in enumerate(radii):
@@ -200,7 +204,9 @@ def test_kernel_svm_matches_jaxml_on_the_same_stream():
     alpha_avg, _ = peers.kernel_svm_train(
         peers.rbf_table(radii[0], int(d.max()))[d], y, idx, lam=lam
     )
-    assert _rel(alpha_avg, kernel_svm.fit(x, y, radii[0], indices=idx, lam=lam).alpha) < 1e-12
+    assert (
+        _rel(alpha_avg, kernel_svm.fit(x, y, radius=radii[0], indices=idx, lam=lam).alpha) < 1e-12
+    )
 
 
 def test_kernel_svm_radius_sweep_matches_jaxml_protocol():
@@ -212,12 +218,13 @@ def test_kernel_svm_radius_sweep_matches_jaxml_protocol():
     ours = peers.kernel_svm_radius_sweep(
         x[tr], y[tr], x[va], y[va], x[te], y[te], radii, idx_s, idx_t
     )
-    fit = kernel_svm.fit(x[tr], y[tr], radii, indices=idx_s)
+    lam = 1 / (64 * 50)  # the peer's (the starter's) λ = 1/(64 M)
+    fit = kernel_svm.fit(x[tr], y[tr], radius=radii, lam=lam, indices=idx_s)
     val = np.mean(np.asarray(kernel_svm.predict(fit, x[va])) == y[va][None], axis=1)
     np.testing.assert_array_equal(ours["val_accuracy"], val)
     best = radii[int(np.argmax(val))]
     assert ours["best_radius"] == best
-    fit_test = kernel_svm.fit(x[tr], y[tr], best, indices=idx_t)
+    fit_test = kernel_svm.fit(x[tr], y[tr], radius=best, lam=lam, indices=idx_t)
     assert ours["test_accuracy"] == np.mean(
         np.asarray(kernel_svm.predict(fit_test, x[te])) == y[te]
     )
@@ -233,7 +240,7 @@ def test_sparse_logistic_matches_jaxml(l2):
     theta, b = peers.sparse_logistic_fit(
         sp.csr_matrix(x), y, rates, num_steps=50, l2=l2
     )  # sparse input
-    fit = sparse_logistic.fit(x, y, rates, num_steps=50, l2=l2)
+    fit = sparse_logistic.fit(x, y, learning_rates=rates, num_steps=50, l2=l2)
     assert _rel(theta, fit.theta) < 1e-10
     assert _rel(b, fit.b) < 1e-10
     dense = peers.sparse_logistic_fit(
@@ -323,7 +330,7 @@ def test_ridge_validation_grid_matches_double_descent_sweep():
     yv = xv @ theta + 0.5 * rng.normal(size=30)
     lams = np.array([0.0, 0.1, 1.0, 10.0])
     ours = peers.ridge_validation_grid(xs, ys, lams, xv, yv)
-    ref = np.asarray(ridge.double_descent_sweep(xs, ys, lams, xv, yv))
+    ref = np.asarray(ridge.double_descent_sweep(xs, ys, xv, yv, lams=lams))
     assert ours.shape == ref.shape == (4, 3)
     assert _rel(ours, ref) < 1e-9
     direct = peers.ridge_validation_grid_solve(
@@ -338,7 +345,7 @@ def test_lasso_path_matches_jaxml():
     y = x[:, :3] @ np.array([1.5, -2.0, 1.0]) + 0.1 * rng.normal(size=15)
     gammas = np.array([50.0, 5.0, 0.5, 0.05])
     ours = peers.lasso_path_fista(x, y, gammas, max_iter=20_000)
-    ref = lasso.path(x, y, gammas, max_iter=20_000)
+    ref = lasso.path(x, y, gammas=gammas, max_iter=20_000)
     np.testing.assert_array_equal(ours["iterations"], np.asarray(ref.iterations))
     assert _rel(ours["theta"], ref.theta) < 1e-9
     assert np.array_equal(ours["theta"] == 0, np.asarray(ref.theta) == 0)  # the same exact zeros

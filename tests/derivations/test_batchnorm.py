@@ -80,7 +80,7 @@ def test_a_layer_with_a_wrong_backward_is_caught(key, monkeypatch):
             x, gamma, beta = params
 
             def one(x, gamma, beta, c):
-                _, v, x_hat = bn.batchnorm.stats(x, eps)
+                _, v, x_hat = bn.batchnorm.stats(x, eps=eps)
                 dy = bn.downstream_grad(gamma * x_hat + beta, c, A)
                 inv = 1.0 / jnp.sqrt(v + eps)
                 return (

@@ -9,7 +9,7 @@ import pytest
 from jaxml_derivations import map_estimation as hand
 
 from jaxml.models import lasso, ridge
-from jaxml.verify import check_closed_form, check_gradient, entries, run_entry
+from jaxml.verify import check_closed_form, check_gradient, check_lasso_kkt, entries, run_entry
 
 
 def _rel(a, b):
@@ -33,10 +33,12 @@ def test_theta_map_passes_check_closed_form(key):
 def test_theta_map_equals_the_model_solver(key):
     # the jitted L-BFGS of jaxml.models minimises the negative log posterior written from the densities
     x, y, sigma, eta = hand.example_gaussian(key)
-    fit = ridge.fit_map(x, y, sigma, eta)
+    fit = ridge.fit_map(x, y, sigma=sigma, eta=eta)
     assert bool(fit.converged)
     assert _rel(fit.theta, hand.theta_map(x, y, sigma, eta)) <= 1e-9
-    assert _rel(ridge.theta_map(x, y, sigma, eta), hand.theta_map(x, y, sigma, eta)) <= 1e-12
+    assert (
+        _rel(ridge.theta_map(x, y, sigma=sigma, eta=eta), hand.theta_map(x, y, sigma, eta)) <= 1e-12
+    )
 
 
 def test_theta_map_with_the_prior_weight_wrong_fails(key):
@@ -104,10 +106,26 @@ def test_laplace_map_satisfies_the_lasso_kkt_at_gamma(key):
     report, fit = hand.check_laplace_lasso(x, y, sigma, b)
     assert report.ok, str(report)
     assert bool(fit.converged)
-    assert 0 < report.n_nonzero < x.shape[1] or report.n_nonzero == 0  # exact zeros from the prox
-    assert report.gamma_implied is None or report.gamma_implied == pytest.approx(
-        float(2 * sigma**2 / b), rel=1e-8
-    )
+    # sparse but not empty: exact zeros from the prox, and non-zero coordinates whose stationarity pins γ down
+    # (this key's fit has 4 of 12; a key whose fit is θ = 0 implies no γ: see the next test)
+    assert 0 < report.n_nonzero < x.shape[1], str(report)
+    assert report.n_nonzero == int(jnp.sum(fit.theta != 0))
+    # write-up §4(e): γ = 2σ²/b, implied by the non-zero coordinates to the solver's precision
+    assert report.gamma_implied == pytest.approx(float(hand.gamma_of_b(sigma, b)), rel=1e-8)
+
+
+def test_laplace_map_at_zero_satisfies_the_kkt_inequality():
+    # PRNGKey(1): b is small enough that γ = 2σ²/b exceeds ‖2Xᵀy‖∞, so the MAP is θ = 0 and only the inequality
+    # |2xⱼᵀy| ≤ γ of the KKT conditions applies: no coordinate implies a γ
+    x, y, sigma, b = hand.example_laplace(jax.random.PRNGKey(1))
+    report, fit = hand.check_laplace_lasso(x, y, sigma, b)
+    assert report.ok, str(report)
+    assert report.n_nonzero == 0 and not bool(jnp.any(fit.theta != 0))
+    assert report.gamma_implied is None
+    bound = float(jnp.max(jnp.abs(2 * x.T @ y)))
+    assert bound < float(hand.gamma_of_b(sigma, b))
+    # the inequality is checked, not assumed: below ‖2Xᵀy‖∞, θ = 0 is not the lasso's minimiser
+    assert not check_lasso_kkt(fit.theta, x, y, 0.5 * bound).ok
 
 
 @pytest.mark.parametrize(
@@ -160,7 +178,7 @@ def test_min_norm_solution(key):
     )
     # the λ → 0⁺ limit of ridge, V diag(s/(s² + λ)) Uᵀy: ‖θ(λ) − θ⁺‖ = O(λ / s_min²) (the SVD form stays accurate
     # for tiny λ, where solving with XᵀX + λI would lose ‖XᵀX‖·eps/λ to rounding)
-    theta = ridge.path(x, y, jnp.array([1e-9]), method="svd")[0]
+    theta = ridge.path(x, y, lams=jnp.array([1e-9]), method="svd")[0]
     assert _rel(theta, hand.min_norm_solution(x, y)) < 1e-7
 
 

@@ -175,7 +175,7 @@ def _small_study(y_test):
     """The study on synthetic data, four feature sets (one per kind of builder), a short run."""
     data = DataSource(None).spam()
     messages = {k: list(s.messages) for k, s in data.items()}
-    vocab = text.build_vocabulary(messages["train"])
+    vocab = text.build_vocabulary(messages["train"], min_count=CONFIG.min_count, sep=" ")
     counts = {k: np.asarray(text.featurize(messages[k], vocab)) for k in messages}
     names = ("binary", "tfidf", "char3", "words+indicators")
     config = dataclasses.replace(

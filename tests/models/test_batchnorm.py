@@ -41,6 +41,14 @@ def test_forward_normalises_each_feature_and_adds_eps_to_v():
     np.testing.assert_allclose(batchnorm.stats(x)[1], v, rtol=1e-13)
 
 
+def test_positional_eps_is_deprecated():
+    x, _, _, _ = _batch()
+    with pytest.warns(DeprecationWarning, match=r"write batchnorm\.stats\(x, eps=eps\)"):
+        old = batchnorm.stats(x, 0.5)
+    for a, b in zip(old, batchnorm.stats(x, eps=0.5)):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_hand_vjp_equals_autodiff_jitted_or_not():
     args = _batch()
     for eps in (0.0, 1e-3, 0.1):

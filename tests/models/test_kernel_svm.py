@@ -17,6 +17,14 @@ from jaxml.models._kernel_svm import _index, _sq_dist_row
 from jaxml.models.text import build_vocabulary, featurize
 
 RADII = [0.01, 0.1, 1.0, 10.0]  # starter spam.py: compute_best_svm_radius(..., [0.01, 0.1, 1, 10])
+# starter create_dictionary: words in >= 5 training messages, split(" ")
+COURSE_VOCAB = {"min_count": 5, "sep": " "}
+
+
+def _fit(x, y, radius, **options):
+    """``kernel_svm.fit`` with the starter's λ = 1/(64 M) (C = 64; the library's default is C = 1)."""
+    options.setdefault("lam", 1.0 / (64 * np.shape(x)[0]))
+    return kernel_svm.fit(x, y, radius=radius, **options)
 
 
 def starter_svm_numpy(x, y, radius, indices, lam=None):
@@ -52,7 +60,7 @@ def _decision_numpy(xtrain, alpha, xq, radius):
 def small():
     """300 synthetic messages (binary features are what the SVM sees), plus 120 queries."""
     data = DataSource(None).spam()
-    vocab = build_vocabulary(data["train"].messages)
+    vocab = build_vocabulary(data["train"].messages, **COURSE_VOCAB)
     x = np.asarray(featurize(data["train"].messages[:300], vocab))
     y = np.asarray(data["train"].y[:300])
     xq = np.asarray(featurize(data["val"].messages[:120], vocab))
@@ -65,7 +73,7 @@ def test_matches_the_numpy_starter_step_for_step(small, radius):
     x, y, xq, _ = small
     indices = np.random.RandomState(7).randint(0, x.shape[0], size=10 * x.shape[0])
     ref_avg, ref_last = starter_svm_numpy(x, y, radius, indices)
-    model = kernel_svm.fit(x, y, radius, indices=indices)
+    model = _fit(x, y, radius, indices=indices)
     scale = np.max(np.abs(ref_last))
     np.testing.assert_allclose(np.asarray(model.alpha_last), ref_last, rtol=0, atol=1e-11 * scale)
     np.testing.assert_allclose(np.asarray(model.alpha), ref_avg, rtol=0, atol=1e-11 * scale)
@@ -78,11 +86,11 @@ def test_matches_the_numpy_starter_step_for_step(small, radius):
 def test_several_radii_in_one_scan_equal_separate_fits(small):
     x, y, xq, _ = small
     indices = np.random.RandomState(3).randint(0, x.shape[0], size=2000)
-    together = kernel_svm.fit(x, y, RADII, indices=indices)
+    together = _fit(x, y, RADII, indices=indices)
     assert together.alpha.shape == (4, x.shape[0])
     f_all = np.asarray(kernel_svm.decision(together, xq))
     for r, radius in enumerate(RADII):
-        alone = kernel_svm.fit(x, y, radius, indices=indices)
+        alone = _fit(x, y, radius, indices=indices)
         np.testing.assert_array_equal(np.asarray(together.alpha[r]), np.asarray(alone.alpha))
         np.testing.assert_array_equal(f_all[r], np.asarray(kernel_svm.decision(alone, xq)))
 
@@ -90,8 +98,8 @@ def test_several_radii_in_one_scan_equal_separate_fits(small):
 def test_chunks_do_not_change_the_result_and_report_progress(small):
     x, y, _, _ = small
     calls = []
-    one = kernel_svm.fit(x, y, 1.0, key=jax.random.PRNGKey(0), num_steps=1000, chunks=1)
-    many = kernel_svm.fit(
+    one = _fit(x, y, 1.0, key=jax.random.PRNGKey(0), num_steps=1000, chunks=1)
+    many = _fit(
         x,
         y,
         1.0,
@@ -107,15 +115,24 @@ def test_chunks_do_not_change_the_result_and_report_progress(small):
 
 def test_seeded(small):
     x, y, _, _ = small
-    a = kernel_svm.fit(x, y, 1.0, key=jax.random.PRNGKey(1), num_steps=500)
-    b = kernel_svm.fit(x, y, 1.0, key=jax.random.PRNGKey(1), num_steps=500)
-    c = kernel_svm.fit(x, y, 1.0, key=jax.random.PRNGKey(2), num_steps=500)
+    a = _fit(x, y, 1.0, key=jax.random.PRNGKey(1), num_steps=500)
+    b = _fit(x, y, 1.0, key=jax.random.PRNGKey(1), num_steps=500)
+    c = _fit(x, y, 1.0, key=jax.random.PRNGKey(2), num_steps=500)
     np.testing.assert_array_equal(np.asarray(a.alpha), np.asarray(b.alpha))
     assert not np.array_equal(np.asarray(a.alpha), np.asarray(c.alpha))
-    # course defaults: λ = 1/(64 M)
-    assert a.num_steps == 500 and np.isclose(a.lam, 1 / (64 * x.shape[0]))
-    d = kernel_svm.fit(x, y, 1.0, key=jax.random.PRNGKey(1))
-    assert d.num_steps == 10 * x.shape[0]  # course default: T = 10 M
+    assert a.num_steps == 500 and a.lam == 1 / (64 * x.shape[0])  # the starter's λ, given
+    # the library's defaults: C = 1 (λ = 1/M, scikit-learn's SVC), T = 10 M (ten passes, the course's too)
+    d = kernel_svm.fit(x, y, radius=1.0, key=jax.random.PRNGKey(1))
+    assert d.num_steps == 10 * x.shape[0] and d.lam == 1 / x.shape[0]
+
+
+def test_positional_radius_is_deprecated(small):
+    x, y, _, _ = small
+    idx = np.arange(50) % x.shape[0]
+    with pytest.warns(DeprecationWarning, match=r"kernel_svm.fit\(x, y, radius=radius\)"):
+        old = kernel_svm.fit(x, y, 1.0, indices=idx)
+    new = kernel_svm.fit(x, y, radius=1.0, indices=idx)
+    np.testing.assert_array_equal(np.asarray(old.alpha), np.asarray(new.alpha))
 
 
 def test_a_key_is_its_sampled_indices(small):
@@ -126,8 +143,8 @@ def test_a_key_is_its_sampled_indices(small):
     np.testing.assert_array_equal(
         idx, jax.random.randint(key, (700,), 0, x.shape[0], dtype=jnp.int32)
     )
-    a = kernel_svm.fit(x, y, [0.5, 2.0], key=key, num_steps=700)
-    b = kernel_svm.fit(x, y, [0.5, 2.0], indices=idx)
+    a = _fit(x, y, [0.5, 2.0], key=key, num_steps=700)
+    b = _fit(x, y, [0.5, 2.0], indices=idx)
     np.testing.assert_array_equal(np.asarray(a.alpha), np.asarray(b.alpha))
     # S streams in one program: row s is the stream of the s-th split key (the experiment's seeds)
     streams = kernel_svm.sample_indices(x.shape[0], key=key, num_steps=700, fits=3)
@@ -144,10 +161,10 @@ def test_float32_without_x64_and_no_warnings(small):
     idx = np.arange(600) % x.shape[0]
     with warnings.catch_warnings(), jax.enable_x64(False):
         warnings.simplefilter("error")
-        model = kernel_svm.fit(x, y, [1.0, 3.0], indices=idx)
+        model = _fit(x, y, [1.0, 3.0], indices=idx)
         f = kernel_svm.decision(model, xq)
     assert model.alpha.dtype == f.dtype == np.float32
-    ref = kernel_svm.fit(x, y, [1.0, 3.0], indices=idx)  # float64 (the tests enable x64)
+    ref = _fit(x, y, [1.0, 3.0], indices=idx)  # float64 (the tests enable x64)
     np.testing.assert_allclose(
         np.asarray(f), np.asarray(kernel_svm.decision(ref, xq)), rtol=1e-4, atol=1e-5
     )
@@ -170,7 +187,7 @@ def test_distance_rows_are_exact(small):
 def test_decision_matches_the_pairwise_rbf_kernel(small, block_size):
     # cross-check with jaxml.models.kernels.rbf / kernels.matvec (the perceptron's kernels) on the binarised data
     x, y, xq, _ = small
-    model = kernel_svm.fit(x, y, [0.5, 3.0], key=jax.random.PRNGKey(4), num_steps=800)
+    model = _fit(x, y, [0.5, 3.0], key=jax.random.PRNGKey(4), num_steps=800)
     f = np.asarray(kernel_svm.decision(model, xq, block_size=block_size))
     xb, xqb = (x > 0).astype(np.float64), (xq > 0).astype(np.float64)
     for r, radius in enumerate([0.5, 3.0]):
@@ -183,7 +200,7 @@ def test_zero_decision_is_ham():
     # at a tiny radius a query far from every training message gets f = 0 exactly (underflow): the starter's
     # (1 + sign f) // 2 makes that 0
     x = np.array([[1, 0, 0, 0], [0, 1, 0, 0]], float)
-    model = kernel_svm.fit(x, np.array([1, 0]), 0.01, indices=np.array([0, 1, 0, 1]))
+    model = _fit(x, np.array([1, 0]), 0.01, indices=np.array([0, 1, 0, 1]))
     assert float(kernel_svm.decision(model, np.array([[0, 0, 1, 1.0]]))[0]) == 0.0
     np.testing.assert_array_equal(
         kernel_svm.predict(model, np.array([[0, 0, 1, 1.0], [5, 0, 0, 0]])), [0, 1]
@@ -215,13 +232,11 @@ def test_bad_input_is_one_clear_error(kwargs, match):
     args.update(kwargs)
     x, y, radius = args.pop("x"), args.pop("y"), args.pop("radius")
     with pytest.raises(UsageError, match=match):
-        kernel_svm.fit(x, y, radius, **args)
+        kernel_svm.fit(x, y, radius=radius, **args)
 
 
 def test_predict_rejects_wrong_vocabulary():
-    model = kernel_svm.fit(
-        np.eye(3), np.array([1, 0, 1]), 1.0, key=jax.random.PRNGKey(0), num_steps=5
-    )
+    model = _fit(np.eye(3), np.array([1, 0, 1]), 1.0, key=jax.random.PRNGKey(0), num_steps=5)
     with pytest.raises(UsageError, match="columns"):
         kernel_svm.predict(model, np.ones((2, 4)))
 
@@ -238,7 +253,7 @@ def test_learns_two_word_clusters(key):
     x[y == 0, 10:20] = own[y == 0]
     x[:, 20:] = noise
     train, test = slice(0, 300), slice(300, None)
-    model = kernel_svm.fit(x[train], y[train], [1.0, 3.0], key=jax.random.PRNGKey(0))
+    model = _fit(x[train], y[train], [1.0, 3.0], key=jax.random.PRNGKey(0))
     acc = np.mean(np.asarray(kernel_svm.predict(model, x[test])) == y[test][None], axis=1)
     assert np.all(acc > 0.95), acc
 
@@ -247,9 +262,9 @@ def test_synthetic_corpus_is_no_worse_than_the_majority_class():
     # the stand-in corpus draws words independently, so near-duplicates (what the RBF SVM exploits on real SMS)
     # are rare: the SVM is only a little better than always answering ham there (87.3% vs 86.7% at r = 0.1)
     data = DataSource(None).spam()
-    vocab = build_vocabulary(data["train"].messages)
+    vocab = build_vocabulary(data["train"].messages, **COURSE_VOCAB)
     x, xv = (np.asarray(featurize(data[k].messages, vocab)) for k in ("train", "val"))
-    model = kernel_svm.fit(x, data["train"].y, 0.1, key=jax.random.PRNGKey(0))
+    model = _fit(x, data["train"].y, 0.1, key=jax.random.PRNGKey(0))
     pred = np.asarray(kernel_svm.predict(model, xv))
     yv = data["val"].y
     assert set(np.unique(pred)) <= {0, 1} and pred.shape == yv.shape
@@ -262,7 +277,7 @@ def test_synthetic_corpus_is_no_worse_than_the_majority_class():
 @pytest.fixture(scope="module")
 def real(data_dir):
     data = locate(data_dir).spam()
-    vocab = build_vocabulary(data["train"].messages)
+    vocab = build_vocabulary(data["train"].messages, **COURSE_VOCAB)
     x = {k: np.asarray(featurize(s.messages, vocab)) for k, s in data.items()}
     y = {k: np.asarray(s.y) for k, s in data.items()}
     return x, y
@@ -279,9 +294,9 @@ def test_real_data_replays_the_starter_stream(real):
     streams = [(rng.random_sample(10 * m) * m).astype(np.int64) for _ in range(5)]
     val = []
     for radius, idx in zip(RADII, streams[:4]):
-        model = kernel_svm.fit(x["train"], y["train"], radius, indices=idx, chunks=1)
+        model = _fit(x["train"], y["train"], radius, indices=idx, chunks=1)
         val.append(np.mean(np.asarray(kernel_svm.predict(model, x["val"])) == y["val"]))
     assert RADII[int(np.argmax(val))] == 0.1  # write-up §2(d): optimal radius 0.1
-    model = kernel_svm.fit(x["train"], y["train"], 0.1, indices=streams[4], chunks=1)
+    model = _fit(x["train"], y["train"], 0.1, indices=streams[4], chunks=1)
     correct = int(np.sum(np.asarray(kernel_svm.predict(model, x["test"])) == y["test"]))
     assert correct == 541  # write-up §2(d): 96.95% of 558 = 541

@@ -12,7 +12,7 @@ import pytest
 
 from jaxml.errors import UsageError
 from jaxml.models import _kernels, kernels
-from jaxml.models.kernels import default_block_size, min_eigenvalue
+from jaxml.models.kernels import min_eigenvalue
 
 dot_kernel, rbf_kernel, non_psd_kernel, polynomial_kernel = (
     kernels.dot,
@@ -141,9 +141,24 @@ def test_kernel_matvec_never_forms_the_full_matrix(key):
 
 
 def test_default_block_size():
+    default_block_size = _kernels.default_block_size  # private: matvec's default block
     assert default_block_size(20_000, 20_000) == 2**22 // 20_000
     assert default_block_size(10, 5) == 5  # never more rows than there are queries
     assert default_block_size(2**23, 5) == 1
+
+
+def test_positional_kernel_parameters_are_deprecated():
+    with pytest.warns(DeprecationWarning, match=r"kernels.rbf\(x, z, sigma=sigma\)"):
+        old = rbf_kernel(X, Z, 2.0)
+    assert float(old) == float(rbf_kernel(X, Z, sigma=2.0))
+    with pytest.warns(DeprecationWarning, match=r"kernels.polynomial\(x, z, degree=degree, c=c\)"):
+        assert float(polynomial_kernel(X, Z, 3, 0.0)) == 1331.0
+    with pytest.warns(DeprecationWarning, match="dtype=dtype"):
+        kernels.check_kernel(dot_kernel, 2, jnp.float32)
+    with warnings.catch_warnings():  # the keyword spellings warn nothing
+        warnings.simplefilter("error")
+        jax.jit(functools.partial(rbf_kernel, sigma=2.0))(X, Z)
+        kernels.check_kernel(dot_kernel, 2, dtype=jnp.float32)
 
 
 @pytest.mark.parametrize(

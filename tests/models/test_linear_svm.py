@@ -75,7 +75,7 @@ def test_default_fit_is_bitwise_optax_adam_with_cosine_decay():
 def test_duality_gap_certifies_the_fit_and_weak_duality_holds():
     _, x, y = _data(2)
     lam = 1e-3
-    alpha, dual = linear_svm.dual(x, y, lam)
+    alpha, dual = linear_svm.dual(x, y, lam=lam)
     y_pm = 2 * y - 1
     assert np.all((alpha >= 0) & (alpha <= 1 / len(y)))
     assert abs(alpha @ y_pm) < 1e-15  # exactly feasible
@@ -83,13 +83,21 @@ def test_duality_gap_certifies_the_fit_and_weak_duality_holds():
     for theta in np.random.default_rng(3).normal(scale=5.0, size=(50, 3)):
         assert float(linear_svm.objective(jnp.asarray(theta), x, y, lam)) >= dual - 1e-12
     fit = linear_svm.fit(x, y, lam=lam, steps=60_000)
-    gap = linear_svm.duality_gap(fit, x, y, lam)
+    gap = linear_svm.duality_gap(fit, x, y, lam=lam)
     assert 0.0 <= gap < 1e-6 * fit.objective
     assert fit.objective == pytest.approx(
         float(linear_svm.objective(jnp.asarray(fit.theta), x, y, lam)), rel=1e-15
     )
     # and a deliberately bad θ is NOT certified
-    assert linear_svm.duality_gap(fit.theta * 0.9, x, y, lam) > 1e-4
+    assert linear_svm.duality_gap(fit.theta * 0.9, x, y, lam=lam) > 1e-4
+
+
+def test_positional_lam_is_deprecated():
+    _, x, y = _data(2)
+    theta = np.array([0.1, 1.0, -1.0])
+    with pytest.warns(DeprecationWarning, match=r"linear_svm.duality_gap\(result, x, y, lam=lam\)"):
+        old = linear_svm.duality_gap(theta, x, y, 1e-3)
+    assert old == linear_svm.duality_gap(theta, x, y, lam=1e-3)
 
 
 def test_small_lambda_recovers_the_hard_margin_and_theta_stays_bounded():

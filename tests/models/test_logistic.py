@@ -32,6 +32,15 @@ def _separable(seed):
     return logistic.add_intercept(x_raw), y
 
 
+# write-up §1: the course's protocol (the library's defaults are a safe step, √ε and 10,000 steps)
+COURSE = {"learning_rate": 10.0, "tol": 1e-15, "max_iterations": 1_000_000}
+
+
+def _course_fit(x, y, **options):
+    """``logistic.fit`` with the course's settings, ``options`` overriding them."""
+    return logistic.fit(x, y, **{**COURSE, **options})
+
+
 def _numpy_step(theta, x, y, alpha):
     """One step of the course's loop in NumPy: θ + α (1/n) Xᵀ(y − σ(Xθ))."""
     return theta + alpha * x.T @ (y - 1 / (1 + np.exp(-x @ theta))) / len(y)
@@ -63,7 +72,7 @@ def test_no_nan_or_inf_for_huge_theta_on_separable_data(scale):
     reference = np.mean(-y * np.logaddexp(0, -z) - (1 - y) * np.logaddexp(0, z))
     assert float(value) == pytest.approx(reference, rel=1e-12, abs=1e-300)
     # a few gradient-ascent steps from there stay finite
-    fit = logistic.fit(x, y, theta0=theta, max_iterations=100)
+    fit = _course_fit(x, y, theta0=theta, max_iterations=100)
     assert fit.finite and np.all(np.isfinite(fit.theta))
 
 
@@ -126,16 +135,16 @@ def test_the_gradient_callable_is_the_one_used():
 
 def test_chunking_and_recording_do_not_change_the_trajectory():
     x, y = _separable(2)
-    one = logistic.fit(x, y, max_iterations=3_000, chunk_size=3_000, record_at=(1_000, 2_000))
-    many = logistic.fit(x, y, max_iterations=3_000, chunk_size=7, record_at=(2_000,))
-    short = logistic.fit(x, y, max_iterations=1_000)
+    one = _course_fit(x, y, max_iterations=3_000, chunk_size=3_000, record_at=(1_000, 2_000))
+    many = _course_fit(x, y, max_iterations=3_000, chunk_size=7, record_at=(2_000,))
+    short = _course_fit(x, y, max_iterations=1_000)
     np.testing.assert_array_equal(
         one.theta, many.theta
     )  # bitwise: the same steps in the same order
     np.testing.assert_array_equal(one.recorded[2_000], many.recorded[2_000])
     np.testing.assert_array_equal(one.recorded[1_000], short.theta)
     calls = []
-    logistic.fit(x, y, max_iterations=1_000, chunk_size=300, on_chunk=calls.append)
+    _course_fit(x, y, max_iterations=1_000, chunk_size=300, on_chunk=calls.append)
     assert calls == [300, 600, 900, 1_000]
 
 
@@ -144,12 +153,12 @@ def test_chunking_and_recording_do_not_change_the_trajectory():
     [
         ({"learning_rate": 10.0}, optax.sgd(10.0)),
         (
-            {"learning_rate": logistic.inverse_power_schedule(10.0, 3.0)},
-            optax.sgd(logistic.inverse_power_schedule(10.0, 3.0)),
+            {"learning_rate": logistic.inverse_power_schedule(alpha0=10.0, power=3.0)},
+            optax.sgd(logistic.inverse_power_schedule(alpha0=10.0, power=3.0)),
         ),
         (
-            {"learning_rate": logistic.inverse_power_schedule(10.0, 2.0)},
-            optax.sgd(logistic.inverse_power_schedule(10.0, 2.0)),
+            {"learning_rate": logistic.inverse_power_schedule(alpha0=10.0, power=2.0)},
+            optax.sgd(logistic.inverse_power_schedule(alpha0=10.0, power=2.0)),
         ),
         (
             {"learning_rate": 1.0, "l2": 1e-2},
@@ -175,7 +184,7 @@ def test_rates_schedules_and_penalties_share_one_compiled_loop():
     before = _ascent_chunk._cache_size()
     for options in (
         {"learning_rate": 0.5},
-        {"learning_rate": logistic.inverse_power_schedule(3.0, 1.5)},
+        {"learning_rate": logistic.inverse_power_schedule(alpha0=3.0, power=1.5)},
         {"learning_rate": 2.0, "l2": 0.1},
     ):
         logistic.fit(x, y, max_iterations=10, **options)
@@ -187,7 +196,7 @@ def test_converges_on_overlapping_classes_to_the_mle():
 
     x_raw, y = _noisy(np.random.default_rng(3))
     x = logistic.add_intercept(x_raw)
-    fit = logistic.fit(x, y)
+    fit = _course_fit(x, y)
     assert fit.converged and fit.step_norm < 1e-15
     assert np.linalg.norm(log_likelihood_grad(jnp.asarray(fit.theta), x, y)) < 1e-13
     newton = logistic.fit_newton(x, y)
@@ -203,14 +212,14 @@ def test_converges_on_overlapping_classes_to_the_mle():
 def test_stopping_rule_is_exact():
     x_raw, y = _noisy(np.random.default_rng(4))
     x = logistic.add_intercept(x_raw)
-    fit = logistic.fit(x, y)
-    before = logistic.fit(x, y, max_iterations=fit.iterations - 1)
+    fit = _course_fit(x, y)
+    before = _course_fit(x, y, max_iterations=fit.iterations - 1)
     assert fit.converged and not before.converged and before.step_norm >= 1e-15
 
 
 def test_diverges_on_separable_data():
     x, y = _separable(5)
-    fit = logistic.fit(x, y, max_iterations=100_000, record_at=(10_000, 50_000))
+    fit = _course_fit(x, y, max_iterations=100_000, record_at=(10_000, 50_000))
     assert not fit.converged and fit.iterations == 100_000
     norms = [
         np.linalg.norm(fit.recorded[10_000]),
@@ -228,7 +237,7 @@ def test_diverges_on_separable_data():
 
 
 def test_inverse_power_schedule_and_false_convergence():
-    schedule = logistic.inverse_power_schedule(10.0, 3.0)
+    schedule = logistic.inverse_power_schedule(alpha0=10.0, power=3.0)
     assert float(schedule(0)) == 10.0 and float(schedule(9)) == pytest.approx(10.0 / 1000.0)
     x, y = _separable(6)
     # α_t = 10 / t³: θ_t = θ_{t−1} + (10 / t³) ∇ℓ, checked against NumPy for 4 steps
@@ -238,7 +247,7 @@ def test_inverse_power_schedule_and_false_convergence():
         theta = _numpy_step(theta, x, y, 10.0 / t**3)
     np.testing.assert_allclose(fit.theta, theta, rtol=1e-12)
     # run to the stop: it "converges" with the gradient still far from zero
-    fit = logistic.fit(x, y, learning_rate=schedule)
+    fit = _course_fit(x, y, learning_rate=schedule)
     g = np.linalg.norm(log_likelihood_grad(jnp.asarray(fit.theta), x, y))
     assert fit.converged and float(schedule(fit.iterations - 1)) * g < 1e-15 and g > 1e-2
 
@@ -246,15 +255,45 @@ def test_inverse_power_schedule_and_false_convergence():
 def test_l2_step_and_stationary_answer():
     x, y = _separable(7)
     lam, theta0 = 1e-3, np.array([0.1, 0.2, -0.3])
-    one = logistic.fit(x, y, l2=lam, theta0=theta0, max_iterations=1)
+    one = _course_fit(x, y, l2=lam, theta0=theta0, max_iterations=1)
     expected = theta0 + 10.0 * (
         np.asarray(log_likelihood_grad(jnp.asarray(theta0), x, y)) - lam * theta0
     )
     np.testing.assert_allclose(one.theta, expected, rtol=1e-13)
-    fit = logistic.fit(x, y, l2=lam)
+    fit = _course_fit(x, y, l2=lam)
     assert fit.converged  # separable data, yet the penalised objective has a maximiser
     g = jax.grad(logistic.l2_regularised_log_likelihood)(jnp.asarray(fit.theta), x, y, lam)
     assert float(jnp.linalg.norm(g)) < 1e-13
+
+
+def test_library_defaults_are_a_safe_step_and_sqrt_eps():
+    """A user's ``fit(x, y)``: α = 1/L with L = λ_max(XᵀX)/(4n) + λ, ‖Δθ‖ < √ε, at most 10,000 steps."""
+    x_raw, y = _noisy(np.random.default_rng(3))
+    x = logistic.add_intercept(x_raw)
+    lam = 1e-3
+    curvature = np.linalg.eigvalsh(x.T @ x)[-1] / (4 * len(y)) + lam  # L
+    one = logistic.fit(x, y, l2=lam, max_iterations=1)
+    # θ₁ = θ₀ + (1/L)(∇ℓ(θ₀) − λθ₀) from θ₀ = 0
+    expected = np.asarray(log_likelihood_grad(jnp.zeros(3), x, y)) / curvature
+    np.testing.assert_allclose(one.theta, expected, rtol=1e-12)
+    fit = logistic.fit(x, y)
+    assert fit.converged and fit.iterations < 10_000
+    assert fit.step_norm < np.sqrt(np.finfo(np.float64).eps)
+    np.testing.assert_allclose(fit.theta, logistic.fit_newton(x, y).theta, atol=1e-5)
+    # separable data have no maximiser: the 10,000-step cap ends the run, θ still finite
+    capped = logistic.fit(*_separable(5))
+    assert not capped.converged and capped.iterations == 10_000 and capped.finite
+    with jax.enable_x64(False):  # float32: ‖Δθ‖ < √ε₃₂ is reachable, 1e-15 (the course's) is not
+        fit32 = logistic.fit(x.astype(np.float32), y.astype(np.float32))
+    assert fit32.converged and fit32.step_norm < np.sqrt(np.finfo(np.float32).eps)
+
+
+def test_positional_settings_are_deprecated():
+    with pytest.warns(
+        DeprecationWarning, match=r"inverse_power_schedule\(alpha0=alpha0, power=power\)"
+    ):
+        old = logistic.inverse_power_schedule(10.0, 3.0)
+    assert old == logistic.inverse_power_schedule(alpha0=10.0, power=3.0)
 
 
 def test_any_optax_optimizer_plugs_in():
@@ -269,7 +308,7 @@ def test_float32_without_x64_and_no_warnings():
     x_raw, y = _noisy(np.random.default_rng(9), n=40)
     x64 = logistic.add_intercept(x_raw)
     x32, y32 = x64.astype(np.float32), y.astype(np.float32)
-    schedule = logistic.inverse_power_schedule(5.0, 0.5)
+    schedule = logistic.inverse_power_schedule(alpha0=5.0, power=0.5)
     with jax.enable_x64(False), warnings.catch_warnings():
         warnings.simplefilter("error")
         fit = logistic.fit(x32, y32, max_iterations=300, tol=1e-6, learning_rate=schedule)
@@ -305,7 +344,7 @@ def test_bad_options_are_usage_errors():
     with pytest.raises(UsageError, match="shapes do not fit"):
         logistic.fit(x, y, theta0=np.zeros(2))
     with pytest.raises(UsageError):
-        logistic.inverse_power_schedule(0.0, 2.0)
+        logistic.inverse_power_schedule(alpha0=0.0, power=2.0)
     with pytest.raises(UsageError):
         logistic.fit(x, y, record_at=(0,))
     with pytest.raises(UsageError, match="optimizer= or l2="):

@@ -61,8 +61,33 @@ def test_weights_of_the_priors():
 def test_ridge_closed_form_matches_numpy(key):
     x, y = _problem(key)
     expected = np.linalg.solve(x.T @ x + 3.0 * np.eye(x.shape[1]), x.T @ y)
-    assert _rel(ridge.closed_form(x, y, 3.0), expected) < 1e-12
-    assert _rel(jax.jit(ridge.closed_form)(x, y, 3.0), expected) < 1e-12
+    assert _rel(ridge.closed_form(x, y, lam=3.0), expected) < 1e-12
+    assert _rel(jax.jit(ridge.closed_form)(x, y, lam=3.0), expected) < 1e-12
+
+
+def test_ridge_fit_solves_the_penalised_least_squares(key):
+    from sklearn.linear_model import Ridge
+
+    x, y = _problem(key)
+    fit = ridge.fit(x, y, lam=3.0)
+    assert isinstance(fit, ridge.RidgeFit) and int(fit.iterations) == 0 and bool(fit.converged)
+    assert _rel(fit.theta, ridge.closed_form(x, y, lam=3.0)) == 0.0  # the Cholesky solve itself
+    assert float(fit.value) == pytest.approx(
+        float(ridge.objective(fit.theta, x, y, 3.0)), rel=1e-14
+    )
+    # ∇(‖y − Xθ‖² + λ‖θ‖²) = 0 at the solution, up to rounding
+    assert float(fit.grad_norm) < 1e-10 * float(jnp.max(jnp.abs(2 * x.T @ y)))
+    # the default λ = 1 is scikit-learn's Ridge default, on the same objective
+    sk = Ridge(alpha=1.0, fit_intercept=False, solver="cholesky").fit(x, y).coef_
+    assert _rel(ridge.fit(x, y).theta, sk) < 1e-12
+    # λ = 0 with n < d: the minimum-norm least-squares solution, which interpolates
+    x8, y8 = _problem(key, n=8, d=30)
+    least = ridge.fit(x8, y8, lam=0.0)
+    assert _rel(least.theta, np.linalg.lstsq(x8, y8, rcond=None)[0]) < 1e-12
+    assert float(least.value) < 1e-20 * float(jnp.sum(y8**2)) and bool(least.converged)
+    for bad in (-1.0, float("nan"), "0.1", True):
+        with pytest.raises(UsageError, match="lam"):
+            ridge.fit(x, y, lam=bad)
 
 
 def test_min_norm_least_squares_matches_lstsq(key):
@@ -76,11 +101,11 @@ def test_lbfgs_on_the_posterior_finds_theta_map(key):
     # zero rows add a constant to −log p(y|X,θ), so every minimiser is unchanged, and one program serves all three
     sigma, eta = 0.5, 0.3
     problems = [_problem(k, n=n, d=10) for k, n in zip(jax.random.split(key, 3), (25, 10, 4))]
-    x_pad, y_pad = ridge.pad_rows([p[0] for p in problems], [p[1] for p in problems])
-    fits = jax.vmap(lambda x, y: ridge.fit_map(x, y, sigma, eta))(x_pad, y_pad)
+    x_pad, y_pad = ridge.stack_padded([p[0] for p in problems], [p[1] for p in problems])
+    fits = jax.vmap(lambda x, y: ridge.fit_map(x, y, sigma=sigma, eta=eta))(x_pad, y_pad)
     assert isinstance(fits, ridge.RidgeFit) and bool(jnp.all(fits.converged))
     for k, (x, y) in enumerate(problems):
-        assert _rel(fits.theta[k], ridge.theta_map(x, y, sigma, eta)) < 1e-9
+        assert _rel(fits.theta[k], ridge.theta_map(x, y, sigma=sigma, eta=eta)) < 1e-9
 
 
 def test_lbfgs_from_zero_gives_the_minimum_norm_solution(key):
@@ -109,7 +134,7 @@ def test_lasso_matches_scikit_learn(key):
 
     x, y = _problem(key, n=40, d=12)
     gamma = 20.0
-    fit = lasso.fit(x, y, gamma)
+    fit = lasso.fit(x, y, gamma=gamma)
     # the family's result type; the iteration count is an int32 counter, not a 64-bit integer
     assert isinstance(fit, lasso.LassoFit) and fit.iterations.dtype == jnp.int32
     # scikit-learn minimises (1/(2n))‖y − Xw‖² + α‖w‖₁ = (‖y − Xw‖² + 2nα‖w‖₁)/(2n): α = γ/(2n)
@@ -127,7 +152,7 @@ def test_lasso_on_an_orthogonal_design_is_soft_thresholding():
     # X with orthonormal columns: ‖y − Xθ‖² + γ‖θ‖₁ is separable, θ = soft(Xᵀy, γ/2)
     q, _ = np.linalg.qr(np.random.default_rng(0).standard_normal((30, 6)))
     y = q @ np.array([3.0, -2.0, 0.4, -0.1, 1.0, 0.0]) + 0.01 * np.arange(30) / 30
-    fit = lasso.fit(q, y, 1.0)
+    fit = lasso.fit(q, y, gamma=1.0)
     expected = np.sign(q.T @ y) * np.maximum(np.abs(q.T @ y) - 0.5, 0.0)
     assert np.max(np.abs(np.asarray(fit.theta) - expected)) < 1e-9
 
@@ -135,10 +160,10 @@ def test_lasso_on_an_orthogonal_design_is_soft_thresholding():
 def test_lasso_path_equals_individual_fits(key):
     x, y = _problem(key, n=30, d=15)
     gammas = jnp.array([0.5, 5.0, 40.0, 1e4])
-    path = lasso.path(x, y, gammas)
+    path = lasso.path(x, y, gammas=gammas)
     assert path.theta.shape == (4, 15) and bool(jnp.all(path.converged))
     for i, gamma in enumerate(gammas):
-        assert np.max(np.abs(np.asarray(path.theta[i] - lasso.fit(x, y, gamma).theta))) < 1e-8
+        assert np.max(np.abs(np.asarray(path.theta[i] - lasso.fit(x, y, gamma=gamma).theta))) < 1e-8
     assert int(jnp.sum(path.theta[-1] != 0)) == 0  # γ above ‖2Xᵀy‖∞: θ = 0
     nnz = np.asarray(jnp.sum(path.theta != 0, axis=1))
     assert nnz[0] > nnz[2]  # larger γ, sparser
@@ -147,8 +172,8 @@ def test_lasso_path_equals_individual_fits(key):
 def test_laplace_map_equals_lasso_at_gamma_two_sigma2_over_b(key):
     x, y = _problem(key, n=30, d=12)
     sigma, b = 0.5, 0.05
-    laplace = lasso.fit_map(x, y, sigma, b)
-    plain = lasso.fit(x, y, 2 * sigma**2 / b)
+    laplace = lasso.fit_map(x, y, sigma=sigma, b=b)
+    plain = lasso.fit(x, y, gamma=2 * sigma**2 / b)
     assert bool(laplace.converged)
     assert np.max(np.abs(np.asarray(laplace.theta - plain.theta))) < 1e-8 * np.max(
         np.abs(np.asarray(plain.theta))
@@ -170,7 +195,7 @@ def test_fista_without_restart_and_a_generic_prox(key):
         restart=False,
     )
     assert bool(fit.converged)
-    assert _rel(fit.theta, ridge.closed_form(x, y, lam)) < 1e-9
+    assert _rel(fit.theta, ridge.closed_form(x, y, lam=lam)) < 1e-9
 
 
 # --- ridge path and the double-descent sweep ----------------------------------------------------------------------
@@ -181,7 +206,7 @@ def test_fista_without_restart_and_a_generic_prox(key):
 def test_ridge_path_matches_direct_solves(key, method, n):
     x, y = _problem(key, n=n, d=30)
     lams = np.array([0.0, 1e-3, 0.5, 7.0])
-    path = ridge.path(x, y, lams, method=method)
+    path = ridge.path(x, y, lams=lams, method=method)
     direct = [np.linalg.lstsq(x, y, rcond=None)[0]] + [
         np.linalg.solve(x.T @ x + lam * np.eye(30), x.T @ y) for lam in lams[1:]
     ]
@@ -192,8 +217,10 @@ def test_ridge_path_matches_direct_solves(key, method, n):
 def test_zero_rows_change_nothing(key):
     x, y = _problem(key, n=20, d=30)
     lams = np.array([0.0, 1.0])
-    padded = ridge.path(np.vstack([x, np.zeros((15, 30))]), np.concatenate([y, np.zeros(15)]), lams)
-    assert np.max(np.abs(np.asarray(padded - ridge.path(x, y, lams)))) < 1e-10
+    padded = ridge.path(
+        np.vstack([x, np.zeros((15, 30))]), np.concatenate([y, np.zeros(15)]), lams=lams
+    )
+    assert np.max(np.abs(np.asarray(padded - ridge.path(x, y, lams=lams)))) < 1e-10
 
 
 def _direct_grid(xs, ys, lams, x_val, y_val):
@@ -218,7 +245,7 @@ def test_sweep_matches_a_direct_solve_per_n_and_lambda(key, method):
     x_val, y_val = x_all[80:], y_all[80:]
     # scale · σ²/η² with σ = 0.5, η = 1/√d
     lams = np.array([0.0, 1 / 32, 1 / 4, 1.0, 4.0]) * 0.25 * 40
-    grid = np.asarray(ridge.double_descent_sweep(xs, ys, lams, x_val, y_val, method=method))
+    grid = np.asarray(ridge.double_descent_sweep(xs, ys, x_val, y_val, lams=lams, method=method))
     expected = _direct_grid(xs, ys, lams, x_val, y_val)
     assert grid.shape == (5, len(ns))
     assert np.max(np.abs(grid - expected) / expected) < 1e-7
@@ -228,11 +255,11 @@ def test_sweep_is_one_compilation_for_every_size(key):
     x_all, y_all = _problem(key, n=60, d=10)
     lams, x_val, y_val = np.array([0.0, 1.0]), x_all[50:], y_all[50:]
     ridge.double_descent_sweep(
-        [x_all[:20], x_all[:30]], [y_all[:20], y_all[:30]], lams, x_val, y_val
+        [x_all[:20], x_all[:30]], [y_all[:20], y_all[:30]], x_val, y_val, lams=lams
     )
     before = _ridge._sweep._cache_size()
     ridge.double_descent_sweep(
-        [x_all[:25], x_all[:30]], [y_all[:25], y_all[:30]], lams, x_val, y_val
+        [x_all[:25], x_all[:30]], [y_all[:25], y_all[:30]], x_val, y_val, lams=lams
     )
     assert _ridge._sweep._cache_size() == before  # same padded shape: no new compilation
 
@@ -243,17 +270,17 @@ def test_sweep_is_one_compilation_for_every_size(key):
 def test_bad_shapes_raise_usage_errors(key):
     x, y = _problem(key)
     with pytest.raises(UsageError, match=r"x \(n, d\) and y \(n,\)"):
-        ridge.path(x, y[:-1], [0.0])
+        ridge.path(x, y[:-1], lams=[0.0])
     with pytest.raises(UsageError, match="lams"):
-        ridge.path(x, y, [[0.0]])
+        ridge.path(x, y, lams=[[0.0]])
     with pytest.raises(UsageError, match="method"):
-        ridge.path(x, y, [0.0], method="qr")
+        ridge.path(x, y, lams=[0.0], method="qr")
     with pytest.raises(UsageError, match="columns"):
-        ridge.double_descent_sweep([x], [y], [0.0], x[:, :3], y)
+        ridge.double_descent_sweep([x], [y], x[:, :3], y, lams=[0.0])
     with pytest.raises(UsageError, match="same number of columns"):
-        ridge.pad_rows([x, x[:, :3]], [y, y])
+        ridge.stack_padded([x, x[:, :3]], [y, y])
     with pytest.raises(UsageError):
-        lasso.fit(x, y[:5], 1.0)
+        lasso.fit(x, y[:5], gamma=1.0)
     with pytest.raises(UsageError, match="1-d"):
         minimize_lbfgs(ridge.objective, jnp.zeros((2, 2)), x, y, 1.0)
 
@@ -265,13 +292,43 @@ def test_float32_without_x64_warns_nothing():
     y = (x @ rng.standard_normal(8) + 0.1 * rng.standard_normal(30)).astype(np.float32)
     with jax.enable_x64(False), warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert ridge.path(x, y, [0.0, 1.0]).dtype == jnp.float32
+        assert ridge.path(x, y, lams=[0.0, 1.0]).dtype == jnp.float32
         assert (
-            ridge.double_descent_sweep([x[:10], x], [y[:10], y], [0.0, 1.0], x, y).dtype
+            ridge.double_descent_sweep([x[:10], x], [y[:10], y], x, y, lams=[0.0, 1.0]).dtype
             == jnp.float32
         )
         assert ridge.min_norm(x[:5], y[:5]).dtype == jnp.float32
-        assert ridge.theta_map(x, y, 0.5, 1.0).dtype == jnp.float32
-        fit = lasso.fit(x, y, 2.0, rtol=1e-5)
+        assert ridge.theta_map(x, y, sigma=0.5, eta=1.0).dtype == jnp.float32
+        assert ridge.fit(x, y).theta.dtype == jnp.float32
+        fit = lasso.fit(x, y, gamma=2.0, rtol=1e-5)
         assert fit.theta.dtype == jnp.float32 and bool(fit.converged)
-        assert lasso.path(x, y, [1.0, 10.0], rtol=1e-5).theta.dtype == jnp.float32
+        assert lasso.path(x, y, gammas=[1.0, 10.0], rtol=1e-5).theta.dtype == jnp.float32
+
+
+# --- the old positional spelling (one release) ------------------------------------------------------------------
+
+
+def test_positional_settings_are_deprecated_and_mean_the_same(key):
+    x_all, y_all = _problem(key, n=60, d=10)
+    xs, ys, x_val, y_val = (
+        [x_all[:20], x_all[:40]],
+        [y_all[:20], y_all[:40]],
+        x_all[40:],
+        y_all[40:],
+    )
+    lams = np.array([0.0, 1.0])
+    # the old order put λ before the validation set: (xs, ys, lams, x_val, y_val)
+    with pytest.warns(
+        DeprecationWarning, match=r"double_descent_sweep\(xs, ys, x_val, y_val, lams=lams\)"
+    ):
+        old = ridge.double_descent_sweep(xs, ys, lams, x_val, y_val)
+    new = ridge.double_descent_sweep(xs, ys, x_val, y_val, lams=lams)
+    np.testing.assert_array_equal(np.asarray(old), np.asarray(new))
+    with pytest.warns(DeprecationWarning, match=r"ridge.theta_map\(x, y, sigma=sigma, eta=eta\)"):
+        old = ridge.theta_map(x_all, y_all, 0.5, 0.3)
+    np.testing.assert_array_equal(old, ridge.theta_map(x_all, y_all, sigma=0.5, eta=0.3))
+    with pytest.warns(DeprecationWarning, match=r"lasso.fit\(x, y, gamma=gamma\)"):
+        old = lasso.fit(x_all, y_all, 2.0)
+    np.testing.assert_array_equal(old.theta, lasso.fit(x_all, y_all, gamma=2.0).theta)
+    with pytest.raises(TypeError, match="multiple values"):
+        lasso.fit(x_all, y_all, 2.0, gamma=3.0)

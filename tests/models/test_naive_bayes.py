@@ -15,7 +15,7 @@ from jaxml.models.text import build_vocabulary, featurize
 
 def _features(source):
     data = source.spam()
-    vocab = build_vocabulary(data["train"].messages)
+    vocab = build_vocabulary(data["train"].messages, min_count=5, sep=" ")  # the assignment's words
     x = {k: np.asarray(featurize(s.messages, vocab)) for k, s in data.items()}
     y = {k: np.asarray(s.y) for k, s in data.items()}
     return vocab, x, y
@@ -127,6 +127,15 @@ def test_float32_without_x64_and_no_warnings():
         np.testing.assert_allclose(
             np.exp(np.asarray(model.log_phi[1])), [3 / 6, 1 / 6, 2 / 6], rtol=1e-6
         )
+
+
+def test_positional_k_is_deprecated():
+    model = nb.fit(jnp.array([[3.0, 1.0, 0.0], [0.0, 1.0, 2.0]]), jnp.array([1, 0]))
+    with pytest.warns(
+        DeprecationWarning, match=r"naive_bayes.indicative_tokens\(model, words, k=k\)"
+    ):
+        old = nb.indicative_tokens(model, ["prize", "the", "home"], 2)
+    assert old == nb.indicative_tokens(model, ["prize", "the", "home"], k=2)
 
 
 def test_predict_rejects_a_model_of_another_type():

@@ -18,7 +18,8 @@ from jaxml.models.perceptron import KernelPerceptron
 dot_kernel, rbf_kernel = kernels.dot, kernels.rbf
 non_psd_kernel, polynomial_kernel, gram_matrix = kernels.non_psd, kernels.polynomial, kernels.gram
 perceptron_fit, perceptron_predict = perceptron.fit, perceptron.predict
-perceptron_margin, perceptron_g = perceptron.margin, perceptron.g
+# g is private to its module: predict = g(margin)
+perceptron_margin, perceptron_g = perceptron.margin, _perceptron.g
 
 ALPHA = 0.5  # write-up §3: learning rate 0.5
 

@@ -86,7 +86,7 @@ def _numpy_ascent(x, y, lr, steps, lam=0.0):
 def test_grid_fit_equals_plain_gradient_ascent(key, lam):
     x, y = _problem(key)
     lrs = [1e-3, 1e-2, 1e-1]
-    fit = sl.fit(x, y, lrs, num_steps=50, chunks=3, l2=lam)
+    fit = sl.fit(x, y, learning_rates=lrs, num_steps=50, chunks=3, l2=lam)
     assert fit.l2 == lam and fit.num_steps == 50
     for g, lr in enumerate(lrs):
         theta, b = _numpy_ascent(x, y, lr, 50, lam)
@@ -102,9 +102,9 @@ def test_several_feature_sets_in_one_program_fit_exactly_as_alone(key):
     x0, y = _problem(keys[0])
     sets = [x0, np.asarray(jax.random.poisson(keys[1], 0.3, (60, 14)), np.float64), (x0 > 0) * 1.0]
     lrs = [1e-3, 3e-2]
-    together = sl.fit_many(sets, y, lrs, num_steps=40, l2=[0.0, 0.2, 0.0])
+    together = sl.fit_many(sets, y, learning_rates=lrs, num_steps=40, l2=[0.0, 0.2, 0.0])
     for x, lam, fit in zip(sets, [0.0, 0.2, 0.0], together):
-        alone = sl.fit(x, y, lrs, num_steps=40, l2=lam)
+        alone = sl.fit(x, y, learning_rates=lrs, num_steps=40, l2=lam)
         assert fit.theta.shape == (2, x.shape[1]) and fit.l2 == lam
         np.testing.assert_array_equal(np.asarray(fit.theta), np.asarray(alone.theta))  # bit for bit
         np.testing.assert_array_equal(np.asarray(fit.b), np.asarray(alone.b))
@@ -122,7 +122,7 @@ def test_l2_fit_converges_to_scikit_learn(key):
     )
     x, y = _problem(key)
     lam = 2.0  # maximise ℓ − (λ/2)‖θ‖²  ==  scikit-learn's C = 1/λ (the intercept unpenalised in both)
-    fit = sl.fit(x, y, [0.02], num_steps=20_000, l2=lam)
+    fit = sl.fit(x, y, learning_rates=[0.02], num_steps=20_000, l2=lam)
     # Newton's method to 1e-12 (the default lbfgs stops on a relative decrease of ℓ near 1e-14: θ to ~1e-7 only)
     ref = linear_model.LogisticRegression(
         C=1 / lam, solver="newton-cholesky", tol=1e-12, max_iter=10_000
@@ -135,10 +135,10 @@ def test_float32_without_x64_and_no_warnings(key):
     x, y = _problem(key)
     with warnings.catch_warnings(), jax.enable_x64(False):
         warnings.simplefilter("error")
-        fit = sl.fit(x, y, [1e-2], num_steps=30)
+        fit = sl.fit(x, y, learning_rates=[1e-2], num_steps=30)
         z = sl.decision(fit, x)
     assert fit.theta.dtype == z.dtype == np.float32
-    ref = sl.fit(x, y, [1e-2], num_steps=30)
+    ref = sl.fit(x, y, learning_rates=[1e-2], num_steps=30)
     np.testing.assert_allclose(np.asarray(fit.theta), np.asarray(ref.theta), rtol=1e-4, atol=1e-6)
 
 
@@ -158,13 +158,23 @@ def test_bad_input_is_one_clear_error(args, match):
     kw = {"x": np.eye(3), "y": np.array([0, 1, 1]), "learning_rates": [1e-3], "num_steps": 5}
     kw.update(args)
     with pytest.raises(UsageError, match=match):
-        sl.fit(kw.pop("x"), kw.pop("y"), kw.pop("learning_rates"), **kw)
+        sl.fit(kw.pop("x"), kw.pop("y"), **kw)
+
+
+def test_positional_learning_rates_are_deprecated(key):
+    x, y = _problem(key)
+    with pytest.warns(
+        DeprecationWarning, match=r"sparse_logistic.fit\(x, y, learning_rates=learning_rates\)"
+    ):
+        old = sl.fit(x, y, [1e-2], num_steps=3)
+    new = sl.fit(x, y, learning_rates=[1e-2], num_steps=3)
+    np.testing.assert_array_equal(np.asarray(old.theta), np.asarray(new.theta))
 
 
 def test_mismatched_sets_and_models_are_clear_errors():
-    fit = sl.fit(np.eye(3), np.array([0, 1, 1]), [1e-3], num_steps=2)
+    fit = sl.fit(np.eye(3), np.array([0, 1, 1]), learning_rates=[1e-3], num_steps=2)
     with pytest.raises(UsageError, match="same n messages"):
-        sl.fit_many([np.eye(3), np.eye(4)], np.array([0, 1, 1]), [1e-3])
+        sl.fit_many([np.eye(3), np.eye(4)], np.array([0, 1, 1]), learning_rates=[1e-3])
     with pytest.raises(UsageError, match="columns"):
         sl.decision(fit, np.ones((2, 4)))
     with pytest.raises(UsageError, match="outside the shape"):
@@ -173,9 +183,9 @@ def test_mismatched_sets_and_models_are_clear_errors():
 
 def test_synthetic_corpus():
     data = DataSource(None).spam()
-    vocab = build_vocabulary(data["train"].messages)
+    vocab = build_vocabulary(data["train"].messages, min_count=5, sep=" ")  # the assignment's words
     x, xv = (np.asarray(featurize(data[k].messages, vocab)) for k in ("train", "val"))
-    fit = sl.fit(x, data["train"].y, [1e-4, 1e-2], num_steps=300)
+    fit = sl.fit(x, data["train"].y, learning_rates=[1e-4, 1e-2], num_steps=300)
     acc = np.mean(np.asarray(sl.predict(fit, xv)) == data["val"].y[None], axis=1)
     assert np.all(acc > 0.95), acc
     # the larger rate went further in 300 steps

@@ -23,6 +23,10 @@ from jaxml.models.text import (
     tokenize,
 )
 
+# the assignment's rule (starter get_words / create_dictionary): split on single spaces, words in >= 5 messages;
+# the library's defaults are sep=None (runs of whitespace) and min_count=1
+COURSE = {"min_count": 5, "sep": " "}
+
 
 def _reference_counts(messages, words, sep=" "):
     """A plain-Python count matrix, for comparison only."""
@@ -39,15 +43,18 @@ def _reference_counts(messages, words, sep=" "):
 
 
 def test_tokenize_lowercases_and_splits_on_single_spaces():
-    # two spaces -> an empty token
-    assert tokenize("Free  PRIZE! call") == ["free", "", "prize!", "call"]
-    assert tokenize(" lead and trail ") == ["", "lead", "and", "trail", ""]
-    assert tokenize("") == [""]  # the empty message is one empty token, as str.split(' ') gives
+    # the assignment's rule: two spaces -> an empty token
+    assert tokenize("Free  PRIZE! call", sep=" ") == ["free", "", "prize!", "call"]
+    assert tokenize(" lead and trail ", sep=" ") == ["", "lead", "and", "trail", ""]
+    # the empty message is one empty token, as str.split(' ') gives
+    assert tokenize("", sep=" ") == [""]
 
 
 def test_tokenize_split_whitespace_makes_no_empty_tokens():
     assert tokenize("Free  PRIZE!\tcall ", sep=None) == ["free", "prize!", "call"]
     assert tokenize("", sep=None) == []
+    # the library's default: runs of whitespace
+    assert tokenize("Free  PRIZE!\tcall ") == ["free", "prize!", "call"] and tokenize("") == []
 
 
 def test_tokenize_keeps_quotes_and_odd_characters():
@@ -79,8 +86,11 @@ def test_vocabulary_counts_messages_not_occurrences():
 
 def test_vocabulary_with_double_spaces_keeps_the_empty_token():
     msgs = ["a  b"] * 5 + ["a b"]
-    assert build_vocabulary(msgs).words == ("", "a", "b")
+    assert build_vocabulary(msgs, sep=" ").words == ("", "a", "b")
     assert build_vocabulary(msgs, sep=None).words == ("a", "b")
+    # the library's defaults: runs of whitespace, every token kept (min_count = 1)
+    assert build_vocabulary(msgs).words == ("a", "b")
+    assert build_vocabulary(msgs + ["once"]).words == ("a", "b", "once")
 
 
 @pytest.mark.parametrize("bad", ["one string", None, [1, 2], ["ok", None]])
@@ -110,7 +120,7 @@ def test_count_features_by_hand():
 def test_count_features_match_a_python_reference_on_synthetic_messages():
     data = DataSource(None).spam()
     msgs = data["train"].messages
-    vocab = build_vocabulary(msgs)
+    vocab = build_vocabulary(msgs, **COURSE)
     x = np.asarray(featurize(data["val"].messages, vocab))
     np.testing.assert_array_equal(x, _reference_counts(data["val"].messages, vocab.words))
     assert x.dtype == np.float64  # the default float dtype: the tests enable x64, as the CLI does
@@ -137,7 +147,8 @@ def test_count_features_large_vocabulary_from_token_ids():
     rng = np.random.default_rng(0)
     words = [f"w{k}" for k in range(50_000)]
     msgs = [" ".join(rng.choice(words, size=20)) for _ in range(300)]
-    vocab = build_vocabulary(msgs + [" ".join(words)] * 5)  # every word in >= 5 "messages"
+    # every word in >= 5 "messages"
+    vocab = build_vocabulary(msgs + [" ".join(words)] * 5, **COURSE)
     assert len(vocab) == 50_000
     enc = encode(msgs, vocab)
     assert enc.ids.shape == (300 * 20,) and enc.vocab_size == 50_000
@@ -159,7 +170,7 @@ def test_tfidf_rows_have_unit_norm_and_match_scikit_learn():
         "sklearn.feature_extraction.text", reason="scikit-learn is a test extra"
     )
     data = DataSource(None).spam()
-    vocab = build_vocabulary(data["train"].messages)
+    vocab = build_vocabulary(data["train"].messages, **COURSE)
     x = np.asarray(featurize(data["train"].messages, vocab))
     df = (x > 0).sum(axis=0)
     t = np.asarray(tfidf_features(x, df, x.shape[0]))
@@ -182,10 +193,10 @@ def test_synthetic_corpus_split_rules_differ_by_the_empty_token():
     msgs = data["train"].messages
     # only spaces separate words here
     assert not any(c in m for m in msgs for c in "\t\n\r\x0b\x0c")
-    space, ws = build_vocabulary(msgs), build_vocabulary(msgs, sep=None)
+    space, ws = build_vocabulary(msgs, **COURSE), build_vocabulary(msgs, min_count=5, sep=None)
     assert set(space.words) - set(ws.words) == {""}
     assert set(ws.words) <= set(space.words)
-    df = Counter(w for m in msgs for w in set(tokenize(m)))
+    df = Counter(w for m in msgs for w in set(tokenize(m, sep=" ")))
     assert all(df[w] >= 5 for w in space.words)
     assert all(df[w] < 5 for w in df if w not in space.index)
 
@@ -196,12 +207,21 @@ def test_synthetic_corpus_split_rules_differ_by_the_empty_token():
 def test_ngrams_by_hand():
     assert text.char_ngrams("Win £1") == [" wi", "win", "in ", "n £", " £1", "£1 "]
     assert text.char_ngrams("ab", n=5) == []  # " ab " is shorter than 5
-    # the empty token between two spaces is a token
-    assert text.word_ngrams("Free  entry now") == ["free ", " entry", "entry now"]
-    assert text.word_ngrams("Free entry now", 3) == ["free entry now"]
+    # the assignment's tokens: the empty token between two spaces is a token
+    assert text.word_ngrams("Free  entry now", sep=" ") == ["free ", " entry", "entry now"]
+    # the default: runs of whitespace
+    assert text.word_ngrams("Free  entry now") == ["free entry", "entry now"]
+    assert text.word_ngrams("Free entry now", n=3) == ["free entry now"]
     assert text.word_ngrams("one") == []
     with pytest.raises(UsageError, match="n must"):
         text.char_ngrams("a", n=0)
+
+
+def test_positional_n_is_deprecated():
+    with pytest.warns(DeprecationWarning, match=r"text.word_ngrams\(message, n=n\)"):
+        assert text.word_ngrams("Free entry now", 3) == ["free entry now"]
+    with pytest.warns(DeprecationWarning, match=r"text.char_ngrams\(message, n=n\)"):
+        assert text.char_ngrams("ab", 4) == [" ab "]
 
 
 def test_vocabulary_over_other_terms_and_max_fraction():
@@ -278,11 +298,13 @@ def test_indicators_by_hand():
 @pytest.mark.real_data
 def test_real_ngram_vocabularies(data_dir):
     msgs = locate(data_dir).spam()["train"].messages
-    char3 = build_vocabulary(msgs, analyzer=text.char_ngrams, max_fraction=0.1)
+    char3 = build_vocabulary(msgs, min_count=5, analyzer=text.char_ngrams, max_fraction=0.1)
     m = text.term_counts(msgs, char3)
     df = text.document_frequency(m)
     assert df.min() >= 5 and df.max() <= 0.1 * len(msgs)
-    bigrams = build_vocabulary(msgs, analyzer=functools.partial(text.word_ngrams, n=2))
+    bigrams = build_vocabulary(
+        msgs, min_count=5, analyzer=functools.partial(text.word_ngrams, n=2, sep=" ")
+    )
     assert all(len(w.split(" ")) == 2 for w in bigrams.words)
     assert len(char3) == 5163 and len(bigrams) == 1624  # the study's V: 5,163 and 3,346 - 1,722
 
@@ -290,7 +312,7 @@ def test_real_ngram_vocabularies(data_dir):
 @pytest.mark.real_data
 def test_real_vocabulary_sizes(data_dir):
     msgs = locate(data_dir).spam()["train"].messages
-    space, ws = build_vocabulary(msgs), build_vocabulary(msgs, sep=None)
+    space, ws = build_vocabulary(msgs, **COURSE), build_vocabulary(msgs, min_count=5, sep=None)
     assert len(space) == 1722  # write-up §2(a): "The vocabulary size ... is 1,722 words"
     assert len(ws) == 1721  # split() instead of split(' '): the empty token is the only difference
     assert set(space.words) - set(ws.words) == {""}

@@ -92,13 +92,14 @@ with scope:
         dd = synthetic.double_descent(seed=1)
         ns = sorted(dd.train)
         lams = np.array([0.0, 31.25, 62.5, 125.0, 250.0, 500.0])
-        err = ridge.double_descent_sweep([dd.train[n].x for n in ns], [dd.train[n].y for n in ns], lams,
-                                         dd.validation.x, dd.validation.y)
+        err = ridge.double_descent_sweep([dd.train[n].x for n in ns], [dd.train[n].y for n in ns],
+                                         dd.validation.x, dd.validation.y, lams=lams)
         out["val_err"] = np.asarray(err).tolist()
     spam = synthetic.spam(seed=2)["train"]
     messages, y = spam.messages[:300], spam.y[:300]
-    x = text.featurize(messages, text.build_vocabulary(messages))
-    fit = kernel_svm.fit(x, y, [0.01, 0.1, 1.0, 10.0, 3.0], key=jax.random.PRNGKey(5), num_steps=1500, chunks=3)
+    x = text.featurize(messages, text.build_vocabulary(messages, min_count=5, sep=" "))
+    fit = kernel_svm.fit(x, y, radius=[0.01, 0.1, 1.0, 10.0, 3.0], lam=1 / (64 * 300), key=jax.random.PRNGKey(5),
+                         num_steps=1500, chunks=3)
     out["alpha"] = np.asarray(fit.alpha).tolist()
     out["svm_spread_over"] = max(spread)
     entry = [e for e in load_package("jaxml_derivations") if e.name == "log_likelihood_grad"][0]
@@ -206,9 +207,9 @@ def test_reproduce_double_descent_with_four_fake_devices(data_dir, tmp_path):
     expected = ridge.double_descent_sweep(
         [dd.train[n].x for n in n_list],
         [dd.train[n].y for n in n_list],
-        lams,
         dd.validation.x,
         dd.validation.y,
+        lams=lams,
     )
     np.testing.assert_allclose(
         results["double_descent"]["val_err"], np.asarray(expected), rtol=1e-9

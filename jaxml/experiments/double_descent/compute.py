@@ -51,6 +51,7 @@ class Grid:
     null_rel: list  # largest numerically-null eigenvalue of XᵀX / the largest, per n
     grid_vs_direct: float
     validation_rows: int
+    rcond: float  # the pseudo-inverse cut-off at λ = 0 (relative to the largest eigenvalue of XᵀX)
     sweep_seconds: float
     sweep_first_seconds: float
     direct_seconds: float
@@ -92,16 +93,22 @@ def _grid(data, config: Config, progress: Progress, device) -> Grid:
     lam_opt = ridge.lambda_opt(config.sigma, eta)  # σ²/η² = d σ²
     lams = np.asarray(config.scales) * lam_opt
     xs, ys = [data.train[n].x for n in n_list], [data.train[n].y for n in n_list]
+    # the pseudo-inverse cut-off at λ = 0: eigenvalues of XᵀX ≤ rcond · e_max are null (n_max = 800 rows)
+    rcond = config.rcond_factor * max(max(n_list), d) * float(np.finfo(np.asarray(x_val).dtype).eps)
     with placed("batched", device) as batch_device:
         start = time.perf_counter()
         val_err = np.asarray(
-            jax.block_until_ready(ridge.double_descent_sweep(xs, ys, lams, x_val, y_val))
+            jax.block_until_ready(
+                ridge.double_descent_sweep(xs, ys, x_val, y_val, lams=lams, rcond=rcond)
+            )
         )
         sweep_first = time.perf_counter() - start  # includes compilation
         sweep_seconds = math.inf
         for _ in range(2):  # steady state: best of two calls
             start = time.perf_counter()
-            jax.block_until_ready(ridge.double_descent_sweep(xs, ys, lams, x_val, y_val))
+            jax.block_until_ready(
+                ridge.double_descent_sweep(xs, ys, x_val, y_val, lams=lams, rcond=rcond)
+            )
             sweep_seconds = min(sweep_seconds, time.perf_counter() - start)
     progress.log(
         f"double descent: {len(config.scales)} x {len(n_list)} grid in {sweep_seconds:.2f} s "
@@ -127,6 +134,7 @@ def _grid(data, config: Config, progress: Progress, device) -> Grid:
         null_rel=null_rel,
         grid_vs_direct=grid_vs_direct,
         validation_rows=len(y_val),
+        rcond=rcond,
         sweep_seconds=sweep_seconds,
         sweep_first_seconds=sweep_first,
         direct_seconds=direct_seconds,
@@ -189,18 +197,18 @@ def _gaussian(data, n_list, d, eta, key, config: Config) -> GaussianChecks:
     # zero rows add a θ-independent constant to −log p(y|X,θ) and leave XᵀX, Xᵀy unchanged: one compilation
     x_pad, y_pad = (
         jnp.asarray(a)
-        for a in ridge.pad_rows(
+        for a in ridge.stack_padded(
             [data.train[n].x for n in check_n], [data.train[n].y for n in check_n]
         )
     )
-    lbfgs = jax.vmap(lambda x, y: ridge.fit_map(x, y, sigma, eta))(x_pad, y_pad)
+    lbfgs = jax.vmap(lambda x, y: ridge.fit_map(x, y, sigma=sigma, eta=eta))(x_pad, y_pad)
     lam7 = hand.lambda_of_eta(eta)
     theta0 = np.zeros(d)
     lbfgs7 = jax.vmap(lambda x, y: minimize_lbfgs(hand.map_objective, theta0, x, y, sigma, lam7))(
         x_pad, y_pad
     )
     closed = jax.vmap(hand.theta_map, in_axes=(0, 0, None, None))(x_pad, y_pad, sigma, eta)
-    library = jax.vmap(ridge.theta_map, in_axes=(0, 0, None, None))(x_pad, y_pad, sigma, eta)
+    library = jax.vmap(lambda x, y: ridge.theta_map(x, y, sigma=sigma, eta=eta))(x_pad, y_pad)
     per_n = _fit_rows(check_n, lbfgs, lbfgs7, closed, library)
 
     n_cf = check_n[len(check_n) // 2]
@@ -264,7 +272,7 @@ def _min_norm(x_s, y_s, d, key, config: Config) -> dict:
         return out
     report = hand.check_min_norm(x_s, y_s, config.sigma, key=jax.random.fold_in(key, 3))
     pinv = ridge.min_norm(x_s, y_s)
-    sweep_theta0 = np.asarray(ridge.path(x_s, y_s, np.zeros(1)))[0]
+    sweep_theta0 = np.asarray(ridge.path(x_s, y_s, lams=np.zeros(1)))[0]
     out.update(
         pinv_vs_lbfgs_rel_diff=report.details["solver_rel_diff"],
         hand_vs_pinv_rel_diff=_rel(hand.min_norm_solution(x_s, y_s), pinv),
@@ -305,8 +313,8 @@ def _laplace(x_s, y_s, eta, key, config: Config) -> LaplaceChecks:
     sigma = config.sigma
     b = eta / math.sqrt(2.0)
     gamma = hand.gamma_of_b(sigma, b)
-    laplace = lasso.fit_map(x_s, y_s, sigma, b)
-    plain = lasso.fit(x_s, y_s, gamma)
+    laplace = lasso.fit_map(x_s, y_s, sigma=sigma, b=b)
+    plain = lasso.fit(x_s, y_s, gamma=gamma)
     theta_map, theta_lasso = np.asarray(laplace.theta), np.asarray(plain.theta)
     return LaplaceChecks(
         b=b,
@@ -353,7 +361,7 @@ def _synthetic_lasso(key, config: Config):
     index = np.arange(d)
     true = np.where(index < active, 1.0 + np.asarray(u), 0.0)
     true = true * np.where(index % 2 == 0, 1.0, -1.0)  # alternating signs
-    # y = Xθ + σ ε (the product op by op, as before)
+    # y = Xθ + σ ε, op by op outside the jitted draws: the product rounds as an eager matmul does
     y = np.asarray(x @ true) + config.sigma * np.asarray(noise)
     return x, true, y
 
@@ -362,9 +370,11 @@ def _paths(x_s, y_s, b, key, config: Config) -> LassoPaths:
     """FISTA vmapped over γ = 2σ²/b: the synthetic path (figure) and the train-set path with its KKT check."""
     x_syn, true_syn, y_syn = _synthetic_lasso(key, config)
     b_syn = np.logspace(1, -3.5, config.synthetic_path_points)
-    path_syn = lasso.path(x_syn, y_syn, lasso.map_gamma(config.sigma, b_syn))
+    path_syn = lasso.path(x_syn, y_syn, gammas=lasso.map_gamma(config.sigma, b_syn))
     b_real = b * np.logspace(2, -2, config.lasso_path_points)
-    theta_real = np.asarray(lasso.path(x_s, y_s, lasso.map_gamma(config.sigma, b_real)).theta)
+    theta_real = np.asarray(
+        lasso.path(x_s, y_s, gammas=lasso.map_gamma(config.sigma, b_real)).theta
+    )
     kkt = max(
         (
             check_lasso_kkt(theta_real[i], x_s, y_s, lasso.map_gamma(config.sigma, b_real[i]))
@@ -509,7 +519,7 @@ def _grid_json(result: DoubleDescentResult, real: bool) -> dict:
         "validation_is_substitute": bool(real),
         "grid_vs_direct_solve_max_rel_diff": grid.grid_vs_direct,
         "method": "eigh of XᵀX per n, zero-padded to n_max, vmapped",
-        "rcond_lambda0": ridge.default_rcond(max(grid.n_list), grid.d),
+        "rcond_lambda0": grid.rcond,
         "gram_smallest_genuine_eigenvalue_rel": grid.genuine_rel,
         "gram_largest_null_eigenvalue_rel": grid.null_rel,
         "load_seconds": round(result.load_seconds, 3),
@@ -564,5 +574,5 @@ def _map_json(result: DoubleDescentResult) -> dict:
 
 
 def results_json(result: DoubleDescentResult, *, real: bool) -> dict:
-    """The results.json sections of §4: {"double_descent": ..., "map": ...} (key names as before the split)."""
+    """The results.json sections of §4: {"double_descent": ..., "map": ...} (stable keys: runs compare by them)."""
     return {"double_descent": _grid_json(result, real), "map": _map_json(result)}

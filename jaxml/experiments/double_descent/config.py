@@ -15,6 +15,7 @@ class Config:
       y_cap: the figure's validation-error axis is capped here (write-up figure 3).
       max_rise_no_double_descent: the λ_opt curve's largest rise allowed for "no double descent" (issue #6).
       map_rtol: closed forms and solvers agree to this relative difference (issue #6).
+      rcond_factor: the grid's pseudo-inverse cut-off at λ = 0 is rcond_factor · max(n, d) · eps (relative).
       check_n: training sizes n < d, n = d, n > d for the closed-form checks.
       lasso_path_points: b values on the train200 lasso path.
       synthetic_path_points: b values on the small synthetic lasso path.
@@ -29,6 +30,9 @@ class Config:
     # issue #6: the λ_opt curve's largest rise is "a few hundredths"
     max_rise_no_double_descent: float = 0.05
     map_rtol: float = 1e-6  # issue #6: closed forms and solvers agree to ≤ 1e-6 relative
+    # λ = 0 is the pseudo-inverse: eigenvalues of XᵀX ≤ rcond_factor · max(n, d) · eps · e_max are null (forming
+    # XᵀX rounds its eigenvalues by about n · eps · e_max); the same cut-off as jaxml.models.ridge's default
+    rcond_factor: float = 10.0
     # n < d, n = d, n > d for the closed-form checks on the real data
     check_n: tuple = (200, 500, 800)
     lasso_path_points: int = 13  # b values on the train200 lasso path

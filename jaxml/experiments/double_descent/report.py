@@ -6,8 +6,6 @@ import types
 
 import numpy as np
 
-from jaxml.models import ridge
-
 from .._registry import Row
 from .compute import DoubleDescentResult, _rel
 from .config import (
@@ -180,7 +178,7 @@ as the course starter's `reg`; it is 2σ² = {2 * sigma**2:g} times the λ = 1/(
 −log p(y|x,θ) = ‖y − Xθ‖²/(2σ²) + const). Validation MSE = mean over the {grid.validation_rows} validation rows of (y − Xθ)².
 For each n the eigendecomposition XᵀX = V diag(e) Vᵀ is computed once and θ(λ) = V diag(1/(e + λ)) VᵀXᵀy for all
 nine λ at once; at λ = 0 eigenvalues e ≤ rcond · e_max with rcond = 10 · max(n, d) · eps =
-{ridge.default_rcond(max(n_list), d):.2g} are dropped (the pseudo-inverse: minimum-norm least squares; measured
+{grid.rcond:.2g} are dropped (the pseudo-inverse: minimum-norm least squares; measured
 on these files, the numerically-null eigenvalues for n < d are at most {max(grid.null_rel):.1g} · e_max and the smallest
 genuine one, at n = {s.near_d}, is {min(grid.genuine_rel):.1g} · e_max: the cut-off sits far from both). The 13 training
 sets are zero-padded to n = {max(n_list)} (zero rows change neither XᵀX nor Xᵀy) and vmapped: one compilation,

@@ -281,7 +281,7 @@ def _decreasing(pb, config: Config) -> tuple[DecreasingRun, ...]:
     """(c)(ii): α_t = α₀ / t^p until the stopping rule fires (or the cap)."""
     runs = []
     for alpha0, power in config.decreasing:
-        schedule = logistic.inverse_power_schedule(alpha0, power)
+        schedule = logistic.inverse_power_schedule(alpha0=alpha0, power=power)
         fit = _ascend(pb, config, learning_rate=schedule, max_iterations=config.b_cap)
         alpha_last = float(schedule(fit.iterations - 1))  # the step used at the last iteration t
         runs.append(
@@ -317,9 +317,8 @@ def _neg_penalised(theta, x, y, lam):
     return -logistic.l2_regularised_log_likelihood(theta, x, y, lam)
 
 
-_neg_penalised_jit = jax.jit(
-    _neg_penalised
-)  # check_closed_form evaluates it at two points: one program
+# check_closed_form evaluates it at two points: one compiled program
+_neg_penalised_jit = jax.jit(_neg_penalised)
 
 
 def _max_curvature(theta, p, lam: float) -> float:
@@ -380,9 +379,8 @@ def _normal(key, shape, size: int) -> np.ndarray:
 
 def _noise(x_raw, y, k_noise, k_sweep, config: Config) -> Noise:
     """(c)(v): B + σ·N(0, I) with σ = 0.05; and how often smaller σ leave B separable."""
-    size = max(
-        64, 1 << (config.noise_draws * x_raw.size - 1).bit_length()
-    )  # one power-of-two size for both
+    # one power-of-two size for both draws: one compiled program
+    size = max(64, 1 << (config.noise_draws * x_raw.size - 1).bit_length())
     x_noisy = x_raw + config.noise_sigma * _normal(k_noise, x_raw.shape, size)
     p = ev.problem(logistic.add_intercept(x_noisy), y)
     fit = _ascend(p, config, max_iterations=config.b_cap)
@@ -406,7 +404,7 @@ def _svm_fit(pb, lam: float, steps: int) -> SvmFit:
         steps=steps,
         theta=fit.theta,
         objective=fit.objective,
-        duality_gap=linear_svm.duality_gap(fit, pb.x, pb.y, lam),
+        duality_gap=linear_svm.duality_gap(fit, pb.x, pb.y, lam=lam),
         margin=fit.margin,
         training_errors=int(np.sum(m <= 0)),
         margin_violations=int(np.sum(m < 1.0 - 1e-6)),
@@ -729,9 +727,7 @@ def _svm_json(r: LogregStabilityResult) -> dict:
     c = r.config
     path = [_svm_point_json(p) for p in r.svm_path]
     main = next(p for p in path if p["lam"] == c.svm_lambda)
-    main["theta_change_between_run_lengths"] = (
-        r.svm_theta_change
-    )  # (also in its path entry, as before)
+    main["theta_change_between_run_lengths"] = r.svm_theta_change  # also in its path entry
     return {
         "lam": c.svm_lambda,
         **main,

@@ -132,13 +132,14 @@ def train_sigmoid(x, y, nets, *, config: Config, progress=None) -> SigmoidTraini
     bar = progress.bar(config.steps, "sigmoid network") if progress else None
     start = time.perf_counter()
     for _ in range(config.steps // config.chunk):
+        # empty losses at every chunk: one input shape, one compiled program
         nets = _fit_restarts(
             nets._replace(losses=np.zeros((config.restarts, 0))),
             x,
             y,
             learning_rate=config.learning_rate,
             steps=config.chunk,
-        )  # (one input shape)
+        )
         jax.block_until_ready(nets)
         if bar:
             bar.update(config.chunk)
@@ -196,9 +197,8 @@ def step_weights(x: np.ndarray, y: np.ndarray, side_normals: np.ndarray) -> dict
         gaps.append((float(inner[k]), outer, int(only_k.sum())))
     b = np.array(offsets)
     W1 = np.concatenate([-b[:, None], side_normals], axis=1)  # row k: h_k = step(−b_k + a_k · x)
-    W2 = np.array(
-        [-0.5, 1.0, 1.0, 1.0]
-    )  # o = step(−0.5 + h_1 + h_2 + h_3): "any hidden unit fires"
+    # o = step(−0.5 + h_1 + h_2 + h_3): "any hidden unit fires"
+    W2 = np.array([-0.5, 1.0, 1.0, 1.0])
     return {"W1": W1, "W2": W2, "offsets": b, "gaps": gaps}
 
 
@@ -260,11 +260,12 @@ def analyse_linear(x_np, y_np, x, y, random_net, *, config: Config) -> LinearAna
         steps=config.linear_steps,
         activation=network.linear,
     )
+    # the random and the trained weights, stacked
     both = network.Network(
         np.stack([random_net.W1, trained.W1]),
         np.stack([random_net.W2, trained.W2]),
         np.zeros((2, 0)),
-    )  # the random and the trained weights, stacked
+    )
     o_net, o_tilde, W_tilde, labels = (np.asarray(a) for a in _linear_outputs(both, x))
     collapse = {
         label: float(np.max(np.abs(o_net[i] - o_tilde[i])) / np.max(np.abs(o_net[i])))

@@ -98,7 +98,7 @@ def figures(result: NNResult, data, out_dir: Path) -> list[str]:
         (_figure_step(x, y, result, gx, gy, pred), "nn_step.png"),
         (_figure_sigmoid(x, y, result, gx, gy, o), "nn_sigmoid.png"),
     ):
-        fig.savefig(out_dir / name, dpi=120, bbox_inches="tight")  # as Context.save_figure
+        fig.savefig(out_dir / name, dpi=120, bbox_inches="tight")
         plt.close(fig)
         names.append(name)
     return names

@@ -149,7 +149,8 @@ def _scale_run(key, config: Config, progress: Progress, device) -> ScaleRun:
         jax.block_until_ready(model.beta)
         fit_seconds = time.perf_counter() - start
     bar.close()
-    block = kernels.default_block_size(n, n)
+    # rows of test points per block: each block holds about config.block_values kernel values
+    block = max(1, min(n, config.block_values // n))
     with placed("batched", device):
         start = time.perf_counter()
         margin = np.asarray(perceptron.margin(model, x_test, block_size=block))
@@ -214,7 +215,7 @@ def compute(
         at_eval, on_grid = _margins_all(
             fitted, tuple(models[k] for k in FIGURE_KERNELS), x_eval, grid
         )
-        # g
+        # the predicted labels g(margin), g(z) = 1 if z >= 0 else 0
         labels = {
             name: (np.asarray(m) >= 0).astype(np.float64) for name, m in zip(kernel_fns, at_eval)
         }
@@ -262,7 +263,7 @@ def compute(
 
 
 def results_json(result: PerceptronResult) -> dict:
-    """The ``perceptron`` section of results.json (plain numbers; key names as before the split)."""
+    """The ``perceptron`` section of results.json (plain numbers; stable key names: runs are compared by them)."""
     config, scores = result.config, result.scores
     out: dict = {
         "dtype": "float64",

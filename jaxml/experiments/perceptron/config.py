@@ -17,6 +17,7 @@ class Config:
       non_psd_eps: the non-PSD kernel's squared-distance threshold (course starter: 1e-5).
       scale_n: ring points in the scale run, train and test each (issue #5: 20,000).
       scale_chunk: examples per jitted scan between progress updates in the scale run.
+      block_values: kernel values per block of the scale run's predictions (rows = block_values // n).
       grid: the decision-region figure's grid is grid x grid points.
     """
 
@@ -25,6 +26,8 @@ class Config:
     non_psd_eps: float = NON_PSD_EPS  # course starter p03: eps = 1e-5 on the squared distance
     scale_n: int = 20_000  # issue #5: the same code on 20,000 synthetic ring points
     scale_chunk: int = 2_000  # examples per jitted scan between progress updates
+    # the scale run's predictions hold about this many kernel values per block (2^22 float64 = 32 MiB)
+    block_values: int = 2**22
     grid: int = 200  # decision-region grid, GRID x GRID points
 
 

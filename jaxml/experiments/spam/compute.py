@@ -96,7 +96,7 @@ def vocabularies(
         size_split_whitespace=len(vocab_ws),
         only_split_space=tuple(sorted(set(vocab.words) - set(vocab_ws.words))),
         only_split_whitespace=tuple(sorted(set(vocab_ws.words) - set(vocab.words))),
-        messages_with_empty_token=sum(1 for m in messages if "" in text.tokenize(m)),
+        messages_with_empty_token=sum(1 for m in messages if "" in text.tokenize(m, sep=" ")),
     )
 
 
@@ -122,6 +122,7 @@ def _accuracies(fit, x, y) -> np.ndarray:
 def svm_result(x: dict, y: dict, key, config: Config, progress, device) -> tuple[SvmResult, str]:
     """§2(d): the radius sweep over ``config.svm_seeds`` seeds, and the starter-stream replay."""
     m, radii = x["train"].shape[0], list(config.radii)
+    lam = 1.0 / (config.svm_c * m)  # the course's regulariser λ = 1/(64 M)
     # one stream per seed, all drawn by one compiled program
     streams = kernel_svm.sample_indices(m, key=key, fits=config.svm_seeds)
     start = time.perf_counter()
@@ -140,7 +141,13 @@ def svm_result(x: dict, y: dict, key, config: Config, progress, device) -> tuple
 
         fits = [
             kernel_svm.fit(
-                x["train"], y["train"], radii, indices=s, chunks=config.svm_chunks, callback=tick
+                x["train"],
+                y["train"],
+                radius=radii,
+                lam=lam,
+                indices=s,
+                chunks=config.svm_chunks,
+                callback=tick,
             )
             for s in streams
         ]
@@ -152,7 +159,7 @@ def svm_result(x: dict, y: dict, key, config: Config, progress, device) -> tuple
         # it reuses the sweep's compiled program (each radius's row is computed independently)
         stream = _starter_streams(m, len(radii) + 1, config.starter_seed)[-1]
         replay = kernel_svm.fit(
-            x["train"], y["train"], radii, indices=stream, chunks=config.svm_chunks
+            x["train"], y["train"], radius=radii, lam=lam, indices=stream, chunks=config.svm_chunks
         )
     with placed("batched", device) as batch_device:
         val = np.stack([_accuracies(f, x["val"], y["val"]) for f in fits])
@@ -168,7 +175,7 @@ def svm_result(x: dict, y: dict, key, config: Config, progress, device) -> tuple
         best_index=best,
         starter_test_accuracy=starter,
         num_steps=10 * m,
-        lam=1.0 / (64 * m),
+        lam=lam,
         sweep_seconds=sweep_seconds,
     )
     return result, devices

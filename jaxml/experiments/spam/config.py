@@ -67,6 +67,8 @@ class Config:
     # starter spam.py: compute_best_svm_radius(..., [0.01, 0.1, 1, 10])
     radii: tuple[float, ...] = (0.01, 0.1, 1.0, 10.0)
     starter_seed: int = 123  # starter svm.py: np.random.seed(123) at import
+    # starter svm.py: L = 1/(64 M), i.e. λ = 1/(C M) with C = 64 (the library's default is C = 1)
+    svm_c: int = 64
     svm_seeds: int = 5  # our fits: mean and spread over this many PRNG keys
     svm_chunks: int = 10  # jitted chunks per fit (one per M steps), progress between them
 

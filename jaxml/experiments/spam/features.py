@@ -18,6 +18,7 @@ Protocol:
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 
 import numpy as np
@@ -88,7 +89,8 @@ class _Pieces:
         return self._once(name, make)
 
     def bigrams(self):
-        return self.terms("bigrams", analyzer=text.word_ngrams)
+        # bigrams of the assignment's tokens (split on single spaces)
+        return self.terms("bigrams", analyzer=functools.partial(text.word_ngrams, sep=" "))
 
     def char3(self):
         return self.terms(
@@ -225,14 +227,13 @@ def study(
     val_acc, val_ll, test_acc, train_ll = (np.full(shape, np.nan) for _ in range(4))
     fitted = []
     y_val, y_test = np.asarray(y["val"]), np.asarray(y["test"])
-    for rates, members in _groups(
-        config
-    ).items():  # one program per rate grid: all its sets and rates at once
+    # one program per rate grid: all its sets and rates at once
+    for rates, members in _groups(config).items():
         group = [sets[s] for s in members]
         fits = sl.fit_many(
             [features[fs.name]["train"] for fs in group],
             y["train"],
-            rates,
+            learning_rates=rates,
             num_steps=config.logreg_steps,
             l2=[fs.l2 for fs in group],
         )
@@ -241,9 +242,8 @@ def study(
             val_acc[s, cols], val_ll[s, cols] = _accuracy(z, y_val), _mean_log_likelihood(z, y_val)
             train_ll[s, cols] = np.asarray(fit.log_likelihood)
         fitted.append((members, group, cols, fits))
-    s_best, g_best = select(
-        val_acc, val_ll
-    )  # the choice is made here, before the test split is scored
+    # the choice is made here, before the test split is scored
+    s_best, g_best = select(val_acc, val_ll)
     for members, group, cols, fits in fitted:
         for s, z in zip(members, _scores(fits, features, group, "test")):
             test_acc[s, cols] = _accuracy(z, y_test)

@@ -216,9 +216,8 @@ def _selection_facts(r: SpamResult, config: Config) -> dict:
         "reach_val": sorted({round(v * r.n_messages["val"]) for v in val[reach]}),
         "best_val": round(np.nanmax(val) * r.n_messages["val"]),
         "best_test": round(np.nanmax(test) * n_test),
-        "sd_messages": float(
-            np.sqrt(p * (1 - p) * n_test)
-        ),  # binomial sd of the test count at our accuracy
+        # binomial sd of the test count at our accuracy
+        "sd_messages": float(np.sqrt(p * (1 - p) * n_test)),
         "target": target,
     }
 
