@@ -34,8 +34,7 @@ MEMORY_BUDGET = 2**30  # bytes of points (and results) a check holds at once
 FOOTPRINT_FACTOR = 6
 # A chunk's stacked arrays stay within 32 MiB where they can: glibc serves a bigger block that XLA's threads allocate
 # with a fresh mmap whatever its thresholds (a thread's heap holds at most 64 MiB), and every chunk then page-faults
-# it in again. The 4096 x 1024 batch-norm check at 40 points, freed memory kept (jaxml.allocator): 2 points of
-# 32 MiB per chunk 7.1 s, 1.8 million page faults, 1.56 GB peak; 1 point per chunk 5.5 s, 0.35 million, 1.13 GB.
+# it in again (benchmarks/RESULTS.md, "Freed memory", has the measurements).
 BLOCK_BYTES = 2**25
 # Cost-aware default: at most this many float64 entries of differentiated arguments over all points (2 GiB).
 WORK_BUDGET = 2**28
