@@ -43,11 +43,12 @@ from jaxml.models import batchnorm
 from jaxml.testing import draws as _draws
 from jaxml.verify import check_gradient, derivation, verification
 
+# the declared checks' batch size m, features d, and rows of A in the downstream loss
 M, D, K = (
     6,
     4,
     5,
-)  # the declared checks' batch size m, features d, and rows of A in the downstream loss
+)
 SHAPES = ((3, 1), (6, 4), (64, 16))  # batches m × d that :func:`check_shapes` covers
 # (m = 2 is degenerate: x̂ = ±1 whatever x is, so ∂L/∂x ≡ 0 and a relative error is rounding noise over noise)
 
@@ -390,9 +391,8 @@ def check_layer_vjp(m: int, d: int, *, points: int, key, eps: float = 0.0):
         jax.vmap(lambda k: _draws.split(k, VJP_STACK))(jax.random.split(key, points))
     )
     layers = [[np.asarray(a) for a in jax.vmap(layer)(stack_keys[:, j])] for j in range(VJP_STACK)]
-    x, gamma, beta, c = (
-        np.stack([lay[i] for lay in layers], axis=1) for i in range(4)
-    )  # (points, stack, ...)
+    # (points, stack, ...)
+    x, gamma, beta, c = (np.stack([lay[i] for lay in layers], axis=1) for i in range(4))
     at = ((x, gamma, beta), c, layers[0][4])  # A of the stack's first batch serves the whole stack
     first = jax.tree_util.tree_map(lambda a: a[0], at)
     return check_gradient(

@@ -58,9 +58,8 @@ def _example(key, n: int = N_EXAMPLES):
     W1 = _draws.normal(k1, (3, 3))
     W2 = _draws.normal(k2, (4,))
     x = 1.5 * _draws.normal(kx, (n, 2))
-    y = (_draws.uniform(ky, (n,)) < 0.5).astype(
-        W1.dtype
-    )  # Bernoulli(1/2): jax.random.bernoulli's definition
+    # Bernoulli(1/2): jax.random.bernoulli's definition
+    y = (_draws.uniform(ky, (n,)) < 0.5).astype(W1.dtype)
     return W1, W2, x, y
 
 
@@ -109,9 +108,8 @@ def dL_dW1(W1, W2, x, y):
     """∂L/∂W1 = (2/n) Σᵢ (o⁽ⁱ⁾ − y⁽ⁱ⁾) (W2[1:] ⊙ σ′(z⁽ⁱ⁾)) x̃⁽ⁱ⁾ᵀ.  -> (h, d+1)."""
     x_tilde, z, _, o = _forward(W1, W2, x)
     delta = 2.0 * (o - y) / y.shape[0]  # δ⁽ⁱ⁾ = ∂L/∂o⁽ⁱ⁾
-    delta_z = (
-        delta[:, None] * W2[1:] * _sigmoid_prime(z)
-    )  # ∂L/∂z⁽ⁱ⁾ = δ⁽ⁱ⁾ W2[1:] ⊙ σ′(z⁽ⁱ⁾)   (n, h)
+    # ∂L/∂z⁽ⁱ⁾ = δ⁽ⁱ⁾ W2[1:] ⊙ σ′(z⁽ⁱ⁾)   (n, h)
+    delta_z = delta[:, None] * W2[1:] * _sigmoid_prime(z)
     return delta_z.T @ x_tilde  # Σᵢ ∂L/∂z⁽ⁱ⁾ x̃⁽ⁱ⁾ᵀ
 
 
@@ -173,9 +171,8 @@ def writeup_eq9(W1, W2, x, y):
     as the write-up folds intercepts into the weights). Returns (n, h+1).
     """
     x_tilde = network.add_intercept(x)
-    h_tilde = network.add_intercept(
-        1.0 / (1.0 + jnp.exp(-(x_tilde @ W1.T)))
-    )  # [1, 1/(1 + e^(−W¹x))]
+    # [1, 1/(1 + e^(−W¹x))]
+    h_tilde = network.add_intercept(1.0 / (1.0 + jnp.exp(-(x_tilde @ W1.T))))
     o = h_tilde @ W2
     return 2.0 * (o - y)[:, None] * h_tilde  # 2(o⁽ⁱ⁾ − y⁽ⁱ⁾) h̃⁽ⁱ⁾, one row per example
 
@@ -283,9 +280,8 @@ def _restrict(W1, x):
     return W1.at[HIDDEN_UNIT - 1, 0].set(0.0), x.at[:, 1].set(0.0)
 
 
-_restrict_stack = jax.jit(
-    jax.vmap(_restrict)
-)  # a stack of (W1, x); setting entries to 0 is exact, so jit is safe
+# a stack of (W1, x); setting entries to 0 is exact, so jit is safe
+_restrict_stack = jax.jit(jax.vmap(_restrict))
 
 
 def _writeup_w12_single(w12, W1, W2, x, y):

@@ -35,9 +35,8 @@ def _write(tmp_path, name, scale):
 
 
 def test_verify_builtin_exits_0_and_lists_logistic(capsys):
-    assert (
-        main(["verify", "--points", "200"]) == 0
-    )  # the points of `reproduce --only derivations`: programs shared
+    # the points of `reproduce --only derivations`: programs shared
+    assert main(["verify", "--points", "200"]) == 0
     out = capsys.readouterr().out
     assert "log_likelihood_grad" in out and "log_likelihood_hessian" in out
     assert "expected fail" in out and "as expected" in out

@@ -31,12 +31,13 @@ GPU, CPU = FakeDevice("gpu"), FakeDevice("cpu")
 @pytest.mark.parametrize(
     "kind, choice, devices, expected",
     [
+        # a small loop stays on the CPU although a GPU is visible
         (
             "sequential",
             "auto",
             [GPU, CPU],
             CPU,
-        ),  # a small loop stays on the CPU although a GPU is visible
+        ),
         ("batched", "auto", [GPU, CPU], GPU),  # wide work goes to the accelerator
         ("sequential", "auto", [CPU], CPU),
         ("batched", "auto", [CPU], CPU),  # no accelerator: everything on the CPU

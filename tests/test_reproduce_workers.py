@@ -61,9 +61,8 @@ def half_broken_data(tmp_path) -> Path:
     logreg = synthetic.logreg_stability(seed=0)
     _write_labelled_csv(root / "logreg_stability" / "ds1_b.csv", logreg["b"].x, logreg["b"].y)
     lines = (root / "logreg_stability" / "ds1_b.csv").read_text().splitlines()
-    lines[2] = (
-        lines[2].rsplit(",", 1)[0] + ",oops"
-    )  # physical line 3: a feature that is not a number
+    # physical line 3: a feature that is not a number
+    lines[2] = lines[2].rsplit(",", 1)[0] + ",oops"
     (root / "logreg_stability" / "ds1_a.csv").write_text("\n".join(lines) + "\n")
     return root
 

@@ -39,18 +39,21 @@ def test_separable_by_construction_with_checked_witness():
 @pytest.mark.parametrize(
     "x, y",
     [
+        # XOR
         (
             np.array([[0.0, 0.0], [1.0, 1.0], [1.0, 0.0], [0.0, 1.0]]),
             np.array([1.0, 1.0, 0.0, 0.0]),
-        ),  # XOR
+        ),
+        # crossing
         (
             np.array([[0.0, 0.0], [2.0, 0.0], [1.0, -1.0], [1.0, 1.0]]),
             np.array([1.0, 1.0, 0.0, 0.0]),
-        ),  # crossing
+        ),
+        # one point in both classes
         (
             np.array([[0.5, 0.5], [0.5, 0.5], [0.0, 0.0]]),
             np.array([1.0, 0.0, 0.0]),
-        ),  # one point in both classes
+        ),
     ],
 )
 def test_not_separable_with_a_point_in_both_hulls(x, y):
@@ -155,9 +158,8 @@ def test_best_linear_is_never_beaten_by_a_brute_force_search():
         brute = max(brute, float(((s[None, :] > t[:, None]) == (y == 1.0)).mean(axis=1).max()))
     assert brute <= best.accuracy + 1e-12
     assert best.accuracy - brute < 0.05
-    assert (
-        np.mean((x @ best.w + best.b > 0) == (y == 1.0)) == best.accuracy
-    )  # the witness reaches it
+    # the witness reaches it
+    assert np.mean((x @ best.w + best.b > 0) == (y == 1.0)) == best.accuracy
 
 
 def test_hull_certificate_finds_a_point_inside_a_triangle():
@@ -167,9 +169,8 @@ def test_hull_certificate_finds_a_point_inside_a_triangle():
     assert cert.exact and cert.class0_row == 3 and sorted(cert.class1_rows) == [0, 1, 2]
     np.testing.assert_allclose(cert.barycentric, [0.5, 0.25, 0.25])
     lam = np.array(cert.barycentric)
-    np.testing.assert_allclose(
-        lam @ x[list(cert.class1_rows)], cert.class0_point, atol=0
-    )  # p = Σ λ x, exactly
+    # p = Σ λ x, exactly
+    np.testing.assert_allclose(lam @ x[list(cert.class1_rows)], cert.class0_point, atol=0)
 
 
 def test_hull_certificate_is_none_for_separable_data_and_2d_only():

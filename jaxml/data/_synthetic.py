@@ -125,9 +125,8 @@ def _sms(rng, words: tuple, *, spam: bool) -> str:
     if not spam and u[0] < 0.004:
         return ""  # SMS data has empty messages
     length = int(8 + u[1] * 18) if spam else int(2 + u[1] * 14)
-    r = rng.random(
-        (length, 5)
-    )  # per word: class word?, which word, case, punctuation?, which punctuation
+    # per word: class word?, which word, case, punctuation?, which punctuation
+    r = rng.random((length, 5))
     out = []
     for from_class, pick, case, punct, which in r:
         vocab = words if from_class < (0.35 if spam else 0.3) else _SHARED

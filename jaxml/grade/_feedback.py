@@ -52,9 +52,8 @@ def kind_from_diagnosis(diagnosis: str) -> str:
     The verifier's sentences are its own (``jaxml/verify/_diagnose.py``, ``_compare.py``, ``_factors.py``,
     ``_precision.py``); the first rule that matches wins, in the order the verifier tries its explanations.
     """
-    text = diagnosis.lower().split("; ")[
-        0
-    ]  # several findings are joined with "; ": the first one counts
+    # several findings are joined with "; ": the first one counts
+    text = diagnosis.lower().split("; ")[0]
     if "no simple pattern" in text:
         return "partial" if "entries are wrong" in diagnosis.lower() else "other"
     rules = (

@@ -600,9 +600,8 @@ def main() -> None:
     global codec
     _die_with_parent()
     here = os.path.dirname(os.path.abspath(__file__))
-    sys.path[:] = [
-        p for p in sys.path if os.path.abspath(p or ".") != here
-    ]  # Python 3.10 has no -P
+    # Python 3.10 has no -P
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
     codec = _load_codec(sys.argv[1])
     base = sys.argv[2]
     inbox, outbox = 0, 1

@@ -293,9 +293,8 @@ def fit(
         raise UsageError(f"kernel_svm.fit: chunks must be a positive int, got {chunks!r}")
     dtype = jax.dtypes.canonicalize_dtype(float if dtype is None else dtype)
     alpha_sum, alpha_last = _sweep(xb, yn, np.atleast_1d(r), idx, lam, chunks, dtype, callback)
-    alpha_avg = (
-        alpha_sum / idx.size
-    )  # ᾱ = (1/T) Σ_t α_t (host division: one IEEE rounding, as on the device)
+    # ᾱ = (1/T) Σ_t α_t (host division: one IEEE rounding, as on the device)
+    alpha_avg = alpha_sum / idx.size
     if r.ndim == 0:
         alpha_avg, alpha_last = alpha_avg[0], alpha_last[0]
     return KernelSVM(

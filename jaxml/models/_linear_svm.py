@@ -155,9 +155,8 @@ def _adam_cosine(theta, x, y, lam, steps, learning_rate):
     def body(_, carry):
         theta, state, count = carry
         updates, state = optax_update(_ADAM, _subgradient(theta, x, y, lam), state, theta)
-        step_size = -1 * _cosine_step(
-            count, steps.astype(theta.dtype), learning_rate
-        )  # sgd flips the sign
+        # sgd flips the sign
+        step_size = -1 * _cosine_step(count, steps.astype(theta.dtype), learning_rate)
         updates = jnp.array(step_size, dtype=updates.dtype) * updates
         return optax.apply_updates(theta, updates), state, count + 1
 

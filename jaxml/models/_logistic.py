@@ -353,9 +353,8 @@ def _optimizer_and_state(theta, learning_rate, l2, optimizer):
             raise UsageError(
                 "an optax schedule with l2= needs optimizer=optax.chain(add_decayed_weights, sgd)"
             )
-        optimizer = optax.sgd(
-            learning_rate
-        )  # a new program: pass optimizer= and reuse it to avoid that
+        # a new program: pass optimizer= and reuse it to avoid that
+        optimizer = optax.sgd(learning_rate)
         return optimizer, optimizer.init(theta)
     return _BUILTIN_STEP, _builtin_state(theta, learning_rate, l2)
 

@@ -219,9 +219,8 @@ def collapse(net: Network) -> jax.Array:
     """
     W1, W2 = net.W1, net.W2
     _check_weights(W1, W2)
-    W1_hat = jnp.concatenate(
-        [jnp.eye(1, W1.shape[1], dtype=W1.dtype), W1], axis=0
-    )  # Ŵ1 = [e_0ᵀ; W1]
+    # Ŵ1 = [e_0ᵀ; W1]
+    W1_hat = jnp.concatenate([jnp.eye(1, W1.shape[1], dtype=W1.dtype), W1], axis=0)
     return W2 @ W1_hat  # W̃ = W2 Ŵ1
 
 

@@ -90,9 +90,8 @@ def from_coo(row, col, val, shape) -> SparseRows:
         raise UsageError("from_coo: values contain NaN or inf")
     order = np.lexsort((col, row))  # row-major
     row, col, val = row[order], col[order], val[order]
-    t = np.argsort(
-        col, kind="stable"
-    )  # the same non-zeros sorted by column (rows ascending within a column)
+    # the same non-zeros sorted by column (rows ascending within a column)
+    t = np.argsort(col, kind="stable")
     dtype = val.dtype if np.issubdtype(val.dtype, np.floating) else np.float64
     return SparseRows(
         row=_put(row, np.int32),
@@ -147,9 +146,8 @@ def _log_likelihood(theta, b, x: SparseRows, y, problems: int = 1):
     """ℓ_p = Σ_i y_i log σ(z_pi) + (1 − y_i) log σ(−z_pi), shape (P,)."""
     z = _scores(theta, b, x, problems)
     y = jnp.tile(y, problems)
-    return _per_set_sum(
-        y * jax.nn.log_sigmoid(z) + (1.0 - y) * jax.nn.log_sigmoid(-z), problems
-    )  # stable log σ
+    # stable log σ
+    return _per_set_sum(y * jax.nn.log_sigmoid(z) + (1.0 - y) * jax.nn.log_sigmoid(-z), problems)
 
 
 def _gradient(theta, b, x: SparseRows, y, problems: int = 1):
@@ -228,9 +226,8 @@ def _final_log_likelihood(theta, b, x: SparseRows, y, *, problems: int):
         z = barrier(z + b[jnp.repeat(jnp.arange(problems), x.n // problems)])  # z = θᵀx + b
         yt = jnp.tile(y, problems)
         pos = barrier(yt * barrier(jax.nn.log_sigmoid(z)))  # y log σ(z)
-        neg = barrier(
-            barrier(1.0 - yt) * barrier(jax.nn.log_sigmoid(barrier(-z)))
-        )  # (1 − y) log σ(−z)
+        # (1 − y) log σ(−z)
+        neg = barrier(barrier(1.0 - yt) * barrier(jax.nn.log_sigmoid(barrier(-z))))
         return _per_set_sum(barrier(pos + neg), problems)
 
     return jax.vmap(one)(theta, b)

@@ -207,9 +207,8 @@ def count_features(encoded: Encoded, *, dtype=None) -> jax.Array:
     dtype = default_float() if dtype is None else jax.dtypes.canonicalize_dtype(dtype)
     x = np.zeros((encoded.n, encoded.vocab_size), dtype=dtype)
     np.add.at(x, (encoded.row, encoded.ids), 1)  # x_ik = Σ_t 1[row_t = i, id_t = k]
-    return jax.device_put(
-        x
-    )  # a transfer, not a compiled program (jnp.asarray would stage one per shape)
+    # a transfer, not a compiled program (jnp.asarray would stage one per shape)
+    return jax.device_put(x)
 
 
 def featurize(messages: Sequence[str], vocab: Vocabulary, *, dtype=None) -> jax.Array:

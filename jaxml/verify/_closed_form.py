@@ -220,9 +220,8 @@ def check_closed_form(
         raise UsageError(f"objective must return a scalar; it returns shape {value_shape.shape}")
     start = _start(theta_star, key) if start is None else start
 
-    grad = jax.jit(
-        jax.grad(f)
-    )  # the data closed over, as always: the stationarity numbers depend on it
+    # the data closed over, as always: the stationarity numbers depend on it
+    grad = jax.jit(jax.grad(f))
     g_star = float(np.max(np.abs(np.asarray(ravel_pytree(grad(theta_star))[0]))))
     g_start = float(np.max(np.abs(np.asarray(ravel_pytree(grad(start))[0]))))
     stationarity = g_star / max(g_start, TINY)

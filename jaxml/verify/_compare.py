@@ -298,9 +298,8 @@ class Tally:
             return
         err = self._errors(leaf, got, ref, offset)
         rows_of = slice(offset, offset + m)
-        picked = err.argmax(
-            axis=1
-        )  # the worst entry of each row (dividing by the row's tolerance keeps it)
+        # the worst entry of each row (dividing by the row's tolerance keeps it)
+        picked = err.argmax(axis=1)
         row_max = err[np.arange(m), picked]
         self.p_abs[rows_of] = np.maximum(self.p_abs[rows_of], row_max)
         self.p_rel[rows_of] = np.maximum(self.p_rel[rows_of], row_max / np.maximum(scale, TINY))

@@ -126,9 +126,8 @@ def evaluate(spec, pts: Points, observers: Sequence[Callable] = ()) -> Evaluatio
     for start in range(0, pts.n, size):
         stop, chunk, placed = following.pop(start)
         m = stop - start
-        autodiff = derivative(
-            *placed
-        )  # dispatched; read below, after the next chunk's points are drawn
+        # dispatched; read below, after the next chunk's points are drawn
+        autodiff = derivative(*placed)
 
         def prefetch(start=start):
             if start + size < pts.n:

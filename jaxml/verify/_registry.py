@@ -76,9 +76,8 @@ def _declare(entry_fields: dict, frame) -> Entry:
     namespace = frame.f_globals
     entry = Entry(module=namespace.get("__name__", "__main__"), **entry_fields)
     table = namespace.setdefault(TABLE, {})
-    table.pop(
-        entry.name, None
-    )  # a module executed again replaces its entries instead of duplicating them
+    # a module executed again replaces its entries instead of duplicating them
+    table.pop(entry.name, None)
     table[entry.name] = entry
     return entry
 

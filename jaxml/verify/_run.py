@@ -287,9 +287,10 @@ def run_entries(
     key = jax.random.PRNGKey(0) if key is None else key
 
     def one(i: int) -> Outcome:
+        # looked up at call time: a wrapper installed on jaxml.verify sees each entry
         from . import (
             run_entry as run,
-        )  # looked up at call time: a wrapper installed on jaxml.verify sees each entry
+        )
 
         entry = entries[i]
         options = {"audit": True} if audit else {}

@@ -87,9 +87,8 @@ def test_gradient_ascent_constant_rate_matches_jaxml(separable):
     assert set(ours["recorded"]) == set(ref.recorded) == {10, 500}
     for t in (10, 500):
         assert _rel(ours["recorded"][t], ref.recorded[t]) < 1e-12
-    assert (
-        ours["converged"] == ref.converged == (not separable)
-    )  # separable: tol 1e-15 is never reached
+    # separable: tol 1e-15 is never reached
+    assert ours["converged"] == ref.converged == (not separable)
     # at tol = 1e-15, ‖θ_new − θ‖ is a few ulps of θ: the order in which BLAS and XLA sum Xᵀ(y − h) decides the
     # last bit, and with it the exact stopping step (a handful of steps out of ~1,700)
     assert abs(ours["iterations"] - ref.iterations) <= 3
@@ -127,9 +126,8 @@ def test_gradient_ascent_schedule_and_l2_match_jaxml():
     )
     ref = logistic.fit(x, y, learning_rate=1.0, l2=1e-2, tol=1e-15, max_iterations=2_000)
     assert _rel(ours["theta"], ref.theta) < 1e-12
-    assert (
-        abs(ours["iterations"] - ref.iterations) <= 3
-    )  # tol 1e-15: the last bit decides the stopping step
+    # tol 1e-15: the last bit decides the stopping step
+    assert abs(ours["iterations"] - ref.iterations) <= 3
 
 
 def test_gradient_ascent_tol_zero_runs_every_step():
@@ -237,15 +235,13 @@ def test_sparse_logistic_matches_jaxml(l2):
 
     x, y = _counts(np.random.default_rng(10))
     rates = [1e-3, 1e-2, 1e-1]
-    theta, b = peers.sparse_logistic_fit(
-        sp.csr_matrix(x), y, rates, num_steps=50, l2=l2
-    )  # sparse input
+    # sparse input
+    theta, b = peers.sparse_logistic_fit(sp.csr_matrix(x), y, rates, num_steps=50, l2=l2)
     fit = sparse_logistic.fit(x, y, learning_rates=rates, num_steps=50, l2=l2)
     assert _rel(theta, fit.theta) < 1e-10
     assert _rel(b, fit.b) < 1e-10
-    dense = peers.sparse_logistic_fit(
-        x, y, rates, num_steps=50, l2=l2
-    )  # dense input: the same numbers
+    # dense input: the same numbers
+    dense = peers.sparse_logistic_fit(x, y, rates, num_steps=50, l2=l2)
     np.testing.assert_array_equal(dense[0], theta)
     assert (
         _rel(peers.sparse_logistic_decision(theta, b, x), sparse_logistic.decision(fit, x)) < 1e-10
@@ -295,16 +291,13 @@ def test_kernel_perceptron_matches_jaxml():
     y = (np.linalg.norm(x, axis=1) < 2.0).astype(np.float64)
     z = rng.normal(size=(23, 2)) * 2.0
     for name, (fn, kw) in KERNELS.items():
-        beta = peers.kernel_perceptron_fit(
-            x, y, alpha=0.5, block=8, **kw
-        )  # several blocks, a ragged last
+        # several blocks, a ragged last
+        beta = peers.kernel_perceptron_fit(x, y, alpha=0.5, block=8, **kw)
         model = perceptron.fit(x, y, kernel=fn, alpha=0.5)
-        np.testing.assert_array_equal(
-            beta, np.asarray(model.beta), err_msg=name
-        )  # β ∈ {−α, 0, α}: every decision
-        margin = peers.kernel_perceptron_margin(
-            x, beta, z, block_elements=100, **kw
-        )  # blocks of 2 rows
+        # β ∈ {−α, 0, α}: every decision
+        np.testing.assert_array_equal(beta, np.asarray(model.beta), err_msg=name)
+        # blocks of 2 rows
+        margin = peers.kernel_perceptron_margin(x, beta, z, block_elements=100, **kw)
         assert np.allclose(
             margin, np.asarray(perceptron.margin(model, z)), rtol=1e-12, atol=1e-12
         ), name
@@ -333,9 +326,8 @@ def test_ridge_validation_grid_matches_double_descent_sweep():
     ref = np.asarray(ridge.double_descent_sweep(xs, ys, xv, yv, lams=lams))
     assert ours.shape == ref.shape == (4, 3)
     assert _rel(ours, ref) < 1e-9
-    direct = peers.ridge_validation_grid_solve(
-        xs, ys, lams, xv, yv
-    )  # lstsq / solve: the same numbers
+    # lstsq / solve: the same numbers
+    direct = peers.ridge_validation_grid_solve(xs, ys, lams, xv, yv)
     assert _rel(direct, ref) < 1e-8
 
 
@@ -373,9 +365,10 @@ def test_network_train_matches_jaxml(activation):
     )
     assert _rel(W1n, ref.W1) < 1e-10 and _rel(W2n, ref.W2) < 1e-10
     assert _rel(losses, np.asarray(ref.losses).T) < 1e-10
+    # unbatched form
     W1s, W2s, _ = peers.network_train(
         W1[0], W2[0], x, y, learning_rate=lr, steps=200, activation=activation
-    )  # unbatched form
+    )
     assert W1s.shape == (3, 3) and _rel(W1s, ref.W1[0]) < 1e-10
     assert W2s.shape == (4,) and _rel(W2s, ref.W2[0]) < 1e-10
 
@@ -409,9 +402,8 @@ def test_run_child_reports_its_own_exit_code_and_rss():
     assert big.max_rss_bytes >= 60 * 2**20  # the child's own peak, from os.wait4
     small = timing.run_child([sys.executable, "-c", "print('hi')"], timeout=60)
     assert small.returncode == 0 and small.stdout.strip() == "hi"
-    assert (
-        small.max_rss_bytes < big.max_rss_bytes
-    )  # per child, not the maximum over all children so far
+    # per child, not the maximum over all children so far
+    assert small.max_rss_bytes < big.max_rss_bytes
 
 
 def test_run_child_reports_the_cpu_of_the_command_and_its_children():
@@ -476,7 +468,6 @@ def test_reproduce_rows_compare_with_the_peers_of_sections_1_to_4_only():
     assert rows[0].ratio == pytest.approx(6.0 / 5.0) and rows[0].met is True
     assert rows[1].target == "" and rows[1].met is None  # the target is the cold run's
     detail = cli.reproduce_detail(cold, warm, measured, results)
-    assert (
-        "**6.0**" in detail and "1024 MiB" in detail and "no NumPy peer" in detail
-    )  # derivations: not summed
+    # derivations: not summed
+    assert "**6.0**" in detail and "1024 MiB" in detail and "no NumPy peer" in detail
     assert all(w in detail for w in ("ascent", "svm", "grid", "training"))

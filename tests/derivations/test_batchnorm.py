@@ -29,9 +29,8 @@ def _at(key, m, d, kind, n):
 def test_every_formula_is_declared_to_the_verifier():
     assert len(ENTRIES) == len(FORMULAS) + 1  # + the custom_vjp layer check
     for name, (fn, of, argnums, kind) in FORMULAS.items():
-        entry = ENTRIES[
-            f"batchnorm {name}"
-        ]  # what `jaxml verify` runs: this formula, loss, argnums and example
+        # what `jaxml verify` runs: this formula, loss, argnums and example
+        entry = ENTRIES[f"batchnorm {name}"]
         assert (entry.fn, entry.target, entry.argnums) == (fn, of, argnums)
         assert entry.example is bn._EXAMPLES[kind]
 

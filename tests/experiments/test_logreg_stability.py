@@ -68,12 +68,10 @@ def _check_claims(res: dict) -> None:
     dec = mods["decreasing_lr"]
     assert dec["stopped"] and not dec["converges"]  # false convergence
     assert dec["runs"][0]["step_norm"] < 1e-15  # the stopping rule fired ...
-    assert dec["alpha_at_stop"] * dec["grad_norm_at_stop"] == pytest.approx(
-        1e-15, rel=0.05
-    )  # ... through α
-    assert (
-        dec["grad_norm_at_stop"] > 0.5 * dec["grad_norm_at_theta0"]
-    )  # ... with ∇ℓ as large as at 0
+    # ... through α
+    assert dec["alpha_at_stop"] * dec["grad_norm_at_stop"] == pytest.approx(1e-15, rel=0.05)
+    # ... with ∇ℓ as large as at 0
+    assert dec["grad_norm_at_stop"] > 0.5 * dec["grad_norm_at_theta0"]
     assert not mods["scaling"]["converges"] and all(r["separable"] for r in mods["scaling"]["runs"])
     l2 = mods["l2"]
     assert l2["converges"] and l2["check_closed_form_ok"] and l2["autodiff_grad_norm"] < 1e-12
@@ -82,9 +80,8 @@ def _check_claims(res: dict) -> None:
     assert stiff["stable_step_bound"] < 10.0 < l2["stable_step_bound"]
     assert stiff["runs"]["1.0"]["converged"] and not stiff["runs"]["10.0"]["converged"]
     noise = mods["noise"]
-    assert noise["converges"] == (
-        not noise["separable"]
-    )  # converges exactly when the draw is not separable
+    # converges exactly when the draw is not separable
+    assert noise["converges"] == (not noise["separable"])
     svm = res["svm"]
     assert res["svm_b_converges"] and svm["relative_gap"] < 1e-6
     assert svm["w_norm"] <= svm["w_norm_bound"]
@@ -129,9 +126,8 @@ def test_course_data_pinned_numbers(experiment_run):
     noise = res["modifications"]["noise"]
     assert not noise["separable"] and noise["converges"]
     assert noise["sweep"][1]["separable_draws"] == 0
-    assert res["b_max_margin"] == pytest.approx(
-        0.0051, abs=1e-4
-    )  # measured, jaxml.separability.max_margin
+    # measured, jaxml.separability.max_margin
+    assert res["b_max_margin"] == pytest.approx(0.0051, abs=1e-4)
     # (d): certified, bounded (logistic regression's θ passes 450 in 1e6 steps), margin above the hard margin
     svm = res["svm"]
     objective = next(p["objective"] for p in svm["path"] if p["lam"] == svm["lam"])

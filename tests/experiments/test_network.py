@@ -152,9 +152,8 @@ def test_report_rows_notes_and_figures(run):
         assert line in out.notes
     assert sum(r.verdict == "erratum" for r in out.rows) == 4
     assert {r.verdict for r in out.rows} <= {"reproduced", "erratum", "new"}
-    assert (
-        len(out.rows) == 5 + 3 + 4 + 8 + 2
-    )  # §5 networks, backprop, errata, §6 formulas, layer and v-path
+    # §5 networks, backprop, errata, §6 formulas, layer and v-path
+    assert len(out.rows) == 5 + 3 + 4 + 8 + 2
     assert out.figures == ["nn_step.png", "nn_sigmoid.png"]
     for name in out.figures:
         assert (out_dir / name).stat().st_size > 10_000

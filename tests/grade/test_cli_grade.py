@@ -53,11 +53,12 @@ def test_the_readme_example_runs_as_written(readme_run):
     root, status = readme_run
     assert status == 0
     grades = (root / "grades" / "grades.csv").read_text().splitlines()
+    # as the README says
     assert grades == [
         "student,svm_dW,total,status",
         "ada,5,5,ok",
         "ben,0,0,ok",
-    ]  # as the README says
+    ]
     ben = json.loads((root / "grades" / "ben" / "results.json").read_text())["tests"][0]
     assert ben["extra_data"]["mistakes"] == ["constant_factor"]
     (quoted,) = re.findall(r"the feedback\n`(.*?) \.\.\.`", _section(), flags=re.DOTALL)

@@ -264,10 +264,11 @@ def test_right_answers_get_full_marks_numpy_notebook_folder_and_jax(graded):
 def test_the_usual_mistakes_are_named(graded):
     _, out, _, _ = graded
     bob = results(out, "bob")["by_task"]
+    # the missing 1/N
     assert bob["svm_dW"]["extra_data"] == {
         "result": "wrong",
         "mistakes": ["constant_factor"],
-    }  # the missing 1/N
+    }
     assert bob["svm_dW"]["output"].startswith("wrong: ") and "1/n" in bob["svm_dW"]["output"]
     assert bob["softmax_dW"]["score"] == 0
     frank = results(out, "frank")["by_task"]
@@ -283,16 +284,14 @@ def test_partial_credit_per_array_of_a_tuple_gradient(graded):
     lines = bob["output"].splitlines()
     assert lines[:2] == ["x: correct", "w: correct"] and lines[2].startswith("b: wrong:")
     assert bob["extra_data"]["mistakes"] == ["constant_factor"]
-    frank = results(out, "frank")["by_task"][
-        "affine_backward"
-    ]  # dw transposed, db averaged: dx right
+    # dw transposed, db averaged: dx right
+    frank = results(out, "frank")["by_task"]["affine_backward"]
     assert frank["score"] == 1.0 and frank["extra_data"]["mistakes"] == [
         "transpose",
         "constant_factor",
     ]
-    carol = results(out, "carol")["by_task"][
-        "affine_backward"
-    ]  # dx of shape (4, 6) for x of shape (4, 2, 3)
+    # dx of shape (4, 6) for x of shape (4, 2, 3)
+    carol = results(out, "carol")["by_task"]["affine_backward"]
     assert carol["score"] == 2.0 and carol["extra_data"]["mistakes"] == ["shape"]
 
 

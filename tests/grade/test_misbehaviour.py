@@ -109,13 +109,14 @@ def test_every_submission_is_graded_and_the_batch_goes_on(graded):
     assert run.not_graded == []
     assert len((out / "grades.csv").read_text().splitlines()) == 1 + len(CLASS)
     assert _row(out, "monkey") == ["0", "0", "0", "0", "ok"]
+    # after monkey.py patched NumPy in its own process
     assert _row(out, "zed") == [
         "5",
         "4",
         "3",
         "12",
         "ok",
-    ]  # after monkey.py patched NumPy in its own process
+    ]
 
 
 def test_a_submission_that_does_not_load_scores_zero_everywhere_with_one_reason(graded):

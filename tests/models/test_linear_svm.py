@@ -29,9 +29,8 @@ def test_objective_matches_its_definition():
     _, x, y = _data(0, n=20)
     theta, lam = np.array([0.5, -1.0, 2.0]), 0.3
     y_pm = 2 * y - 1
-    expected = 0.5 * lam * (1.0 + 4.0) + np.mean(
-        np.maximum(0.0, 1.0 - y_pm * (x @ theta))
-    )  # b not penalised
+    # b not penalised
+    expected = 0.5 * lam * (1.0 + 4.0) + np.mean(np.maximum(0.0, 1.0 - y_pm * (x @ theta)))
     assert float(linear_svm.objective(jnp.asarray(theta), x, y, lam)) == pytest.approx(
         expected, rel=1e-14
     )

@@ -138,9 +138,8 @@ def test_chunking_and_recording_do_not_change_the_trajectory():
     one = _course_fit(x, y, max_iterations=3_000, chunk_size=3_000, record_at=(1_000, 2_000))
     many = _course_fit(x, y, max_iterations=3_000, chunk_size=7, record_at=(2_000,))
     short = _course_fit(x, y, max_iterations=1_000)
-    np.testing.assert_array_equal(
-        one.theta, many.theta
-    )  # bitwise: the same steps in the same order
+    # bitwise: the same steps in the same order
+    np.testing.assert_array_equal(one.theta, many.theta)
     np.testing.assert_array_equal(one.recorded[2_000], many.recorded[2_000])
     np.testing.assert_array_equal(one.recorded[1_000], short.theta)
     calls = []
@@ -313,9 +312,8 @@ def test_float32_without_x64_and_no_warnings():
         warnings.simplefilter("error")
         fit = logistic.fit(x32, y32, max_iterations=300, tol=1e-6, learning_rate=schedule)
         newton = logistic.fit_newton(x32, y32, tol=1e-5)
-        l2 = logistic.fit(
-            x32, y.astype(np.int32), l2=1e-2, max_iterations=50
-        )  # integer labels: float32
+        # integer labels: float32
+        l2 = logistic.fit(x32, y.astype(np.int32), l2=1e-2, max_iterations=50)
         p = logistic.predict_proba(newton, x32)
     assert fit.theta.dtype == newton.theta.dtype == l2.theta.dtype == np.float32
     assert p.dtype == jnp.float32 and np.all(np.isfinite(fit.theta))

@@ -119,9 +119,8 @@ def single_device() -> dict:
 
 def _assert_same(multi: dict, single: dict) -> None:
     if "val_err" in multi:
-        np.testing.assert_allclose(
-            multi["val_err"], single["val_err"], rtol=1e-9
-        )  # issue #11: rtol 1e-9
+        # issue #11: rtol 1e-9
+        np.testing.assert_allclose(multi["val_err"], single["val_err"], rtol=1e-9)
     np.testing.assert_array_equal(multi["alpha"], single["alpha"])  # issue #11: the SVM sweep equal
     assert multi["verify_ok"] and single["verify_ok"]
     assert multi["verify_worst"] == single["verify_worst"]
@@ -149,9 +148,8 @@ def test_sharded_path_on_named_devices_gives_identical_results(single_device):
     """The sharded code path itself (padding, NamedSharding, slicing back) over 4 named fake devices."""
     multi = run_on_devices(WORKLOAD, 4, args=("explicit",))
     assert multi["devices"] == 4 and multi["batch_devices"] == 4
-    assert (
-        multi["svm_spread_over"] == 4
-    )  # the 5 radii padded to 8 rows over 4 devices, sliced back to 5
+    # the 5 radii padded to 8 rows over 4 devices, sliced back to 5
+    assert multi["svm_spread_over"] == 4
     assert np.shape(multi["alpha"]) == (5, 300)
     _assert_same(multi, single_device)
 
@@ -175,12 +173,10 @@ def test_sequential_loop_on_one_cpu_and_batches_stay_on_one_fake_device():
     out = run_on_devices(PLACEMENT, 4)
     assert out["devices"] == 4
     assert out["loop_devices"] == [out["chosen"]] and out["chosen"].endswith("0")
-    assert (
-        out["default_batch_devices"] == 1
-    )  # fake CPU devices share the cores: no sharding by default
-    assert (
-        out["named_batch_devices"] == 4
-    )  # ... unless the devices are named (tests of the sharded path)
+    # fake CPU devices share the cores: no sharding by default
+    assert out["default_batch_devices"] == 1
+    # ... unless the devices are named (tests of the sharded path)
+    assert out["named_batch_devices"] == 4
 
 
 REPRODUCE = """

@@ -38,9 +38,8 @@ class Case(NamedTuple):
 
     name: str
     source: str
-    kind: (
-        str | None
-    )  # a MistakeKind value ("none" for a correct case); None: a real bug with no simple name
+    # a MistakeKind value ("none" for a correct case); None: a real bug with no simple name
+    kind: str | None
     expected_verdict: str  # "PASS" | "FAIL"
 
 
@@ -174,9 +173,8 @@ def maxpool_backward_torch_amax(x, grad):
     n, c, h, w = x.shape
     self = x.reshape(n, c, h // 2, 2, w // 2, 2)
     dim = (3, 5)
-    result = jnp.max(
-        self, axis=dim, keepdims=True
-    )  # restore_reduced_dims(result, dim, keepdim=False)
+    # restore_reduced_dims(result, dim, keepdim=False)
+    result = jnp.max(self, axis=dim, keepdims=True)
     mask = (result == self).astype(x.dtype)
     grad = grad[:, :, :, None, :, None]  # restore_reduced_dims(grad, dim, keepdim=False)
     return ((grad / jnp.sum(mask, axis=dim, keepdims=True)) * mask).reshape(x.shape)
@@ -876,9 +874,8 @@ def _problems() -> dict[str, Callable[[], Problem]]:
     def logistic_reg(grad):
         def build():
             r = rng(13)
-            X = np.concatenate(
-                [np.ones((20, 1)), r.normal(size=(20, 27)) * 0.5], axis=1
-            )  # 28 features, as mapFeature
+            # 28 features, as mapFeature
+            X = np.concatenate([np.ones((20, 1)), r.normal(size=(20, 27)) * 0.5], axis=1)
             y = (r.uniform(size=20) < 0.5).astype(np.float64)
             return Problem(logistic_cost_reg, grad, (r.normal(size=28) * 0.2, X, y, 1.0))
 

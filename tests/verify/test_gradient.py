@@ -207,3 +207,26 @@ def test_hessian_check(problem):
 def test_bad_usage_is_one_clear_error(problem, call, message):
     with pytest.raises(UsageError, match=message):
         call(problem)
+
+
+def test_the_api_and_jaxml_verify_draw_the_same_points():
+    """check_gradient(example=, points=, key=) and a @derivation run by jaxml verify (run_entry) with the same
+    example, points and key compare at the same points: the same worst entry, the same diagnosis."""
+    from jaxml.verify import Entry, run_entry
+
+    f = lambda theta, x: jnp.sum(jnp.tanh(x @ theta))
+    slip = lambda theta, x: 2.0 * x.T @ (1.0 - jnp.tanh(x @ theta) ** 2)  # an extra factor 2
+    example = lambda key: (
+        jax.random.normal(key, (3,)),
+        jax.random.normal(jax.random.fold_in(key, 1), (6, 3)),
+    )
+    key = jax.random.PRNGKey(7)
+    api = check_gradient(f, slip, example=example, points=12, key=key)
+    entry = Entry(name="slip", kind="gradient", fn=slip, module=__name__, target=f, example=example)
+    cli = run_entry(entry, points=12, key=key).report
+    assert not api.ok and not cli.ok
+    assert api.worst_index == cli.worst_index and api.worst_yours == cli.worst_yours
+    assert api.max_abs_error == cli.max_abs_error and api.mistake == cli.mistake
+    assert api.mistake.kind is MistakeKind.CONSTANT_FACTOR and api.mistake.factor == pytest.approx(
+        2.0
+    )

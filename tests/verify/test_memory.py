@@ -69,9 +69,8 @@ def test_chunks_fit_the_budget():
     assert chunk_size(per_point, 200, budget=2**30, largest_bytes=one_point) == 1
     assert chunk_size(80, 1000, largest_bytes=8) == 1000
     assert chunk_size(2**20, 1000, largest_bytes=2**20) == 32  # 1 MiB per point: 32 per chunk
-    assert (
-        chunk_size(2 * one_point, 9, largest_bytes=2 * one_point) == 1
-    )  # never fewer than one point
+    # never fewer than one point
+    assert chunk_size(2 * one_point, 9, largest_bytes=2 * one_point) == 1
 
 
 def test_default_points_follow_the_cost():

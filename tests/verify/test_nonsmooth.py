@@ -19,9 +19,8 @@ def lasso(key):
     x = jax.random.normal(k_x, (40, 15), jnp.float64)
     truth = jnp.where(jnp.arange(15) < 5, 2.0 * jax.random.normal(k_t, (15,)), 0.0)
     y = x @ truth + 0.5 * jax.random.normal(k_e, (40,), jnp.float64)
-    gamma = 0.3 * float(
-        jnp.max(jnp.abs(2 * x.T @ y))
-    )  # a weight that leaves some, not all, coordinates at 0
+    # a weight that leaves some, not all, coordinates at 0
+    gamma = 0.3 * float(jnp.max(jnp.abs(2 * x.T @ y)))
     fit = models.lasso.fit(x, y, gamma=gamma)
     assert bool(fit.converged)
     return np.asarray(fit.theta), np.asarray(x), np.asarray(y), gamma

@@ -41,9 +41,8 @@ def test_a_gradient_computed_in_float32_is_named(problem):
     # no field carries where the float32 is (inside, not the result's dtype) nor the Taylor
     # remainder's order
     assert "computes in float32 somewhere" in report.diagnosis
-    assert (
-        "h^2" in report.diagnosis
-    )  # the Taylor remainder shrinks quadratically: the formula is right
+    # the Taylor remainder shrinks quadratically: the formula is right
+    assert "h^2" in report.diagnosis
 
 
 def test_a_float32_result_is_named(problem):

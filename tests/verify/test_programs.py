@@ -23,9 +23,8 @@ def test_a_redefined_helper_is_seen_by_the_next_check(monkeypatch):
     """A notebook user redefines a helper their gradient calls: the next check must use the new one."""
     f = lambda t: jnp.sum(t**2)
     assert check_gradient(f, _grad, np.ones(4), points=3).ok
-    monkeypatch.setattr(
-        sys.modules[__name__], "_helper", lambda t: 3.0 * t
-    )  # same _grad, new helper
+    # same _grad, new helper
+    monkeypatch.setattr(sys.modules[__name__], "_helper", lambda t: 3.0 * t)
     report = check_gradient(f, _grad, np.ones(4), points=3)
     assert not report.ok and report.mistake.kind is MistakeKind.CONSTANT_FACTOR, str(report)
     assert report.mistake.factor == pytest.approx(1.5, rel=1e-9)

@@ -57,9 +57,8 @@ def write_user_file(tmp_path, module: str = "helper_grads"):
 def test_decorating_an_imported_function_declares_it_in_that_file(tmp_path):
     entries = load_file(write_user_file(tmp_path, "helper_grads_a"))
     assert [e.name for e in entries] == ["imported gradient"]
-    assert entries[0].module.startswith(
-        "jaxml_user_user_file"
-    )  # the file's entry, not helper_grads_a's
+    # the file's entry, not helper_grads_a's
+    assert entries[0].module.startswith("jaxml_user_user_file")
     assert entries[0].fn.__module__ == "helper_grads_a"
     outcome = run_entry(entries[0], points=20, key=jax.random.PRNGKey(0))
     assert outcome.report.ok and outcome.as_expected
@@ -85,9 +84,8 @@ def test_a_file_without_declarations_is_an_error(tmp_path):
 def test_builtin_entries_come_module_by_module():
     entries = builtin_entries()
     modules = [e.module for e in entries]
-    assert modules == sorted(
-        modules
-    )  # batchnorm, logistic, map_estimation, naive_bayes, network, perceptron
+    # batchnorm, logistic, map_estimation, naive_bayes, network, perceptron
+    assert modules == sorted(modules)
     assert len(entries) == len(load_package("jaxml_derivations"))
 
 

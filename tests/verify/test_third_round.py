@@ -159,9 +159,8 @@ def test_covariance_gradient_passes_on_spd_although_autodiff_is_not_symmetric():
     p = rc.problem("covariance_prx")
     X, S = p.args
     autodiff = np.asarray(jax.grad(p.f)(jnp.asarray(X), jnp.asarray(S)))
-    assert not np.allclose(
-        autodiff, autodiff.T
-    )  # the Cholesky factor reads the lower triangle only
+    # the Cholesky factor reads the lower triangle only
+    assert not np.allclose(autodiff, autodiff.T)
     mine = np.asarray(p.grad(jnp.asarray(X), jnp.asarray(S)))
     np.testing.assert_allclose(mine, 0.5 * (autodiff + autodiff.T), rtol=1e-10, atol=1e-12)
     report = check_gradient(p.f, p.grad, X, S, domain="spd")
