@@ -12,7 +12,6 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-import optax
 
 from .errors import UsageError
 
@@ -37,6 +36,10 @@ class LbfgsResult(NamedTuple):
 
 @functools.partial(jax.jit, static_argnames=("fun", "max_iter", "memory_size"))
 def _lbfgs(fun, theta0, args, gtol, max_iter, memory_size):
+    # optax is imported where it is used (at trace time): it takes ~0.1 s, and `import jaxml` should cost little
+    # more than JAX
+    import optax
+
     f = lambda theta: fun(theta, *args)
     opt = optax.lbfgs(memory_size=memory_size)
     value_and_grad = optax.value_and_grad_from_state(f)

@@ -32,3 +32,17 @@ def test_import_changes_no_global_jax_setting(module):
         check=False,
     )
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
+
+
+def test_import_leaves_heavy_dependencies_for_later():
+    """`import jaxml` costs little more than `import jax`: optax, SciPy and Matplotlib load where they are used
+    (measured import times are in benchmarks/RESULTS.md, not asserted here)."""
+    code = (
+        "import sys, jaxml; "
+        "print(sorted(m for m in ('optax', 'scipy', 'matplotlib', 'sklearn') if m in sys.modules))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "[]"

@@ -23,7 +23,6 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from ..errors import UsageError
 from ._deprecation import positional_settings
@@ -133,7 +132,15 @@ class LinearSVM(NamedTuple):
 
 
 _subgradient = jax.grad(objective)  # a subgradient at the kinks (JAX splits ties of max evenly)
-_ADAM = optax.scale_by_adam()
+
+
+@functools.cache
+def _adam():
+    """optax's Adam scaling (one object: the jitted loops keyed on it compile once). optax is imported where it is
+    used: it takes ~0.1 s, and `import jaxml` should cost little more than JAX."""
+    import optax
+
+    return optax.scale_by_adam()
 
 
 def _cosine_step(count, steps, learning_rate):
@@ -151,22 +158,26 @@ def _cosine_step(count, steps, learning_rate):
 @jax.jit
 def _adam_cosine(theta, x, y, lam, steps, learning_rate):
     """The default fit: Adam with a cosine-decayed step, ``steps`` full-batch steps; λ, T, rate all traced."""
+    import optax
+
+    adam = _adam()
 
     def body(_, carry):
         theta, state, count = carry
-        updates, state = optax_update(_ADAM, _subgradient(theta, x, y, lam), state, theta)
+        updates, state = optax_update(adam, _subgradient(theta, x, y, lam), state, theta)
         # sgd flips the sign
         step_size = -1 * _cosine_step(count, steps.astype(theta.dtype), learning_rate)
         updates = jnp.array(step_size, dtype=updates.dtype) * updates
         return optax.apply_updates(theta, updates), state, count + 1
 
-    carry = (theta, _ADAM.init(theta), jnp.zeros((), jnp.int32))
+    carry = (theta, adam.init(theta), jnp.zeros((), jnp.int32))
     return jax.lax.fori_loop(0, steps, body, carry)[0]
 
 
 @functools.partial(jax.jit, static_argnames=("optimizer", "steps"))
 def _optax_scan(theta, x, y, lam, *, optimizer, steps):
     """A caller's optax optimiser for ``steps`` full-batch steps (one program per optimizer object and steps)."""
+    import optax
 
     def body(carry, _):
         theta, state = carry

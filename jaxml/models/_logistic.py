@@ -26,15 +26,17 @@ from __future__ import annotations
 import functools
 import types
 from collections.abc import Callable, Mapping
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from ..errors import UsageError
 from ._deprecation import positional_settings
+
+if TYPE_CHECKING:
+    import optax
 
 # ----------------------------------------------------------------------------------------------------------------
 # The model: ℓ(θ), h_θ(x), inputs
@@ -285,7 +287,13 @@ def _step_update(updates, state: _StepState, params):
 
 
 # one object (one compiled loop per data shape) for every constant rate, InversePowerSchedule and λ
-_BUILTIN_STEP = optax.GradientTransformation(_step_init, _step_update)
+# optax is imported where it is used: it takes ~0.1 s, and `import jaxml` should cost little more than JAX
+@functools.cache
+def _builtin_step():
+    """The built-in step as an optax transformation (one object: jitted loops keyed on it compile once)."""
+    import optax
+
+    return optax.GradientTransformation(_step_init, _step_update)
 
 
 def _builtin_state(theta, learning_rate, lam) -> _StepState:
@@ -323,6 +331,7 @@ class _AscentState(NamedTuple):
 @functools.partial(jax.jit, static_argnames=("gradient", "optimizer"))
 def _ascent_chunk(state: _AscentState, x, y, stop_at, tol, *, gradient, optimizer) -> _AscentState:
     """Step until ``iteration == stop_at`` or ‖Δθ‖ < tol. One program per (gradient, optimizer, shapes)."""
+    import optax
 
     def step(s: _AscentState) -> _AscentState:
         g = gradient(s.theta, x, y)  # ∇ℓ(θ), the objective to maximise
@@ -354,9 +363,11 @@ def _optimizer_and_state(theta, learning_rate, l2, optimizer):
                 "an optax schedule with l2= needs optimizer=optax.chain(add_decayed_weights, sgd)"
             )
         # a new program: pass optimizer= and reuse it to avoid that
+        import optax
+
         optimizer = optax.sgd(learning_rate)
         return optimizer, optimizer.init(theta)
-    return _BUILTIN_STEP, _builtin_state(theta, learning_rate, l2)
+    return _builtin_step(), _builtin_state(theta, learning_rate, l2)
 
 
 def _safe_step(x, lam: float) -> float:
