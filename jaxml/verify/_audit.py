@@ -145,6 +145,12 @@ class Auditor:
             )
         name = labels[param] or self.names[self._arg_of(param)]
         if kind == "transpose":
+            domain = self.pts.domains[self._arg_of(param)] if self.pts.domains else None
+            if domain is not None and domain.restricts_directions:
+                return (
+                    f"a transposed {name} would pass: on domain {domain.name!r} only symmetric directions exist, "
+                    "so a gradient and its transpose are the same derivative there (no slip to catch)"
+                )
             if self.arg_symmetric[param]:
                 return (
                     f"a transposed {name} would pass: your example {name} is square and symmetric "

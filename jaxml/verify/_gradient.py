@@ -70,7 +70,9 @@ class GradientReport(Report):
       subgradients: entries where f is not differentiable and your value was accepted as a sub-gradient.
       skipped: points left out because f is not finite there (outside its domain).
       precision: the dtype your function was judged in when not float64 ("float32"), else None.
-      counterexample: on a FAIL, a failing point shrunk toward simple values (the arguments, NumPy).
+      counterexample: on a FAIL, a failing point shrunk toward simple values (the arguments, NumPy);
+        ``counterexample_shrunk`` is False when it could not be shrunk (too large, or failing only at the point
+        itself, as at an exact tie).
       blind_spots: with ``audit=True``, the standard slips that would still PASS at these points, each with the
         reason (empty: every slip is caught).
       audit_seconds: what the audit cost.
@@ -95,6 +97,7 @@ class GradientReport(Report):
     skipped: int = 0
     precision: str | None = None
     counterexample: tuple | None = None
+    counterexample_shrunk: bool = True
     blind_spots: tuple = ()
     audit_seconds: float | None = None
     arg_names: tuple = ()
@@ -130,7 +133,9 @@ class GradientReport(Report):
                 f"worst entry: {where}: yours = {self.worst_yours:.12g}, autodiff = {self.worst_autodiff:.12g}"
             )
         if self.counterexample is not None:
-            lines.append(_shrink.describe(self.counterexample, self.arg_names))
+            lines.append(
+                _shrink.describe(self.counterexample, self.arg_names, self.counterexample_shrunk)
+            )
         if self.audit_seconds is not None:
             if self.blind_spots:
                 lines.append(
@@ -200,6 +205,7 @@ def _check(kind: str, f, fn, args, options: dict) -> GradientReport:
         max_memory=options["max_memory"],
         rtol_given=rtol is not None,
         audit=bool(options["audit"]),
+        shrink=bool(options["shrink"]),
     )
     pts, note = points_for(spec, args, options)
     return run_check(spec, pts, note)
@@ -220,6 +226,7 @@ def check_gradient(
     dtype: Any = jnp.float64,
     audit: bool = False,
     example: Callable | None = None,
+    shrink: bool = True,
     name: str = "gradient",
     max_memory: int | None = None,
 ) -> GradientReport:
@@ -253,6 +260,8 @@ def check_gradient(
         to your own gradient and list in ``report.blind_spots`` every slip that would still PASS here.
       example: instead of ``*args``, ``example(key) -> args``: the points are ``example`` at ``points`` keys
         split from ``key``, as ``jaxml verify`` draws them for a ``@derivation``.
+      shrink: on a FAIL, shrink the failing point into ``report.counterexample`` (default True; it costs one or two
+        compiled programs and some evaluations, about 0.2–0.7 s on 2 cores: False skips it).
       name: label for the report.
       max_memory: bytes of points held at once (default :data:`jaxml.verify._points.MEMORY_BUDGET`, 1 GiB):
         points are evaluated in chunks that fit.
@@ -286,6 +295,7 @@ def check_hessian(
     dtype: Any = jnp.float64,
     audit: bool = False,
     example: Callable | None = None,
+    shrink: bool = True,
     name: str = "hessian",
     max_memory: int | None = None,
 ) -> GradientReport:
@@ -574,6 +584,8 @@ def _finish(spec: Spec, pts: Points, evaluation: Evaluation, note, precision) ->
         note = _notes(note, _domain_note(pts, evaluation))
     if problems and classified.boundary_error:
         max_abs = max(max_abs, classified.boundary_error)
+    if any(p.kind is MistakeKind.NON_FINITE for p in classified.problems):
+        max_abs = max_rel = float("inf")  # yours is NaN or inf where f and autodiff are finite
     diagnosis, found = combined(problems) if not ok else (None, None)
     if found is not None and diagnosis != found.text:
         found = dataclasses.replace(found, text=diagnosis)

@@ -128,7 +128,9 @@ def format_table(outcomes, *, width: int = 110) -> str:
             if o.erratum:
                 text += f" | known erratum: {o.erratum}"
             if counterexample is not None:
-                text += " | " + describe(counterexample, report.arg_names)
+                text += " | " + describe(
+                    counterexample, report.arg_names, report.counterexample_shrunk
+                )
             if spots:
                 text += " | blind spots: " + "; ".join(spots)
             notes.append(textwrap.fill(text, width=width, subsequent_indent="    "))

@@ -115,7 +115,9 @@ class Outcome(Report):
             out["mistake"] = self.mistake.as_dict()
         counterexample = getattr(self.report, "counterexample", None)
         if counterexample is not None:
-            out["counterexample"] = describe(counterexample, self.report.arg_names)
+            out["counterexample"] = describe(
+                counterexample, self.report.arg_names, self.report.counterexample_shrunk
+            )
         if getattr(self.report, "audit_seconds", None) is not None:
             out["blind_spots"] = list(self.report.blind_spots)
         return out

@@ -187,16 +187,16 @@ def _complexity(point: tuple) -> tuple:
     )
 
 
-def shrink(spec, pts, start: tuple, rtol: float, atol: float) -> tuple | None:
-    """``start`` (a failing point) shrunk; as it is when it is too large to shrink or its failure shows only at
-    the point itself (a kink: a tie, a zero), where a move of any size changes the verdict."""
+def shrink(spec, pts, start: tuple, rtol: float, atol: float) -> tuple[tuple, bool]:
+    """(``start`` shrunk, True); or (``start`` as it is, False) when it is too large to shrink or its failure
+    shows only at the point itself (a kink: a tie, a zero), where a move of any size changes the verdict."""
     point = _numpy(start)
     sizes = sum(np.size(x) for x in jax.tree_util.tree_leaves(point) if _is_float(x))
     if sizes > MAX_ENTRIES:
-        return point
+        return point, False
     judge = _Judge(spec, len(point), rtol, atol)
     if not judge.failing([point])[0]:
-        return point
+        return point, False
     for _ in range(ROUNDS):
         options = [p for p in _proposals(point) if _inside(pts, p)]
         options.sort(key=_complexity)
@@ -214,7 +214,7 @@ def shrink(spec, pts, start: tuple, rtol: float, atol: float) -> tuple | None:
         if found is None:
             break
         point = found
-    return point
+    return point, True
 
 
 def attach(report, spec, pts, evaluation):
@@ -223,12 +223,10 @@ def attach(report, spec, pts, evaluation):
         return report
     start = pts.at_point(report.worst_index[0])
     try:
-        small = shrink(spec, pts, start, spec.rtol, report.atol)
+        small, shrunk = shrink(spec, pts, start, spec.rtol, report.atol)
     except Exception:  # noqa: BLE001 - shrinking is a courtesy: never a crash
-        small = None
-    if small is None:
         return report
-    return dataclasses.replace(report, counterexample=small)
+    return dataclasses.replace(report, counterexample=small, counterexample_shrunk=shrunk)
 
 
 def _format(x) -> str:
@@ -246,7 +244,12 @@ def _format(x) -> str:
     ).replace("\n", "")
 
 
-def describe(point: tuple, names: tuple) -> str:
-    """ "fails at theta = [0, 1, 0], x = [[1, 0], [0, 1]], y = [1, 0]" """
+def describe(point: tuple, names: tuple, shrunk: bool = True) -> str:
+    """ "fails at theta = [0, 1, 0], x = [[1, 0], [0, 1]], y = [1, 0]" (``shrunk`` False: the point as found)"""
     labels = [names[i] if i < len(names) else f"args[{i}]" for i in range(len(point))]
-    return "fails at " + ", ".join(f"{n} = {_format(a)}" for n, a in zip(labels, point))
+    where = (
+        "fails at "
+        if shrunk
+        else "fails at (as found, not shrunk: the failure shows only at this point) "
+    )
+    return where + ", ".join(f"{n} = {_format(a)}" for n, a in zip(labels, point))

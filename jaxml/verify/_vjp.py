@@ -259,6 +259,15 @@ def rule_verdict(check: RuleCheck, got, ref, kept, estimate, structure, notes=()
             values = value_mistakes(tally, ns, check.noun, vectors)
         if boundary:
             values.append(mistake(MistakeKind.OTHER, boundary, boundary=True))
+        if tally.pending:  # yours not finite where the reference is
+            c = tally.pending[0]
+            text = (
+                f"non-finite values (NaN or inf) in {len(tally.pending)} entr"
+                f"{'y' if len(tally.pending) == 1 else 'ies'} of your {check.noun} where the reference's is "
+                f"finite: e.g. point {int(kept[c.point])}, {check.labels[c.leaf] + ' ' if check.labels[c.leaf] else ''}"
+                f"entry {c.index}: yours = {c.yours}"
+            )
+            values.insert(0, mistake(MistakeKind.NON_FINITE, text, count=len(tally.pending)))
         diagnosis, _ = combined(parts + values)
         # the mistake: a named value finding (a factor, a transpose, ...) before a structural one
         named = [v for v in values if v.kind is not MistakeKind.OTHER]
@@ -277,8 +286,9 @@ def rule_verdict(check: RuleCheck, got, ref, kept, estimate, structure, notes=()
     return check.report(
         ok=ok,
         points=m,
-        max_abs_error=max(tally.max_abs, settled.max_abs),
-        max_rel_error=max(tally.max_rel, settled.max_rel),
+        # a non-finite value of yours where the reference is finite is infinitely wrong
+        max_abs_error=float("inf") if tally.pending else max(tally.max_abs, settled.max_abs),
+        max_rel_error=float("inf") if tally.pending else max(tally.max_rel, settled.max_rel),
         rtol=check.rtol,
         atol=tally.atol,
         diagnosis=diagnosis,
