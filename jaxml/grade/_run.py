@@ -12,8 +12,10 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+import jax
+
 from ..errors import UsageError
-from ..verify import Entry, run_entries
+from ..verify import shared_programs
 from . import _output
 from ._check import StudentResult, TaskResult, grade_student
 from ._feedback import MODES
@@ -54,35 +56,16 @@ def find_submissions(folder: str | Path) -> list[tuple[str, str]]:
     return sorted(found.items())
 
 
-@dataclasses.dataclass(frozen=True)
-class _Done:
-    """What a custom verify entry reports back (the grade itself is kept aside)."""
-
-    ok: bool = True
-    max_abs_error: float = 0.0
-    max_rel_error: float = 0.0
-    diagnosis: str | None = None
-
-
 def run_sharing_programs(work: list[Callable[[], object]]) -> list:
-    """``[w() for w in work]``, run as custom entries of one :func:`jaxml.verify.run_entries` call.
+    """``[w() for w in work]`` inside :func:`jaxml.verify.shared_programs`.
 
-    Outside ``run_entries`` every ``check_gradient`` compiles autodiff's program for its loss anew (~100 ms on two
+    Outside such a block every ``check_gradient`` compiles autodiff's program for its loss anew (~100 ms on two
     cores); inside it, checks of the same loss at the same shapes share one program, so a class of 200 costs one
-    compilation per task. (A public ``jaxml.verify.shared_programs()`` would say this directly.)
+    compilation per task.
     """
-    results: list = [None] * len(work)
-
-    def entry(i: int) -> Entry:
-        def fn(points, key):
-            results[i] = work[i]()
-            return _Done()
-
-        return Entry(name=f"grade {i}", kind="custom", fn=fn, module=__name__)
-
-    if work:
-        run_entries([entry(i) for i in range(len(work))], points=1, jobs=1)
-    return results
+    # in float64, as the verifier compares (the checks themselves switch it on too; the work around them needs it)
+    with shared_programs(), jax.enable_x64(True):
+        return [w() for w in work]
 
 
 @dataclasses.dataclass(frozen=True)

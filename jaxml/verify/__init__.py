@@ -21,6 +21,7 @@ Public API:
   builtin_entries(), load_file(path), load_package(name), load_module(name)
   run_entry(entry, points=, key=) -> Outcome;  run_entries(entries, points=, key=, jobs=) -> [Outcome]
   format_table(outcomes)                      the verify table as text
+  shared_programs()                           a block in which checks of the same function share compiled programs
 
 Points: 16 by default for the interactive checks (a check you run while deriving), 1,000 for a declared entry
 run by ``jaxml verify`` (checked once, thoroughly); fewer for very large arguments, and the report says so.
@@ -38,6 +39,7 @@ from ._mistake import MistakeKind as MistakeKind
 from ._nonsmooth import SubgradientReport as SubgradientReport
 from ._nonsmooth import check_l1_optimality as check_l1_optimality
 from ._nonsmooth import check_lasso_kkt as check_lasso_kkt
+from ._programs import shared_programs as shared_programs
 from ._registry import Entry as Entry
 from ._registry import builtin_entries as builtin_entries
 from ._registry import closed_form as closed_form

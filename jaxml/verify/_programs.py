@@ -30,7 +30,15 @@ _depth = 0
 
 @contextlib.contextmanager
 def shared_programs() -> Iterator[None]:
-    """Within the block, build each program once per function (nested blocks share one cache)."""
+    """Within the block, checks of the same function at the same shapes share their compiled programs (nested
+    blocks share one cache). ``jaxml verify`` runs its entries in one; use one around many checks of one loss
+    (a class's submissions, a sweep of hand formulas): each compiles once instead of once per check. Functions
+    redefined inside the block keep the program built first.
+
+    Example:
+      >>> with shared_programs():
+      ...     reports = [check_gradient(loss, g, *args) for g in candidates]
+    """
     global _session, _depth
     with _lock:
         if _depth == 0:
