@@ -30,9 +30,10 @@ from ._mistake import Mistake, MistakeKind, mistake
 _MATCH_RTOL = 1e-6
 
 
-def _close(a: np.ndarray, b: np.ndarray) -> bool:
-    """a ≈ b relative to b's own scale (max-abs), for deciding whether a candidate explanation fits."""
-    scale = max(np.max(np.abs(b)), 1e-300) if b.size else 1.0
+def _close(a: np.ndarray, b: np.ndarray, like: np.ndarray | None = None) -> bool:
+    """a ≈ b relative to the scale (max-abs) of ``like`` (default b), for deciding whether an explanation fits."""
+    like = b if like is None else like
+    scale = max(np.max(np.abs(like)), 1e-300) if like.size else 1.0
     return a.shape == b.shape and bool(np.all(np.abs(a - b) <= _MATCH_RTOL * scale))
 
 
@@ -82,6 +83,10 @@ def diagnose_array(
         found = mistake(MistakeKind.TRANSPOSE, text)
     if found is None:
         found = _axis_scale(got, ref, noun, vectors or {})
+    if found is None:
+        found = _wrong_term(got, ref, noun, vectors or {})
+    if found is None:
+        found = _constant_offset(got, ref, noun)
     return (found or _partial(got, ref)).with_leaf(label)
 
 
@@ -150,6 +155,69 @@ def _axis_scale(got, ref, noun, vectors) -> Mistake | None:
             f"{np.max(s):.4g}): a per-{what} factor is missing or extra (a per-feature γ, a per-example weight)"
         )
         return mistake(MistakeKind.AXIS_SCALE, text, axis=axis)
+    return None
+
+
+def _scalar_factor(s: np.ndarray, vectors: dict) -> tuple[float, str] | None:
+    """s (P,) = c or c · a for a scalar argument a (the same at every point up to that), named: (c, "" or "a")."""
+    if np.all(np.abs(s - s[0]) <= 1e-6 * max(abs(s[0]), 1e-300)):
+        return float(s[0]), ""
+    for name, a in vectors.items():
+        if a.shape == s.shape and np.all(a != 0):
+            c = s / a
+            if np.all(np.abs(c - c[0]) <= 1e-6 * max(abs(c[0]), 1e-300)):
+                return float(c[0]), name
+    return None
+
+
+def _wrong_term(got, ref, noun, vectors) -> Mistake | None:
+    """yours − true = c · A for an argument A of the result's shape (c constant, or c times a scalar argument): a
+    term in A with the wrong factor (a regulariser's λW where 2λW was meant), or one missing or extra."""
+    d = got - ref
+    flat_d = d.reshape(d.shape[0], -1)
+    for name, a in vectors.items():
+        if a.shape != got.shape:
+            continue
+        flat_a = a.reshape(a.shape[0], -1)
+        aa = np.sum(flat_a * flat_a, axis=1)
+        if np.any(aa <= 0):
+            continue
+        s = np.sum(flat_d * flat_a, axis=1) / aa  # least squares per point
+        fitted = s.reshape((-1,) + (1,) * (d.ndim - 1)) * a
+        if np.abs(s).max() < 1e-12 or not _close(d, fitted, ref):
+            continue
+        found = _scalar_factor(s, vectors)
+        if found is None:
+            continue
+        c, by = found
+        term = f"{c:.6g} x {by + ' x ' if by else ''}{name}"
+        text = (
+            f"your {noun} differs from the true one by {term}: a term in {name} has the wrong factor, or is "
+            f"missing or extra (the gradient of λ‖{name}‖² is 2λ{name}, of (λ/2)‖{name}‖² is λ{name})"
+        )
+        return mistake(MistakeKind.WRONG_TERM, text, factor=c, term=name, times=by)
+    return None
+
+
+def _constant_offset(got, ref, noun) -> Mistake | None:
+    """yours − true is the same along one axis (one constant per row, or per column) and not zero: a mean term
+    subtracted twice or not at all (as in a normalisation layer's backward pass). Matrices only: on a vector a
+    constant difference says little about where it comes from."""
+    if got.ndim < 3:
+        return None
+    d = got - ref
+    for axis in range(got.ndim - 1, 0, -1):  # the last axis (features) first
+        if got.shape[axis] < 2:
+            continue
+        spread = d - np.mean(d, axis=axis, keepdims=True)
+        if _close(spread, np.zeros_like(spread), ref):
+            what = {got.ndim - 1: "row", 1: "column"}.get(axis, f"slice along axis {axis - 1}")
+            text = (
+                f"your {noun} differs from the true one by a constant along axis {axis - 1} (one value per "
+                f"{what}): a mean term (such as −mean(dy) or −mean(dy·x̂)·x̂ in a normalisation layer) is missing "
+                "or counted twice"
+            )
+            return mistake(MistakeKind.CONSTANT_OFFSET, text, axis=axis - 1)
     return None
 
 

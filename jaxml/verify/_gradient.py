@@ -427,18 +427,17 @@ def _sample_args(tally: Tally, pts: Points) -> tuple:
 
 
 def _vectors(sample: tuple, in_axes: tuple, names: tuple, m: int) -> dict:
-    """{name: (m, k)} for every 1-d leaf (length > 1) of the arguments at the sampled points."""
+    """{name: (m, ...)} for every float leaf of the arguments at the sampled points (shared ones broadcast): the
+    diagnosis names a per-row scale or a wrong term after them."""
     out = {}
     for i, (a, ax) in enumerate(zip(sample, in_axes)):
         for path, leaf in jax.tree_util.tree_flatten_with_path(a)[0]:
             x = np.asarray(leaf)
             if not np.issubdtype(x.dtype, np.floating):
                 continue
-            per_point = x[0] if ax == 0 else x
-            if per_point.ndim == 1 and per_point.shape[0] > 1:
-                out[names[i] + jax.tree_util.keystr(path)] = (
-                    x if ax == 0 else np.broadcast_to(x, (m,) + x.shape)
-                )
+            out[names[i] + jax.tree_util.keystr(path)] = (
+                x if ax == 0 else np.broadcast_to(x, (m,) + x.shape)
+            )
     return out
 
 

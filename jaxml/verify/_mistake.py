@@ -44,6 +44,10 @@ class MistakeKind(str, enum.Enum):
     )
     NOT_SPARSE = "not_sparse"  # L1 solution: coordinates tiny but not exactly zero
     NOT_CONVERGED = "not_converged"  # the solver (yours or the verifier's) has not converged
+    # yours − true = c · (an argument): a term such as a regulariser's with the wrong factor
+    WRONG_TERM = "wrong_term"
+    # yours − true is constant along an axis: a mean term missing or counted twice
+    CONSTANT_OFFSET = "constant_offset"
     OTHER = "other"  # wrong, no simple pattern
 
 

@@ -230,3 +230,56 @@ def test_the_api_and_jaxml_verify_draw_the_same_points():
     assert api.mistake.kind is MistakeKind.CONSTANT_FACTOR and api.mistake.factor == pytest.approx(
         2.0
     )
+
+
+def test_a_term_with_the_wrong_factor_is_named():
+    """CS231n's SVM gradient with reg·W where the loss has reg·‖W‖² (its gradient 2·reg·W): yours − true = −reg·W."""
+
+    def loss(W, X, y, reg):
+        s = X @ W
+        n = X.shape[0]
+        margins = (
+            jnp.maximum(0.0, s - s[jnp.arange(n), y][:, None] + 1.0).at[jnp.arange(n), y].set(0.0)
+        )
+        return jnp.sum(margins) / n + reg * jnp.sum(W * W)
+
+    def grad(W, X, y, reg, factor):
+        s = X @ W
+        n = X.shape[0]
+        margins = (
+            jnp.maximum(0.0, s - s[jnp.arange(n), y][:, None] + 1.0).at[jnp.arange(n), y].set(0.0)
+        )
+        mask = (margins > 0).astype(W.dtype)
+        mask = mask.at[jnp.arange(n), y].set(-jnp.sum(mask, axis=1))
+        return X.T @ mask / n + factor * reg * W
+
+    rng = np.random.default_rng(0)
+    args = (0.01 * rng.normal(size=(5, 3)), rng.normal(size=(20, 5)), rng.integers(0, 3, 20), 0.5)
+    assert check_gradient(loss, lambda *a: grad(*a, 2.0), *args).ok
+    report = check_gradient(loss, lambda *a: grad(*a, 1.0), *args)
+    assert not report.ok and report.mistake.kind is MistakeKind.WRONG_TERM, str(report)
+    assert report.mistake.factor == pytest.approx(-0.5) and report.mistake.param("term") == "W"
+
+
+def test_a_mean_term_counted_twice_is_a_constant_offset():
+    """A layer-norm backward that subtracts mean(dy·γ) twice (tenstorrent/tt-metal issue #53204, as a float64
+    port): yours − true is one constant per row."""
+
+    def loss(x, w, dout):
+        mu = jnp.mean(x, axis=-1, keepdims=True)
+        var = jnp.mean((x - mu) ** 2, axis=-1, keepdims=True)
+        return jnp.sum(dout * (x - mu) / jnp.sqrt(var + 1e-5) * w)
+
+    def backward(x, w, dout, twice):
+        mu = jnp.mean(x, axis=-1, keepdims=True)
+        rstd = 1.0 / jnp.sqrt(jnp.mean((x - mu) ** 2, axis=-1, keepdims=True) + 1e-5)
+        norm, g = (x - mu) * rstd, dout * w
+        dx = g - jnp.mean(g, axis=-1, keepdims=True) * (2.0 if twice else 1.0)
+        return (dx - jnp.mean(g * norm, axis=-1, keepdims=True) * norm) * rstd
+
+    rng = np.random.default_rng(1)
+    args = (rng.normal(size=(4, 8)), rng.normal(size=8), rng.normal(size=(4, 8)))
+    assert check_gradient(loss, lambda *a: backward(*a, False), *args).ok
+    report = check_gradient(loss, lambda *a: backward(*a, True), *args)
+    assert not report.ok and report.mistake.kind is MistakeKind.CONSTANT_OFFSET, str(report)
+    assert report.mistake.param("axis") == 1

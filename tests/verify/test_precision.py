@@ -53,7 +53,12 @@ def test_a_float32_result_is_named(problem):
 
 def test_a_small_real_error_is_not_called_rounding(problem):
     report = check_gradient(mse, lambda t, x, y: mse_grad(t, x, y) + 1e-4 * t, *problem)
-    assert not report.ok and report.mistake.kind is MistakeKind.OTHER, str(report)  # not rounding
+    # not rounding: named for what it is, an extra term 1e-4 · theta
+    assert not report.ok and report.mistake.kind is MistakeKind.WRONG_TERM, str(report)
+    assert (
+        report.mistake.factor == pytest.approx(1e-4, rel=1e-6)
+        and report.mistake.param("term") == "theta"
+    )
 
 
 CHILD = textwrap.dedent(
