@@ -34,13 +34,14 @@ import numpy as np
 from . import _boundary
 from ._compare import leaf_labels
 from ._domain import feasible, tangent
-from ._gradient import DEFAULT_RTOL, GradientReport, _arg_names
+from ._gradient import DEFAULT_RTOL, _arg_names
 from ._mistake import MistakeKind, mistake
 from ._points import as_float64
 from ._programs import batched
 from ._vjp import (
     STRUCTURE_RTOL,
     RuleCheck,
+    RuleReport,
     _transform_checks,
     _validate,
     collect,
@@ -62,21 +63,12 @@ from ._x64 import in_float64
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class JvpReport(GradientReport):
-    """The verdict of :func:`check_jvp`: a :class:`GradientReport` (J·t compared entry by entry) plus the rule's
-    structural checks.
+class JvpReport(RuleReport):
+    """The verdict of :func:`check_jvp`: J·t compared entry by entry, and the rule's structure
+    (``structure``: one line per structural check)."""
 
-    Attributes:
-      structure: one line per structural check ("linear in the tangent: ok", ...).
-    """
-
-    structure: tuple = ()
     name: str = "JVP"
     compares: str = "your JVP rule vs jax.jvp of the reference"
-
-    def details(self) -> list[str]:
-        said = [f"structure: {'; '.join(self.structure)}"] if self.structure else []
-        return said + super().details()
 
 
 def _jvp_of(fn: Callable, argnums: tuple, n_args: int, primal: bool = True) -> Callable:

@@ -55,8 +55,8 @@ RULE_POINTS = 16  # points of a check_vjp / check_jvp when the caller gives neit
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class VjpReport(GradientReport):
-    """The verdict of :func:`check_vjp`: a :class:`GradientReport` (VJPs compared entry by entry) plus the rule's
+class RuleReport(GradientReport):
+    """A custom rule's verdict: a :class:`GradientReport` (the rule's products compared entry by entry) plus its
     structural checks.
 
     Attributes:
@@ -64,12 +64,19 @@ class VjpReport(GradientReport):
     """
 
     structure: tuple = ()
-    name: str = "VJP"
-    compares: str = "your VJP rule vs jax.vjp of the reference"
 
     def details(self) -> list[str]:
         said = [f"structure: {'; '.join(self.structure)}"] if self.structure else []
         return said + super().details()
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class VjpReport(RuleReport):
+    """The verdict of :func:`check_vjp`: VJPs compared entry by entry, and the rule's structure
+    (``structure``: one line per structural check)."""
+
+    name: str = "VJP"
+    compares: str = "your VJP rule vs jax.vjp of the reference"
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -20,6 +20,9 @@ def load_students():
     return sys.modules[name]
 
 
+load_students()  # before the test modules, which import it by name
+
+
 @pytest.fixture(scope="module")
 def assignment(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("assignment") / "assignment.py"

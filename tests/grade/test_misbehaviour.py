@@ -8,28 +8,16 @@ the run is quick: 5 s of wall time per submission run, 512 MB of memory.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
+# tests/grade/students.py, loaded by conftest.py (which pytest imports first) under this name: with
+# --import-mode=importlib, tests/ is not on sys.path
+import jaxml_tests_grade_students as _s
 import numpy as np
 import pytest
 
 from jaxml.grade import grade
 
-
-def _students():
-    """tests/grade/students.py by path (pytest runs with --import-mode=importlib: tests/ is not on sys.path)."""
-    name = "jaxml_tests_grade_students"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("students.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-_s = _students()
 RIGHT, SVM_RIGHT, SOFTMAX_RIGHT, AFFINE_RIGHT = (
     _s.RIGHT,
     _s.SVM_RIGHT,
