@@ -128,8 +128,9 @@ def time_one(fn: Callable, *, repeats: int = 5, warmup: bool = False) -> Timing:
 
 @dataclasses.dataclass
 class ChildRun:
-    """A finished child process: wall seconds, its own peak RSS (bytes), exit code, captured output, and the CPU
-    seconds (user + system) of the command and every process it waited for."""
+    """A finished child process: wall seconds, its own peak RSS (bytes), exit code, captured output, the CPU
+    seconds (user + system) of the command and every process it waited for, and, for a ``jaxml`` command run
+    through ``_count_compiles.py``, the XLA programs it compiled (that launcher's JSON; None otherwise)."""
 
     seconds: float
     max_rss_bytes: int
@@ -137,6 +138,7 @@ class ChildRun:
     stdout: str
     stderr: str
     cpu_seconds: float = float("nan")
+    compiles: dict | None = None
 
 
 # Runs the command as ITS child and reports that child's rusage. The indirection matters: on Linux a process keeps
