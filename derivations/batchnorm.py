@@ -41,7 +41,7 @@ import numpy as np
 
 from jaxml.models import batchnorm
 from jaxml.testing import draws as _draws
-from jaxml.verify import check_gradient, derivation, verification
+from jaxml.verify import check_gradient, derivation, one_program, verification
 
 # the declared checks' batch size m, features d, and rows of A in the downstream loss
 M, D, K = (
@@ -377,6 +377,13 @@ def _layer_vjp(eps):
     return grad
 
 
+@functools.cache
+def _layer_stacks(m: int, d: int):
+    """keys (P, 2) -> the layer examples of ``split(key_p, VJP_STACK)`` for every point, (P, VJP_STACK, ...)."""
+    layer = examples_for(m, d)["layer"]
+    return one_program(jax.vmap(lambda k: jax.vmap(layer)(_draws.split(k, VJP_STACK))))
+
+
 def check_layer_vjp(m: int, d: int, *, points: int, key, eps: float = 0.0):
     """The layer's VJP (∂L/∂x, ∂L/∂γ, ∂L/∂β) against autodiff of :func:`batchnorm_reference`, at ``points`` random
     stacks of ``VJP_STACK`` independent (m, d) batches. The hand gradient is jitted and vmapped twice (over the
@@ -384,16 +391,12 @@ def check_layer_vjp(m: int, d: int, *, points: int, key, eps: float = 0.0):
 
     Returns a GradientReport.
     """
-    layer = examples_for(m, d)["layer"]
-    # point p's stack: the layer examples of split(key_p, VJP_STACK); drawn one stack position at a time over all
-    # the points (the same numbers as vmapping twice, with the compiled draws of the other checks' batches)
-    stack_keys = np.asarray(
-        jax.vmap(lambda k: _draws.split(k, VJP_STACK))(jax.random.split(key, points))
-    )
-    layers = [[np.asarray(a) for a in jax.vmap(layer)(stack_keys[:, j])] for j in range(VJP_STACK)]
+    # point p's stack: the layer examples of split(key_p, VJP_STACK), all drawn by one compiled program;
     # (points, stack, ...)
-    x, gamma, beta, c = (np.stack([lay[i] for lay in layers], axis=1) for i in range(4))
-    at = ((x, gamma, beta), c, layers[0][4])  # A of the stack's first batch serves the whole stack
+    x, gamma, beta, c, A = (
+        np.asarray(a) for a in _layer_stacks(m, d)(jax.random.split(key, points))
+    )
+    at = ((x, gamma, beta), c, A[:, 0])  # A of the stack's first batch serves the whole stack
     first = jax.tree_util.tree_map(lambda a: a[0], at)
     return check_gradient(
         _stacked_loss(eps),
@@ -405,6 +408,7 @@ def check_layer_vjp(m: int, d: int, *, points: int, key, eps: float = 0.0):
 
 
 @verification(
+    linear_algebra=False,  # no solve / eigh: may run beside another entry
     name="batchnorm custom_vjp layer",
     equation="write-up eq. 16, fused, as the layer's backward pass",
     compares="jaxml.models.batchnorm VJP (hand; jit, vmap) vs jax.grad of the plain forward, ε ∈ {0, 0.1}",

@@ -41,6 +41,7 @@ and ``jaxml.models.lasso``, which minimise the negative log posteriors written f
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -49,7 +50,14 @@ import numpy as np
 from jaxml.lbfgs import minimize_lbfgs
 from jaxml.models import lasso, ridge
 from jaxml.testing import draws as _draws
-from jaxml.verify import check_closed_form, check_lasso_kkt, closed_form, derivation, verification
+from jaxml.verify import (
+    check_closed_form,
+    check_lasso_kkt,
+    closed_form,
+    derivation,
+    one_program,
+    verification,
+)
 
 neg_log_likelihood = ridge.neg_log_likelihood  # −log p(y | X, θ), the Gaussian likelihood of §4(c)
 
@@ -111,6 +119,12 @@ def example_underdetermined(key):
     """(x (20, 50), y (20,), σ): n < d, so XᵀX (50 × 50) has rank 20."""
     x, y, sigma, _ = _problem(key, 20, 50)
     return x, y, sigma
+
+
+@functools.cache
+def _compiled(example):
+    """``example`` as one compiled program (the custom checks below draw their problems through it)."""
+    return one_program(example)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -227,8 +241,22 @@ def _rel(a, b) -> float:
 def objective_difference(f, g, thetas):
     """f(θ) − g(θ) at the stacked points ``thetas`` (P, d), and max |f|: the difference is constant when f = g + c."""
     diff = jax.vmap(lambda t: f(t) - g(t))(thetas)
-    size = jax.vmap(lambda t: jnp.abs(f(t)))(thetas)
-    return np.asarray(diff), float(np.max(np.asarray(size)))
+    return diff, jnp.max(jax.vmap(lambda t: jnp.abs(f(t)))(thetas))
+
+
+@one_program
+def _lambda_numbers(x, y, sigma, eta, lam, thetas):
+    """The numbers of :func:`check_lambda_equivalence`, in one compiled program: the two L-BFGS fits from θ = 0,
+    and f(θ) − g(θ) and |f(θ)| at the stacked θ (P, d) for f = −log posterior, g = eq. (7)'s objective."""
+    theta0 = jnp.zeros(x.shape[1], x.dtype)
+    a = minimize_lbfgs(ridge.neg_log_posterior, theta0, x, y, sigma, eta)
+    b = minimize_lbfgs(map_objective, theta0, x, y, sigma, lam)
+    diff, size = objective_difference(
+        lambda t: ridge.neg_log_posterior(t, x, y, sigma, eta),
+        lambda t: map_objective(t, x, y, sigma, lam),
+        thetas,
+    )
+    return a, b, diff, size
 
 
 def check_lambda_equivalence(x, y, sigma, eta, *, key, points=64, lam=None) -> Check:
@@ -237,16 +265,10 @@ def check_lambda_equivalence(x, y, sigma, eta, *, key, points=64, lam=None) -> C
     ``key`` (θ ~ N(0, 9 I))."""
     lam = lambda_of_eta(eta) if lam is None else lam
     d = x.shape[1]
-    theta0 = np.zeros(d, np.float64)
-    a = minimize_lbfgs(ridge.neg_log_posterior, theta0, x, y, sigma, eta)
-    b = minimize_lbfgs(map_objective, theta0, x, y, sigma, lam)
-    minimiser_rel = _rel(b.theta, a.theta)
     thetas = _draws.normal(key, (points, d), jnp.float64) * 3.0
-    diff, size = objective_difference(
-        lambda t: ridge.neg_log_posterior(t, x, y, sigma, eta),
-        lambda t: map_objective(t, x, y, sigma, lam),
-        thetas,
-    )
+    a, b, diff, size = _lambda_numbers(x, y, sigma, eta, lam, thetas)
+    minimiser_rel = _rel(b.theta, a.theta)
+    diff, size = np.asarray(diff), float(size)
     spread = float(np.max(diff) - np.min(diff))  # 0 when the difference is a constant
     constant = 0.5 * d * float(np.log(2.0 * np.pi * eta**2))  # −log of N(0, η²I)'s normaliser
     constant_err = float(np.max(np.abs(diff - constant)))
@@ -286,6 +308,7 @@ def check_lambda_equivalence(x, y, sigma, eta, *, key, points=64, lam=None) -> C
 
 
 @verification(
+    linear_algebra=False,  # no solve / eigh: may run beside another entry
     name="eq. (7): λ = 1/(2η²) (MAP = −log p(y|x,θ) + λ‖θ‖²)",
     compares="L-BFGS minimisers of the two objectives; their difference is constant in θ",
     equation="§4(b), eq. (7)",
@@ -293,7 +316,9 @@ def check_lambda_equivalence(x, y, sigma, eta, *, key, points=64, lam=None) -> C
 def verify_lambda_equivalence(points, key):
     keys = _draws.split(key, SOLVER_EXAMPLES)
     reports = [
-        check_lambda_equivalence(*example_gaussian(k), points=points, key=jax.random.fold_in(k, 1))
+        check_lambda_equivalence(
+            *_compiled(example_gaussian)(k), points=points, key=jax.random.fold_in(k, 1)
+        )
         for k in keys
     ]
     return max(reports, key=lambda r: (not r.ok, r.max_rel_error))
@@ -311,7 +336,7 @@ def verify_lambda_equivalence(points, key):
 )
 def verify_as_written_sign(points, key):
     k_example, k_start = _draws.split(key, 2)
-    args = example_lambda(k_example)
+    args = _compiled(example_lambda)(k_example)
     # the as-written objective is unbounded below: a short solver run is enough to show it
     return check_closed_form(
         map_objective_as_written,
@@ -346,10 +371,21 @@ def check_laplace_lasso(x, y, sigma, b, *, gamma=None, rtol=None):
 )
 def verify_laplace_lasso(points, key):
     reports = [
-        check_laplace_lasso(*example_laplace(k))[0] for k in _draws.split(key, SOLVER_EXAMPLES)
+        check_laplace_lasso(*_compiled(example_laplace)(k))[0]
+        for k in _draws.split(key, SOLVER_EXAMPLES)
     ]
     worst = max(reports, key=lambda r: (not r.ok, r.max_rel_error))
     return dataclasses.replace(worst, points=len(reports))
+
+
+@one_program
+def _laplace_difference(x, y, sigma, b, gamma, thetas):
+    """:func:`objective_difference` of the Laplace −log posterior and the lasso objective / (2σ²), in one program."""
+    return objective_difference(
+        lambda t: lasso.neg_log_posterior(t, x, y, sigma, b),
+        lambda t: lasso.objective(t, x, y, gamma) / (2.0 * sigma**2),
+        thetas,
+    )
 
 
 def check_laplace_objective(x, y, sigma, b, *, key, points=64, gamma=None) -> Check:
@@ -357,11 +393,8 @@ def check_laplace_objective(x, y, sigma, b, *, key, points=64, gamma=None) -> Ch
     at ``points`` random θ ~ N(0, I) drawn from ``key``."""
     gamma = gamma_of_b(sigma, b) if gamma is None else gamma
     thetas = _draws.normal(key, (points, x.shape[1]), jnp.float64)
-    diff, size = objective_difference(
-        lambda t: lasso.neg_log_posterior(t, x, y, sigma, b),
-        lambda t: lasso.objective(t, x, y, gamma) / (2.0 * sigma**2),
-        thetas,
-    )
+    diff, size = _laplace_difference(x, y, sigma, b, gamma, thetas)
+    diff, size = np.asarray(diff), float(size)
     spread = float(np.max(diff) - np.min(diff))
     spread_rel = spread / max(size, 1e-300)
     ok = spread_rel <= 1e-12
@@ -381,13 +414,25 @@ def check_laplace_objective(x, y, sigma, b, *, key, points=64, gamma=None) -> Ch
 
 
 @verification(
+    linear_algebra=False,  # no solve / eigh: may run beside another entry
     name="§4(e): −log posterior (Laplace) = (‖y − Xθ‖² + γ‖θ‖₁)/(2σ²) + const",
     compares="difference of the two objectives at random θ (constant)",
     equation="§4(e)",
 )
 def verify_laplace_objective(points, key):
     k_example, k_points = _draws.split(key, 2)
-    return check_laplace_objective(*example_laplace(k_example), points=points, key=k_points)
+    return check_laplace_objective(
+        *_compiled(example_laplace)(k_example), points=points, key=k_points
+    )
+
+
+_min_norm_solution = one_program(min_norm_solution)
+
+
+@one_program
+def _row_space_projection(x, t):
+    """P t = Xᵀ(XXᵀ)⁻¹X t: the projection on the row space of X."""
+    return x.T @ jnp.linalg.solve(x @ x.T, x @ t)
 
 
 def check_min_norm(x, y, sigma, *, key, theta=None) -> Check:
@@ -395,8 +440,8 @@ def check_min_norm(x, y, sigma, *, key, theta=None) -> Check:
     ``check_closed_form`` compared in the row space, its solver started at a random point drawn from ``key``), lies
     in the row space of X (so it is the shortest least-squares solution), and equals the L-BFGS limit from θ = 0
     (iterates stay in the row space)."""
-    theta = min_norm_solution(x, y) if theta is None else jnp.asarray(theta)
-    projector = lambda t: x.T @ jnp.linalg.solve(x @ x.T, x @ t)
+    theta = _min_norm_solution(x, y) if theta is None else jnp.asarray(theta)
+    projector = functools.partial(_row_space_projection, x)
     stationary = check_closed_form(
         neg_log_likelihood,
         lambda *_: theta,
@@ -411,8 +456,11 @@ def check_min_norm(x, y, sigma, *, key, theta=None) -> Check:
     off_row_space = float(np.max(np.abs(np.asarray(theta - projector(theta))))) / max(
         float(np.max(np.abs(np.asarray(theta)))), 1e-300
     )
-    # max_iter as check_closed_form's: the two L-BFGS runs (same objective, same shapes) share one compiled program
-    fit = ridge.fit_least_squares(x, y, sigma=sigma, max_iter=5000)
+    # ridge.fit_least_squares's solve, with max_iter and the compilation of check_closed_form's: the two L-BFGS runs
+    # (same objective, same shapes) share one compiled program
+    fit = minimize_lbfgs(
+        neg_log_likelihood, jnp.zeros(x.shape[1]), x, y, sigma, max_iter=5000, quick_compile=True
+    )
     solver_rel = _rel(fit.theta, theta)
     ok = stationary.ok and off_row_space <= 1e-10 and solver_rel <= RTOL
     diagnosis = None
@@ -452,7 +500,7 @@ def check_min_norm(x, y, sigma, *, key, theta=None) -> Check:
 )
 def verify_min_norm(points, key):
     reports = [
-        check_min_norm(*example_underdetermined(k), key=jax.random.fold_in(k, 1))
+        check_min_norm(*_compiled(example_underdetermined)(k), key=jax.random.fold_in(k, 1))
         for k in _draws.split(key, SOLVER_EXAMPLES)
     ]
     worst = max(reports, key=lambda r: (not r.ok, r.max_rel_error))

@@ -39,7 +39,7 @@ import numpy as np
 
 from jaxml.models import network
 from jaxml.testing import draws as _draws
-from jaxml.verify import check_gradient, derivation, verification
+from jaxml.verify import check_gradient, derivation, one_program, verification
 
 N_EXAMPLES = 10  # batch size of the random examples (distinct from d + 1 = 3 and h + 1 = 4)
 HIDDEN_UNIT = 2  # the write-up's W¹₁,₂ feeds hidden unit 2 (1-based) ...
@@ -289,9 +289,10 @@ def _writeup_w12_single(w12, W1, W2, x, y):
     return writeup_w12(w12, W1, W2, x, y)[0]
 
 
+@one_program
 def _sigma_argument_points(keys) -> dict:
     """The three kinds of point of :func:`writeup_w12_sigma_argument`, one stack per kind: "restricted" (n = 1,
-    z₂ = W¹₁,₂ x₁), "general" (n = 1), "batch" (n examples, z₂ = W¹₁,₂ x₁ for each)."""
+    z₂ = W¹₁,₂ x₁), "general" (n = 1), "batch" (n examples, z₂ = W¹₁,₂ x₁ for each); one compiled program."""
     one = jax.vmap(lambda k: _example_w12(k, n=1))(keys)
     batch = jax.vmap(_example_w12)(keys)
 
@@ -303,6 +304,7 @@ def _sigma_argument_points(keys) -> dict:
 
 
 @verification(
+    linear_algebra=False,  # no solve / eigh: may run beside another entry
     name="writeup_w12_sigma_argument",
     expected_failure=True,
     equation="write-up §5(a): ∂L/∂W¹₁,₂ as written",

@@ -386,6 +386,7 @@ def _check(name, kernel, phi, points, key):
 
 
 @verification(
+    linear_algebra=False,  # no solve / eigh: may run beside another entry
     name="perceptron: dual == primal, dot kernel",
     compares="beta-form margins/labels vs theta-form with phi(x) = x, on 200 random ring points",
     equation="write-up §3(a), eq. (1)",
@@ -395,6 +396,7 @@ def check_dual_equals_primal_dot(points: int, key) -> DualPrimalReport:
 
 
 @verification(
+    linear_algebra=False,  # no solve / eigh: may run beside another entry
     name="perceptron: dual == primal, polynomial kernel (1 + x^T z)^2",
     compares="beta-form margins/labels vs theta-form with phi(x) = (1, sqrt2 x, vec(x x^T)), 200 ring points",
     equation="write-up §3(a), eq. (1)",
@@ -404,6 +406,7 @@ def check_dual_equals_primal_poly2(points: int, key) -> DualPrimalReport:
 
 
 @verification(
+    linear_algebra=False,  # no solve / eigh: may run beside another entry
     name="perceptron: non-PSD kernel, beta = alpha (y - 1), h == 1",
     compares="scanned beta and predictions vs the hand result from the update rule, 200 ring points",
     equation="write-up §3(c)",

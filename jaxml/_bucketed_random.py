@@ -20,17 +20,19 @@ import math
 import jax
 import jax.numpy as jnp
 
+from ._compile import checker_jit
+
 
 def _bucket(size: int) -> int:
     return max(64, 1 << max(size - 1, 0).bit_length())
 
 
-@functools.partial(jax.jit, static_argnames=("size", "dtype"))
+@functools.partial(checker_jit, static_argnames=("size", "dtype"))
 def _normal_flat(key, size, dtype):
     return jax.random.normal(key, (size,), dtype)
 
 
-@functools.partial(jax.jit, static_argnames=("size", "dtype"))
+@functools.partial(checker_jit, static_argnames=("size", "dtype"))
 def _uniform_flat(key, size, dtype, minval, maxval):
     return jax.random.uniform(key, (size,), dtype, minval, maxval)
 

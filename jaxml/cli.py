@@ -160,6 +160,7 @@ def _verify(args) -> int:
     import jax
 
     from . import verify
+    from ._compile import quick_compilation
 
     if args.points is not None and args.points < 1:
         raise JaxmlError(f"--points must be >= 1, got {args.points}")
@@ -170,14 +171,16 @@ def _verify(args) -> int:
     else:
         entries = verify.builtin_entries()
     seconds = _stage_timeout(args)
-    outcomes = verify.run_entries(
-        entries,
-        points=args.points,
-        key=jax.random.PRNGKey(args.seed),
-        jobs=args.jobs,
-        guard=lambda e: stage(f"checking {e.name}", seconds, command="jaxml verify"),
-        audit=args.audit,
-    )
+    # checks run once: their programs are compiled for compile speed (jaxml/_compile.py)
+    with quick_compilation():
+        outcomes = verify.run_entries(
+            entries,
+            points=args.points,
+            key=jax.random.PRNGKey(args.seed),
+            jobs=args.jobs,
+            guard=lambda e: stage(f"checking {e.name}", seconds, command="jaxml verify"),
+            audit=args.audit,
+        )
     failed = [o for o in outcomes if not o.as_expected]
     expected = [o for o in outcomes if o.expected_failure and o.as_expected]
     if args.json:
@@ -388,9 +391,12 @@ def main(argv=None) -> int:
         parser.print_help()
         return 2
     try:
+        from ._compile import quick_process
         from ._float64 import enable_float64
         from .allocator import keep_freed_memory
 
+        if args.command == "verify":
+            quick_process()  # a process of checks that run once: compiled for compile speed (jaxml/_compile.py)
         keep_freed_memory()  # before XLA starts its threads: big buffers are reused, not faulted in again
 
         enable_float64()  # the write-up's numbers are float64 numbers: on before anything is traced

@@ -13,6 +13,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from ._compile import checker_jit, quick_enabled
 from .errors import UsageError
 
 
@@ -34,8 +35,7 @@ class LbfgsResult(NamedTuple):
     converged: jax.Array
 
 
-@functools.partial(jax.jit, static_argnames=("fun", "max_iter", "memory_size"))
-def _lbfgs(fun, theta0, args, gtol, max_iter, memory_size):
+def _lbfgs_loop(fun, theta0, args, gtol, max_iter, memory_size):
     # optax is imported where it is used (at trace time): it takes ~0.1 s, and `import jaxml` should cost little
     # more than JAX
     import optax
@@ -65,8 +65,24 @@ def _lbfgs(fun, theta0, args, gtol, max_iter, memory_size):
     )
 
 
+_STATIC = ("fun", "max_iter", "memory_size")
+_lbfgs = jax.jit(_lbfgs_loop, static_argnames=_STATIC)
+
+
+@functools.cache
+def _lbfgs_quick() -> Callable:
+    """The same loop compiled for compile speed (:mod:`jaxml._compile`): for one-shot solves of small problems."""
+    return checker_jit(_lbfgs_loop, static_argnames=_STATIC)
+
+
 def minimize_lbfgs(
-    fun: Callable, theta0, *args, gtol: float = 1e-12, max_iter: int = 2000, memory_size: int = 10
+    fun: Callable,
+    theta0,
+    *args,
+    gtol: float = 1e-12,
+    max_iter: int = 2000,
+    memory_size: int = 10,
+    quick_compile: bool = False,
 ) -> LbfgsResult:
     """Minimise a smooth ``fun(theta, *args)`` with optax L-BFGS (zoom line search), jitted ``lax.while_loop``.
 
@@ -80,6 +96,9 @@ def minimize_lbfgs(
       gtol: stop when ‖∇f‖∞ ≤ gtol · ‖∇f(θ₀)‖∞.
       max_iter: step cap.
       memory_size: L-BFGS history length.
+      quick_compile: while ``jaxml verify`` runs, compile for compile speed rather than run speed
+        (``jaxml._compile``): for a one-shot solve of a small problem, as the verifier's closed-form checks run;
+        the last bits of the result may differ. Elsewhere it changes nothing.
 
     Returns:
       :class:`LbfgsResult`.
@@ -94,4 +113,5 @@ def minimize_lbfgs(
     # optax's L-BFGS adds its int32 step counter to an int64 ``jnp.arange`` under x64, which strict dtype promotion
     # rejects; trace it under the standard rules (the same program the CLI has always compiled).
     with jax.numpy_dtype_promotion("standard"):
-        return _lbfgs(fun, theta0, tuple(args), gtol, int(max_iter), int(memory_size))
+        solve = _lbfgs_quick() if quick_compile and quick_enabled() else _lbfgs
+        return solve(fun, theta0, tuple(args), gtol, int(max_iter), int(memory_size))

@@ -19,6 +19,7 @@ import dataclasses
 import jax
 import numpy as np
 
+from .._compile import checker_jit
 from . import _kinks
 from ._boundary import BOUNDARY_RTOL, difference_quotients
 from ._mistake import Mistake, MistakeKind, mistake
@@ -50,7 +51,7 @@ class Classified:
 
 def _f_values(f, pts, points: list) -> dict:
     """{point: f there} for the given points."""
-    f_jit = jax.jit(f)
+    f_jit = checker_jit(f)
     return {p: float(np.asarray(f_jit(*pts.at_point(p)))) for p in points}
 
 

@@ -14,20 +14,21 @@ diagnosis names the factor.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.flatten_util import ravel_pytree
 
 from .._bucketed_random import normal as bucketed_normal
+from .._compile import checker_jit, quick_enabled
 from ..errors import UsageError
 from ..lbfgs import minimize_lbfgs
 from ._diagnose import factor_mistake
 from ._mistake import Mistake, MistakeKind, combined, mistake
-from ._programs import shared
+from ._programs import call_jitted, shared
 from ._report import Report
 from ._x64 import in_float64
 
@@ -85,30 +86,59 @@ TINY = np.finfo(np.float64).tiny
 _FACTORS = (MistakeKind.CONSTANT_FACTOR, MistakeKind.SIGN)
 
 
+def _flatten(tree) -> tuple[np.ndarray, Callable]:
+    """(the leaves of ``tree`` as one float64 vector, ``unflatten``): ``ravel_pytree`` without dispatching a JAX
+    operation per leaf; ``unflatten`` works on NumPy arrays and on traced ones alike."""
+    leaves, treedef = jax.tree_util.tree_flatten(tree)
+    shapes = [np.shape(leaf) for leaf in leaves]
+    ends = np.cumsum([int(np.prod(shape)) for shape in shapes]).tolist()
+    flat = np.concatenate(
+        [np.ravel(np.asarray(leaf, np.float64)) for leaf in leaves] or [np.zeros(0)]
+    )
+
+    def unflatten(vector):
+        parts = [vector[e - int(np.prod(sh)) : e].reshape(sh) for sh, e in zip(shapes, ends)]
+        return jax.tree_util.tree_unflatten(treedef, parts)
+
+    return flat, unflatten
+
+
 def _start(theta_star, key):
     """The solver's start θ₀ = θ* + scale · ξ, ξ standard normal, scale = max(std(θ*), 1)."""
-    flat_star, unravel = ravel_pytree(theta_star)
-    scale = jnp.maximum(jnp.std(flat_star), 1.0) if flat_star.size > 1 else 1.0
+    flat_star, unflatten = _flatten(theta_star)
+    if flat_star.size <= 1:
+        scale = 1.0
+    elif quick_enabled():  # jaxml verify: no program for two numbers
+        scale = max(float(np.std(flat_star)), 1.0)
+    else:
+        scale = jnp.maximum(jnp.std(flat_star), 1.0)
     # the numbers of jax.random.normal(key, shape), drawn by a program shared by many sizes
     noise = np.asarray(bucketed_normal(key, flat_star.shape, jnp.float64))
-    return unravel(np.asarray(flat_star) + np.asarray(scale) * noise)
+    return unflatten(flat_star + np.asarray(scale) * noise)
 
 
 def _solve(objective, theta_star, start, args, max_iter):
     """L-BFGS from ``start`` (gtol 1e-13): (the fit, its minimiser in θ*'s structure)."""
     if np.ndim(theta_star) == 1 and not isinstance(theta_star, (dict, list, tuple)):
         # the objective itself is the solver's static argument: one compilation per objective and shapes
-        fit = minimize_lbfgs(objective, start, *args, gtol=1e-13, max_iter=max_iter)
+        fit = minimize_lbfgs(
+            objective, start, *args, gtol=1e-13, max_iter=max_iter, quick_compile=True
+        )
         return fit, fit.theta
     # a pytree of parameters: solve over the flattened vector
-    _, unravel = ravel_pytree(theta_star)
+    _, unflatten = _flatten(theta_star)
     leaves, treedef = jax.tree_util.tree_flatten(theta_star)
     structure = (treedef, tuple((np.shape(x), np.dtype(x.dtype).str) for x in leaves))
-    flat0, _ = ravel_pytree(start)
+    flat0, _ = _flatten(start)
     fit = minimize_lbfgs(
-        _flat_objective(objective, structure, unravel), flat0, *args, gtol=1e-13, max_iter=max_iter
+        _flat_objective(objective, structure, unflatten),
+        flat0,
+        *args,
+        gtol=1e-13,
+        max_iter=max_iter,
+        quick_compile=True,
     )
-    return fit, unravel(fit.theta)
+    return fit, unflatten(np.asarray(fit.theta))
 
 
 def _diagnosis(
@@ -165,8 +195,12 @@ def _diagnosis(
     return dataclasses.replace(first, text=text)
 
 
+def _gradient(objective: Callable) -> Callable:
+    return shared(("objective gradient", objective), lambda: checker_jit(jax.grad(objective)))
+
+
 def _jitted(objective: Callable) -> Callable:
-    return shared(("objective", objective), lambda: jax.jit(objective))
+    return shared(("objective", objective), lambda: checker_jit(objective))
 
 
 def _flat_objective(objective: Callable, structure, unravel) -> Callable:
@@ -213,25 +247,30 @@ def check_closed_form(
     )
     key = jax.random.PRNGKey(0) if key is None else key
 
-    theta_star = jax.tree_util.tree_map(lambda t: jnp.asarray(t, jnp.float64), solution(*args))
+    theta_star = jax.tree_util.tree_map(
+        lambda t: jnp.asarray(t, jnp.float64), call_jitted(solution, *args)
+    )
     f = lambda theta: objective(theta, *args)
     value_shape = jax.eval_shape(f, theta_star)
     if getattr(value_shape, "shape", None) != ():
         raise UsageError(f"objective must return a scalar; it returns shape {value_shape.shape}")
     start = _start(theta_star, key) if start is None else start
 
-    # the data closed over, as always: the stationarity numbers depend on it
-    grad = jax.jit(jax.grad(f))
-    g_star = float(np.max(np.abs(np.asarray(ravel_pytree(grad(theta_star))[0]))))
-    g_start = float(np.max(np.abs(np.asarray(ravel_pytree(grad(start))[0]))))
+    if quick_enabled():  # jaxml verify: one program per objective and shapes, the data as arguments
+        shared_grad = _gradient(objective)
+        grad = lambda theta: shared_grad(theta, *args)
+    else:  # the data closed over, as always: the stationarity numbers depend on it
+        grad = checker_jit(jax.grad(f))
+    g_star = float(np.max(np.abs(_flatten(grad(theta_star))[0]), initial=0.0))
+    g_start = float(np.max(np.abs(_flatten(grad(start))[0]), initial=0.0))
     stationarity = g_star / max(g_start, TINY)
 
     fit, theta_solver = _solve(objective, theta_star, start, args, max_iter)
     iterations, g_solver = int(fit.iterations), float(fit.grad_norm)
     converged = g_solver <= 1e-9 * max(g_start, TINY)
-    compare = (lambda t: t) if transform is None else transform
-    a = np.asarray(ravel_pytree(compare(theta_star))[0])
-    b = np.asarray(ravel_pytree(compare(theta_solver))[0])
+    compare = (lambda t: t) if transform is None else functools.partial(call_jitted, transform)
+    a = _flatten(compare(theta_star))[0]
+    b = _flatten(compare(theta_solver))[0]
     abs_diff = float(np.max(np.abs(a - b))) if a.size else 0.0
     rel_diff = abs_diff / max(float(np.max(np.abs(a))) if a.size else 0.0, TINY)
     value = _jitted(objective)  # one program per objective and shapes, the data as arguments

@@ -31,6 +31,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from .._compile import checker_jit
 from . import _boundary
 from ._compare import leaf_labels
 from ._domain import feasible, tangent
@@ -217,7 +218,7 @@ def check_jvp(
         cs = normals(k_structure, jax.eval_shape(f, *pts.at_point(0)), len(chosen), 2)
         jv = _jvp_of(f, argnums_t, len(args), primal=False)
         v = lambda *values: jv(*values[:-1], *values[-1])  # the tangents as one (last) argument
-        jitted = jax.jit(v)  # one program for every point: the points share shapes
+        jitted = checker_jit(v)  # one program for every point: the points share shapes
         per_point = [
             _jvp_structure(
                 f,

@@ -56,11 +56,19 @@ def linalg_free(fn: Callable, *args) -> bool:
         return False
 
 
+def opaque(entry) -> bool:
+    """A custom check that may use linear algebra: it cannot be traced to find out (``@verification`` declares
+    ``linear_algebra=False`` when it does not)."""
+    return entry.kind == "custom" and entry.options.get("linear_algebra", True)
+
+
 def concurrency_safe(entry, points: int | None) -> bool:
     """The entry may run beside another one: a gradient, Hessian or closed-form entry whose example maker, loss
     (and its derivative) and hand formula all trace without linear algebra."""
     from ._programs import DERIVATIVES
 
+    if entry.kind == "custom":
+        return not opaque(entry)
     try:
         key = jax.random.PRNGKey(0)
         if entry.kind in ("gradient", "hessian"):

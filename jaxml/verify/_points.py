@@ -27,6 +27,7 @@ import numpy as np
 
 from ..errors import UsageError
 from ._domain import check_inside, resolve
+from ._programs import stacked
 
 MEMORY_BUDGET = 2**30  # bytes of points (and results) a check holds at once
 # One point's footprint while it is checked: its arguments, autodiff's and your results, and the derivative's
@@ -282,9 +283,9 @@ def given_points(
 
 
 def stacked_examples(example, keys) -> tuple:
-    """``example(key)`` stacked over keys: one vmapped call when it traces, a loop otherwise."""
+    """``example(key)`` stacked over keys: one compiled program when it traces, a loop otherwise."""
     try:
-        return tuple(jax.vmap(example)(keys))
+        return tuple(stacked(example)(keys))
     except Exception:  # noqa: BLE001 - user code may raise anything
         outs = [example(k) for k in keys]
         return tuple(

@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._compile import checker_jit
 from ._programs import batched_derivative
 
 EPS32 = float(np.finfo(np.float32).eps)
@@ -109,7 +110,7 @@ def taylor_slope(f, args: tuple, argnums: tuple, yours, key) -> float | None:
         for k, x in zip(keys, leaves)
     ]
     slope_dir = sum(float(np.sum(np.asarray(g, np.float64) * d)) for g, d in zip(your_leaves, v))
-    f_jit = jax.jit(f)
+    f_jit = checker_jit(f)
 
     def value(h):
         moved = jax.tree_util.tree_unflatten(

@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterator
 
 import jax
 
+from .._compile import checker_jit, one_program
+
 DERIVATIVES = {"gradient": jax.grad, "Hessian": jax.hessian}
 
 _lock = threading.Lock()
@@ -66,10 +68,32 @@ def shared(key: tuple, build: Callable[[], Callable]) -> Callable:
 
 def batched_derivative(f: Callable, argnums, kind: str, in_axes: tuple) -> Callable:
     """``jit(vmap(jax.grad(f, argnums)))`` (or ``jax.hessian``) over the points axis given by ``in_axes``."""
-    build = lambda: jax.jit(jax.vmap(DERIVATIVES[kind](f, argnums=argnums), in_axes=in_axes))
+    build = lambda: checker_jit(jax.vmap(DERIVATIVES[kind](f, argnums=argnums), in_axes=in_axes))
     return shared(("derivative", f, argnums, kind, in_axes), build)
 
 
 def batched(fn: Callable, in_axes: tuple) -> Callable:
     """``jit(vmap(fn))`` over the points axis given by ``in_axes``."""
-    return shared(("batched", fn, in_axes), lambda: jax.jit(jax.vmap(fn, in_axes=in_axes)))
+    return shared(("batched", fn, in_axes), lambda: checker_jit(jax.vmap(fn, in_axes=in_axes)))
+
+
+def stacked(example: Callable) -> Callable:
+    """``vmap(example)`` over a stack of keys: inside ``jaxml verify`` one program draws every point of a check
+    (:func:`~jaxml._compile.one_program`)."""
+    return shared(("examples", example), lambda: one_program(jax.vmap(example)))
+
+
+def jitted(fn: Callable) -> Callable:
+    """``fn`` as one program compiled for compile speed inside ``jaxml verify``, as written elsewhere (one-shot
+    work: an example, a closed form)."""
+    return shared(("jitted", fn), lambda: one_program(fn))
+
+
+def call_jitted(fn: Callable, *args):
+    """``fn(*args)`` through :func:`jitted` when ``fn`` traces, else called as it is (NumPy code, Python control
+    flow on values)."""
+    try:
+        program = jitted(fn)
+        return program(*args)
+    except Exception:  # noqa: BLE001 - user code may fail to trace in any way: run it as written
+        return fn(*args)

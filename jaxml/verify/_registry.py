@@ -54,7 +54,7 @@ class Entry:
       target: the loss (gradient, Hessian), the plain reference (VJP / JVP rule) or objective (closed form).
       argnums, example: as given to the decorator.
       equation, expected_failure, erratum, compares: the table's columns.
-      options: {"rtol": ..., "transform": ..., "domain": ...}.
+      options: {"rtol": ..., "transform": ..., "domain": ..., "linear_algebra": ... (custom checks)}.
     """
 
     name: str
@@ -316,9 +316,15 @@ def verification(
     equation: str = "",
     expected_failure: bool = False,
     erratum: str = "",
+    linear_algebra: bool = True,
 ) -> Callable:
     """Declare a custom check ``fn(points: int, key) -> report`` (anything with ``.ok``, ``.max_abs_error``,
-    ``.max_rel_error``, ``.diagnosis``; a :class:`~jaxml.verify.Report` from ``check_gradient`` & co. is best)."""
+    ``.max_rel_error``, ``.diagnosis``; a :class:`~jaxml.verify.Report` from ``check_gradient`` & co. is best).
+
+    ``linear_algebra=False`` declares that the check runs no JAX linear algebra (``solve``, ``eigh``,
+    ``cholesky``, ...): ``jaxml verify`` may then run it beside another entry. A custom check cannot be traced to
+    find out, so by default it runs alone with respect to every other entry that factorises matrices (XLA:CPU
+    can deadlock when two batched LAPACK calls run at once; see ``jaxml/verify/_lanes.py``)."""
 
     def wrap(fn):
         _declare(
@@ -330,6 +336,7 @@ def verification(
                 "expected_failure": expected_failure,
                 "erratum": erratum,
                 "compares": compares,
+                "options": {"linear_algebra": bool(linear_algebra)},
             },
             _caller(),
         )

@@ -25,7 +25,7 @@ from . import _lanes
 from ._closed_form import check_closed_form
 from ._gradient import check_gradient, check_hessian
 from ._points import default_points, stacked_examples
-from ._programs import shared_programs
+from ._programs import call_jitted, shared_programs
 from ._registry import Entry
 from ._report import Report, jsonable
 from ._shrink import describe
@@ -207,7 +207,7 @@ def _closed_form_entry(entry: Entry, points: int | None, key) -> Report:
     reports = []
     for k in _key_list(key, n):
         k_example, k_start = jax.random.split(k)
-        args = tuple(entry.example(k_example))
+        args = tuple(call_jitted(entry.example, k_example))
         reports.append(
             check_closed_form(
                 entry.target,
@@ -308,5 +308,5 @@ def run_entries(
             one,
             lambda i: _lanes.concurrency_safe(entries[i], points),
             jobs,
-            opaque=lambda i: entries[i].kind == "custom",
+            opaque=lambda i: _lanes.opaque(entries[i]),
         )

@@ -31,6 +31,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._compile import checker_jit
 from ..errors import UsageError
 from . import _boundary
 from ._compare import Tally, leaf_labels, structure_mismatch
@@ -359,7 +360,7 @@ def _structure_checks(
     out_shape = jax.eval_shape(f, *point)
     c1, c2 = (take(normals(key, out_shape, 1, salt), 0) for salt in (1, 2))
     v = _vjp_of(f, argnums, len(point))
-    jitted = jax.jit(v) if jitted is None else jitted
+    jitted = checker_jit(v) if jitted is None else jitted
     problems, lines = [], []
     primal = rel(f(*point), reference(*point))
     if primal > STRUCTURE_RTOL:
@@ -423,7 +424,7 @@ def _transform_checks(v, point, c1, c2, v1, v2, lines, what="cotangent", jitted=
     """The rule under jax.jit (``jitted``: jit(v) built once for several points) and under jax.vmap over two
     directions, against the eager results v1, v2."""
     problems = []
-    jitted = rel((jax.jit(v) if jitted is None else jitted)(*point, c1), v1)
+    jitted = rel((checker_jit(v) if jitted is None else jitted)(*point, c1), v1)
     lines.append(f"same under jit: {'ok' if jitted <= STRUCTURE_RTOL else f'off by {jitted:.2g}'}")
     if jitted > STRUCTURE_RTOL:
         problems.append(
@@ -580,7 +581,9 @@ def check_vjp(
 
     def structure():
         found = [_primal_finding(primal)] if primal > STRUCTURE_RTOL else []
-        jitted = jax.jit(_vjp_of(f, argnums_t, len(args)))  # one program: the points share shapes
+        jitted = checker_jit(
+            _vjp_of(f, argnums_t, len(args))
+        )  # one program: the points share shapes
         per_point = [
             _structure_checks(
                 f,

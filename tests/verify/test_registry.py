@@ -185,3 +185,64 @@ def test_builtin_derivations_are_found_through_their_entry_point():
         ] + [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module]
         assert "jaxml_derivations" not in names, path
         assert not any(str(m).startswith("jaxml_derivations") for m in imported), path
+
+
+_LINALG_PROBE = """
+import json
+from jax._src.interpreters import mlir
+from jaxml.verify import _lanes, builtin_entries, run_entry
+
+seen = set()
+lower = mlir.lower_jaxpr_to_module
+
+
+def recording(module_name, jaxpr, **kwargs):
+    seen.update(_lanes._primitives(jaxpr, set()) & _lanes.LINALG)
+    return lower(module_name, jaxpr, **kwargs)
+
+
+mlir.lower_jaxpr_to_module = recording
+found = {}
+for entry in builtin_entries():
+    if entry.kind == "custom" and (not entry.options["linear_algebra"] or entry.name.startswith("λ = 0")):
+        seen.clear()
+        run_entry(entry, points=5)
+        found[entry.name] = sorted(seen)
+print(json.dumps(found))
+"""
+
+
+def test_custom_checks_declared_free_of_linear_algebra_are():
+    """A custom check declared ``linear_algebra=False`` runs beside others: in a fresh process (nothing compiled
+    before), no program it lowers may contain a LAPACK primitive. The minimum-norm check, which solves, shows
+    the probe sees them."""
+    out = subprocess.run(
+        [sys.executable, "-c", _LINALG_PROBE],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    found = __import__("json").loads(out.stdout.strip().splitlines()[-1])
+    solving = [name for name in found if name.startswith("λ = 0")]
+    assert len(solving) == 1 and found.pop(solving[0]), (
+        "the probe must see the solve of the λ = 0 check"
+    )
+    assert len(found) == 7 and all(not prims for prims in found.values()), found
+
+
+def test_a_custom_check_declared_free_of_linear_algebra_runs_beside_others(tmp_path):
+    from jaxml.verify._lanes import opaque
+
+    path = tmp_path / "custom_checks.py"
+    path.write_text(
+        "from jaxml.verify import verification\n"
+        "@verification(name='plain', compares='-')\n"
+        "def plain(points, key): ...\n"
+        "@verification(name='no solves', compares='-', linear_algebra=False)\n"
+        "def free(points, key): ...\n"
+    )
+    plain, free = load_file(path)
+    assert opaque(plain) and not concurrency_safe(plain, 10)
+    assert not opaque(free) and concurrency_safe(free, 10)
