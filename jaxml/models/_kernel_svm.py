@@ -43,7 +43,6 @@ does; the starter's), float32 otherwise.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -52,6 +51,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from .._compile import quick_jit
 from ..errors import UsageError
 from ..sharding import shard_leading
 from ..timeouts import block_until_ready
@@ -181,12 +181,15 @@ def _steps(m: int, num_steps, where: str) -> int:
     return int(num_steps)
 
 
-@functools.partial(jax.jit, static_argnames=("num_steps", "m", "fits"))
-def _draw(key, *, num_steps: int, m: int, fits: int | None):
+def _draw_indices(key, *, num_steps: int, m: int, fits: int | None):
     def draw(k):
         return jax.random.randint(k, (num_steps,), 0, m, dtype=jnp.int32)  # i_t ~ Uniform{0..M-1}
 
     return draw(key) if fits is None else jax.vmap(draw)(jax.random.split(key, fits))
+
+
+# one-shot set-up, and integer draws: the same numbers under any compiler options, so compiled for compile speed
+_draw = quick_jit(_draw_indices, static_argnames=("num_steps", "m", "fits"))
 
 
 def sample_indices(

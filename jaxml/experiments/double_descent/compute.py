@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxml import _bucketed_random
 from jaxml.lbfgs import minimize_lbfgs
 from jaxml.models import lasso, ridge
 from jaxml.placement import device_name, placed
@@ -224,13 +225,17 @@ def _gaussian(data, n_list, d, eta, key, config: Config) -> GaussianChecks:
         name=f"θ_MAP on train{n_cf}",
     )
     # eq. (7): the two objectives differ by a constant in θ, (d/2) log(2πη²)
-    draws = jax.random.normal(jax.random.fold_in(key, 2), (config.objective_points, d), jnp.float64)
+    # jax.random.normal's numbers through the size-bucketed program the Laplace check's draws use too
+    draws = _bucketed_random.normal(
+        jax.random.fold_in(key, 2), (config.objective_points, d), jnp.float64
+    )
     thetas = 3.0 * np.asarray(draws)
     diff, size = hand.objective_difference(
         lambda t: ridge.neg_log_posterior(t, x_cf, y_cf, sigma, eta),
         lambda t: hand.map_objective(t, x_cf, y_cf, sigma, lam7),
         thetas,
     )
+    diff, size = np.asarray(diff), float(size)  # the summaries below in NumPy, not op by op
     spread_rel = float(np.max(diff) - np.min(diff)) / size
     expected_constant = 0.5 * d * math.log(2 * math.pi * eta**2)
     minimiser = max(g["eq7_vs_posterior_minimiser_rel_diff"] for g in per_n.values())

@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..._compile import quick_jit
 from ...models import batchnorm, network
 from ...placement import device_name, placed
 from ...separability import (
@@ -27,7 +28,7 @@ from ...separability import (
     hull_certificate,
     separability,
 )
-from ...verify import Outcome, entries, run_entry
+from ...verify import Outcome, entries, run_entry, shared_programs
 from .config import CONFIG, Config
 
 
@@ -202,7 +203,7 @@ def step_weights(x: np.ndarray, y: np.ndarray, side_normals: np.ndarray) -> dict
     return {"W1": W1, "W2": W2, "offsets": b, "gaps": gaps}
 
 
-@jax.jit
+@quick_jit  # one-shot labels
 def _predict_step(W1, W2, x):
     return network.predict_step(network.Network(W1, W2, jnp.zeros((0,), x.dtype)), x)
 
@@ -345,7 +346,7 @@ def check_batchnorm(
     )
 
 
-_predict_batchnorm = jax.jit(batchnorm.predict)
+_predict_batchnorm = quick_jit(batchnorm.predict)  # one-shot labels
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -384,7 +385,8 @@ def compute(
         sigmoid = train_sigmoid(x, y, restarts, config=config, progress=progress)
         step = build_step_network(x_np, y_np, x, config=config)
         linear = analyse_linear(x_np, y_np, x, y, linear_net, config=config)
-    with placed("batched", device_override) as batch_device:
+    # checks of the same function at the same shapes share one compiled program (bit-identical results)
+    with placed("batched", device_override) as batch_device, shared_programs():
         if progress:
             progress.log("nn: verifying the network derivations")
         outcomes = verify_network_derivations(k_verify, config=config)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..._compile import quick_jit
 from ...models import network
 from .compute import NNResult, line_name
 
@@ -15,7 +15,7 @@ _LIMITS = (-0.2, 4.2)
 _COLOURS = ["#1b9e77", "#7570b3", "#e7298a"]
 
 
-@jax.jit
+@quick_jit  # one-shot, for the figure
 def _grid_outputs(step_W1, step_W2, W1, W2, grid):
     """On the grid: the step network's labels and the sigmoid network's output o (one compiled program)."""
     empty = jnp.zeros((0,), grid.dtype)

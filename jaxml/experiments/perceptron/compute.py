@@ -115,9 +115,16 @@ def _scores(labels: np.ndarray, y_train: np.ndarray, y_test: np.ndarray) -> Scor
     )
 
 
+@functools.partial(jax.jit, static_argnames=("kernel_fns",))
+def _gram_matrices(x, *, kernel_fns):
+    """G_ij = K(x_i, x_j) for each kernel, one program (the same values as op by op)."""
+    return tuple(kernels.gram(k, x) for k in kernel_fns)
+
+
 def _grams(kernel_fns: dict, x_train) -> tuple[dict, np.ndarray]:
     """Smallest eigenvalue of each kernel's 200 x 200 training Gram matrix (n is fixed by the data file)."""
-    grams = {name: np.asarray(kernels.gram(k, x_train)) for name, k in kernel_fns.items()}
+    matrices = _gram_matrices(x_train, kernel_fns=tuple(kernel_fns.values()))
+    grams = {name: np.asarray(g) for name, g in zip(kernel_fns, matrices)}
     return {name: kernels.min_eigenvalue(g) for name, g in grams.items()}, grams["non_psd"]
 
 
