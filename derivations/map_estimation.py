@@ -121,9 +121,9 @@ def example_underdetermined(key):
     return x, y, sigma
 
 
-@functools.cache
 def _compiled(example):
-    """``example`` as one compiled program (the custom checks below draw their problems through it)."""
+    """``example`` as one compiled program inside ``jaxml verify`` (the custom checks below draw their problems
+    through it; the verifier draws the closed forms' examples through the same program)."""
     return one_program(example)
 
 

@@ -28,6 +28,7 @@ import functools
 import importlib.util
 import os
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 
 import jax
@@ -159,4 +160,12 @@ def one_program(fn: Callable, **jit_kwargs) -> Callable:
       ... def draw(key):
       ...     return jax.random.normal(key, (30, 8))
     """
-    return _Quick(fn, jit_kwargs, mode="eager")
+    if jit_kwargs:
+        return _Quick(fn, jit_kwargs, mode="eager")
+    try:  # one per function: the verifier and a custom check drawing from the same example share its program
+        return _ONE_PROGRAMS.setdefault(fn, _Quick(fn, {}, mode="eager"))
+    except TypeError:  # not weakly referenceable
+        return _Quick(fn, {}, mode="eager")
+
+
+_ONE_PROGRAMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

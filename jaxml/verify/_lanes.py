@@ -21,7 +21,6 @@ from collections.abc import Callable
 
 import jax
 import jax.lax.linalg as _linalg
-import numpy as np
 
 # the primitives XLA:CPU runs through LAPACK / BLAS custom calls (lu, cholesky, eigh, triangular_solve, ...)
 LINALG = frozenset(getattr(_linalg, name).name for name in dir(_linalg) if name.endswith("_p"))
@@ -71,24 +70,20 @@ def concurrency_safe(entry, points: int | None) -> bool:
         return not opaque(entry)
     try:
         key = jax.random.PRNGKey(0)
+        # the example maker traced once: its primitives (the same batched or not) and its outputs' shapes
+        jaxpr, shapes = jax.make_jaxpr(entry.example, return_shape=True)(key)
+        if _primitives(jaxpr, set()) & LINALG:
+            return False
         if entry.kind in ("gradient", "hessian"):
-            n = 8 if points is None else max(int(points), 1)
-            keys = jax.ShapeDtypeStruct((n,) + np.shape(key), key.dtype)
-            if not linalg_free(jax.vmap(entry.example), keys):
-                return False
-            one = jax.eval_shape(entry.example, key)
             derivative = DERIVATIVES["gradient" if entry.kind == "gradient" else "Hessian"]
             argnums = tuple(entry.argnums) if isinstance(entry.argnums, list) else entry.argnums
-            return linalg_free(derivative(entry.target, argnums=argnums), *one) and linalg_free(
-                entry.fn, *one
+            return linalg_free(derivative(entry.target, argnums=argnums), *shapes) and linalg_free(
+                entry.fn, *shapes
             )
         if entry.kind == "closed_form":
-            if not linalg_free(entry.example, key):
-                return False
-            args = jax.eval_shape(entry.example, key)
-            theta = jax.eval_shape(entry.fn, *args)
-            return linalg_free(entry.fn, *args) and linalg_free(
-                jax.grad(entry.target), theta, *args
+            theta = jax.eval_shape(entry.fn, *shapes)
+            return linalg_free(entry.fn, *shapes) and linalg_free(
+                jax.grad(entry.target), theta, *shapes
             )
     except Exception:  # noqa: BLE001 - user code may raise anything
         return False
