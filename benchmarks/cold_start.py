@@ -19,19 +19,9 @@ import tempfile
 from pathlib import Path
 
 import _timing as timing
+from cli_bench import USER_FILE  # README's one-derivation file
 
 ROOT = Path(__file__).resolve().parent.parent
-
-USER_FILE = """import jax, jax.numpy as jnp
-from jaxml.verify import derivation
-
-def loss(theta, x, y):
-    return jnp.mean((x @ theta - y) ** 2)
-
-@derivation(of=loss, example=lambda key: (jnp.zeros(3), jax.random.normal(key, (50, 3)), jnp.ones(50)))
-def my_grad(theta, x, y):
-    return 2 * x.T @ (x @ theta - y) / y.shape[0]
-"""
 
 
 def _env(checkout: Path, packages: Path, cache: str) -> dict:
