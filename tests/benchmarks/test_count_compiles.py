@@ -21,19 +21,6 @@ REPO = Path(__file__).resolve().parents[2]
 COUNTER = REPO / "benchmarks" / "_count_compiles.py"
 CHILD_TIMEOUT = 300  # seconds: each command takes seconds; this only turns a hang into a failure
 
-# README's one-derivation user file, as cli_bench.py's "jaxml verify mine.py" row writes it
-MINE = """\
-import jax, jax.numpy as jnp
-from jaxml.verify import derivation
-
-def loss(theta, x, y):
-    return jnp.mean((x @ theta - y) ** 2)
-
-@derivation(of=loss, example=lambda key: (jnp.zeros(3), jax.random.normal(key, (50, 3)), jnp.ones(50)))
-def my_grad(theta, x, y):
-    return 2 * x.T @ (x @ theta - y) / y.shape[0]
-"""
-
 
 def _counted(
     args: list[str], counts: Path, cache: Path
@@ -67,7 +54,9 @@ def _counted(
 
 def test_counts_programs_compiled_then_read_back_from_the_cache(tmp_path):
     mine = tmp_path / "mine.py"
-    mine.write_text(MINE)
+    mine.write_text(
+        _load("cli_bench").USER_FILE
+    )  # README's one-derivation file, as its row writes it
     args = ["verify", str(mine), "--points", "5"]
     cache = tmp_path / "cache"
 

@@ -189,6 +189,9 @@ def test_builtin_derivations_are_found_through_their_entry_point():
 
 _LINALG_PROBE = """
 import json
+from jaxml._compile import quick_compilation, quick_process
+
+quick_process()  # as jaxml verify runs them (and faster to compile)
 from jax._src.interpreters import mlir
 from jaxml.verify import _lanes, builtin_entries, run_entry
 
@@ -206,7 +209,8 @@ found = {}
 for entry in builtin_entries():
     if entry.kind == "custom" and (not entry.options["linear_algebra"] or entry.name.startswith("λ = 0")):
         seen.clear()
-        run_entry(entry, points=5)
+        with quick_compilation():
+            run_entry(entry, points=5)
         found[entry.name] = sorted(seen)
 print(json.dumps(found))
 """
