@@ -1,24 +1,25 @@
-"""Quick compilation for the short-lived programs of ``jaxml verify``: checks that run once.
+"""Quick compilation for short-lived programs: the checks of ``jaxml verify``, which run once.
 
 XLA:CPU spends most of a small program's compile time optimising code that then runs for milliseconds. Inside
-:func:`quick_compilation` (``jaxml verify`` runs its checks in one) the verifier's programs are compiled, per
-program (``jax.jit(..., compiler_options=...)``, never a global flag), with
+:func:`quick_compilation` (``jaxml verify`` runs its checks in one) the verifier's programs are compiled with
 
 * ``xla_cpu_use_fusion_emitters=False``: the elemental IR emitters instead of the MLIR fusion emitters (no MLIR
-  context built in every compilation), and
-* ``xla_backend_optimization_level=0``: LLVM -O0 for the generated code,
+  context built in every compilation),
+* ``xla_backend_optimization_level=0``: LLVM -O0 for the generated code, and
 * ``xla_cpu_parallel_codegen_split_count=1``: the generated code as one LLVM module (splitting it for parallel
   code generation costs more than it saves in a small program),
 
-and the one-shot work around them (example makers, closed forms, custom checks' set-up) is compiled as one program
-instead of being dispatched operation by operation. A typical program compiles about 3× faster and runs somewhat
-slower: the right trade for code that runs once. The verdicts are the same; the rounding measures (max errors)
-may differ in their last bits.
+per program (``jax.jit(..., compiler_options=...)``); the ``jaxml verify`` process also puts them in ``XLA_FLAGS``
+(:func:`quick_process`, the only way to reach operations run one by one). The one-shot work around the checks
+(example makers, closed forms, custom checks' set-up) is compiled as one program instead of operation by operation.
+A program compiles about 3× faster and runs somewhat slower: the right trade for code that runs once. The verdicts
+are the same; the rounding measures (max errors) may differ in their last bits.
 
-Outside such a block — a check called from your code, the experiments of ``jaxml reproduce`` — everything runs
-as it always has: XLA's default options, and ``quick_jit(fn)`` is ``fn`` as written. Long-running programs (the
-experiments' training loops) never get these options: they would run slower (``benchmarks/COMPILE_OPTIONS.md``).
-On other backends than the CPU the options are not applied.
+Outside such a block — a check called from your code, the experiments of ``jaxml reproduce`` — everything runs as it
+always has: :func:`checker_jit` is ``jax.jit`` and :func:`one_program` is the function as written.
+:func:`quick_jit` (always quick) is for an experiment's one-shot set-up whose results do not depend on the options
+(integer draws, labels). Long-running programs (training loops) never get these options: they would run slower
+(``benchmarks/COMPILE_OPTIONS.md``). On other backends than the CPU the options are not applied.
 """
 
 from __future__ import annotations
@@ -40,9 +41,8 @@ QUICK_OPTIONS = {
 }
 
 _lock = threading.Lock()
-_depth = (
-    0  # quick_compilation() blocks open, in any thread (jaxml verify checks entries on two threads)
-)
+# quick_compilation() blocks open, in any thread (jaxml verify checks entries on two threads)
+_depth = 0
 
 
 @contextlib.contextmanager
