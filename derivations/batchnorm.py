@@ -436,12 +436,11 @@ def check_shapes(shapes=SHAPES, *, points: int, key) -> dict:
     """
     out: dict = {}
     for s, (m, d) in enumerate(shapes):
-        examples = examples_for(m, d)
+        # each kind's points drawn by one program inside ``jaxml verify``-style quick compilation
+        stacked = {kind: one_program(jax.vmap(make)) for kind, make in examples_for(m, d).items()}
         k_shape = jax.random.fold_in(key, s)
         for i, (fn, of, argnums, kind) in enumerate(FORMULAS):
-            at = tuple(
-                jax.vmap(examples[kind])(jax.random.split(jax.random.fold_in(k_shape, i), points))
-            )
+            at = tuple(stacked[kind](jax.random.split(jax.random.fold_in(k_shape, i), points)))
             first = tuple(np.asarray(a)[0] for a in at)  # shapes only: NumPy, no compiled indexing
             out.setdefault(fn.__name__, {})[(m, d)] = check_gradient(
                 of, fn, *first, argnums=argnums, at=at, name=f"{fn.__name__}, (m, d) = ({m}, {d})"
@@ -471,6 +470,6 @@ def v_path_ratios(key, *, points: int, m: int = M, d: int = D) -> tuple[float, f
             args = examples[kind](k)
             return jnp.max(jnp.abs(dL_dmu_v_path(*args))) / jnp.max(jnp.abs(dL_dmu_total(*args)))
 
-        return float(jnp.max(jax.vmap(one)(keys)))
+        return float(one_program(lambda ks: jnp.max(jax.vmap(one)(ks)))(keys))
 
     return ratio("mu_batch_mean"), ratio("mu_general")

@@ -15,7 +15,9 @@ per program (``jax.jit(..., compiler_options=...)``); the ``jaxml verify`` proce
 A program compiles about 3× faster and runs somewhat slower: the right trade for code that runs once. The verdicts
 are the same; the rounding measures (max errors) may differ in their last bits.
 
-Outside such a block — a check called from your code, the experiments of ``jaxml reproduce`` — everything runs as it
+``jaxml reproduce`` opens one around its verifier checks too (the ``derivations`` experiment, the ``nn``
+experiment's network and batch-norm checks): their max errors may differ in their last bits, nothing else. Outside
+such a block — a check called from your code, the experiments' models and training loops — everything runs as it
 always has: :func:`checker_jit` is ``jax.jit`` and :func:`one_program` is the function as written.
 :func:`quick_jit` (always quick) is for an experiment's one-shot set-up whose results do not depend on the options
 (integer draws, labels). Long-running programs (training loops) never get these options: they would run slower
@@ -145,8 +147,9 @@ def one_program(fn: Callable, **jit_kwargs) -> Callable:
     For the one-shot work of a check — drawing its examples, a closed form, a custom check's set-up — that would
     otherwise be dispatched operation by operation, one small compiled program each. Inside ``jaxml verify`` it is
     ``jax.jit(fn)`` with XLA:CPU options that compile about 3× faster (the results may differ in their last
-    bits); anywhere else (your code, the experiments of ``jaxml reproduce``) calling it calls ``fn``, so the
-    numbers are exactly those of the code as written. Do not use it for long-running loops.
+    bits), and so in ``jaxml reproduce``'s verifier checks; anywhere else (your code, the experiments' models)
+    calling it calls ``fn``, so the numbers are exactly those of the code as written. Do not use it for
+    long-running loops.
 
     Args:
       fn: the function (it must trace, as for ``jax.jit``).

@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..._compile import quick_jit
+from ..._compile import quick_compilation, quick_jit
 from ...models import batchnorm, network
 from ...placement import device_name, placed
 from ...separability import (
@@ -305,10 +305,11 @@ def check_batchnorm(
     """§6: every formula at each batch shape, the v-path of ∂L/∂μ, and the layer inside a jitted training loop."""
     from jaxml_derivations import batchnorm as bn_derivations
 
-    reports = bn_derivations.check_shapes(config.bn_shapes, points=config.points, key=k_bn)
-    v_path_at_mean, v_path_general = bn_derivations.v_path_ratios(
-        jax.random.fold_in(k_bn, 7), points=config.points
-    )
+    with quick_compilation():  # checks that run once: compiled as `jaxml verify` compiles them
+        reports = bn_derivations.check_shapes(config.bn_shapes, points=config.points, key=k_bn)
+        v_path_at_mean, v_path_general = bn_derivations.v_path_ratios(
+            jax.random.fold_in(k_bn, 7), points=config.points
+        )
     with placed("sequential", device_override):
         net = batchnorm.init(2, config.hidden, key=k_init)
         start = time.perf_counter()
@@ -389,7 +390,8 @@ def compute(
     with placed("batched", device_override) as batch_device, shared_programs():
         if progress:
             progress.log("nn: verifying the network derivations")
-        outcomes = verify_network_derivations(k_verify, config=config)
+        with quick_compilation():  # checks that run once: compiled as `jaxml verify` compiles them
+            outcomes = verify_network_derivations(k_verify, config=config)
         if progress:
             progress.log(f"nn: verifying the batch-norm derivations at batches {config.bn_shapes}")
         bn = check_batchnorm(x, y, k_bn, k_bn_init, config=config, device_override=device_override)
