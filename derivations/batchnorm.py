@@ -393,9 +393,7 @@ def check_layer_vjp(m: int, d: int, *, points: int, key, eps: float = 0.0):
     """
     # point p's stack: the layer examples of split(key_p, VJP_STACK), all drawn by one compiled program;
     # (points, stack, ...)
-    x, gamma, beta, c, A = (
-        np.asarray(a) for a in _layer_stacks(m, d)(jax.random.split(key, points))
-    )
+    x, gamma, beta, c, A = (np.asarray(a) for a in _layer_stacks(m, d)(_draws.split(key, points)))
     at = ((x, gamma, beta), c, A[:, 0])  # A of the stack's first batch serves the whole stack
     first = jax.tree_util.tree_map(lambda a: a[0], at)
     return check_gradient(
@@ -417,7 +415,7 @@ def batchnorm_custom_vjp(points: int, key):
     """:func:`check_layer_vjp` at (m, d) = (M, D) for each ε in ``VJP_EPS``; returns the worse report."""
     reports = [
         check_layer_vjp(M, D, points=points, key=k, eps=eps)
-        for eps, k in zip(VJP_EPS, jax.random.split(key, len(VJP_EPS)))
+        for eps, k in zip(VJP_EPS, _draws.split_list(key, len(VJP_EPS)))
     ]
     return max(reports, key=lambda r: (not r.ok, r.max_rel_error))
 

@@ -245,9 +245,12 @@ def objective_difference(f, g, thetas):
 
 
 @one_program
-def _lambda_numbers(x, y, sigma, eta, lam, thetas):
+def _lambda_numbers(x, y, sigma, eta, lam, normals):
     """The numbers of :func:`check_lambda_equivalence`, in one compiled program: the two L-BFGS fits from θ = 0,
-    and f(θ) − g(θ) and |f(θ)| at the stacked θ (P, d) for f = −log posterior, g = eq. (7)'s objective."""
+    and f(θ) − g(θ) and |f(θ)| at the stacked θ = 3 · ``normals`` (P, d) for f = −log posterior, g = eq. (7)'s
+    objective with λ = ``lam`` (None: 1/(2η²))."""
+    lam = lambda_of_eta(eta) if lam is None else lam
+    thetas = normals * 3.0
     theta0 = jnp.zeros(x.shape[1], x.dtype)
     a = minimize_lbfgs(ridge.neg_log_posterior, theta0, x, y, sigma, eta)
     b = minimize_lbfgs(map_objective, theta0, x, y, sigma, lam)
@@ -263,14 +266,14 @@ def check_lambda_equivalence(x, y, sigma, eta, *, key, points=64, lam=None) -> C
     """Eq. (7): −log p(y|X,θ) − log p(θ) and −log p(y|X,θ) + λ‖θ‖² (λ = 1/(2η²) unless given) have the same
     minimiser (two L-BFGS solves) and differ by the constant (d/2) log(2πη²) at ``points`` random θ drawn from
     ``key`` (θ ~ N(0, 9 I))."""
-    lam = lambda_of_eta(eta) if lam is None else lam
     d = x.shape[1]
-    thetas = _draws.normal(key, (points, d), jnp.float64) * 3.0
-    a, b, diff, size = _lambda_numbers(x, y, sigma, eta, lam, thetas)
+    normals = _draws.normal(key, (points, d), jnp.float64)
+    a, b, diff, size = _lambda_numbers(x, y, sigma, eta, lam, normals)
     minimiser_rel = _rel(b.theta, a.theta)
     diff, size = np.asarray(diff), float(size)
     spread = float(np.max(diff) - np.min(diff))  # 0 when the difference is a constant
-    constant = 0.5 * d * float(np.log(2.0 * np.pi * eta**2))  # −log of N(0, η²I)'s normaliser
+    # −log of N(0, η²I)'s normaliser (η squared by NumPy: no program for one number)
+    constant = 0.5 * d * float(np.log(2.0 * np.pi * np.asarray(eta) ** 2))
     constant_err = float(np.max(np.abs(diff - constant)))
     spread_rel = spread / max(size, 1e-300)
     ok = minimiser_rel <= RTOL and spread_rel <= 1e-12 and constant_err <= 1e-10 * max(size, 1.0)
@@ -280,7 +283,8 @@ def check_lambda_equivalence(x, y, sigma, eta, *, key, points=64, lam=None) -> C
         if spread_rel > 1e-12:
             parts.append(
                 f"the two objectives do not differ by a constant (spread {spread:.3g} over {points} θ): "
-                f"λ = {float(lam):.6g} is not 1/(2η²) = {float(lambda_of_eta(eta)):.6g}"
+                f"λ = {float(lambda_of_eta(eta) if lam is None else lam):.6g} is not "
+                f"1/(2η²) = {float(lambda_of_eta(eta)):.6g}"
             )
         if minimiser_rel > RTOL:
             parts.append(f"their minimisers differ by {minimiser_rel:.3g} relative")
@@ -314,10 +318,10 @@ def check_lambda_equivalence(x, y, sigma, eta, *, key, points=64, lam=None) -> C
     equation="§4(b), eq. (7)",
 )
 def verify_lambda_equivalence(points, key):
-    keys = _draws.split(key, SOLVER_EXAMPLES)
+    keys = _draws.split_list(key, SOLVER_EXAMPLES)
     reports = [
         check_lambda_equivalence(
-            *_compiled(example_gaussian)(k), points=points, key=jax.random.fold_in(k, 1)
+            *_compiled(example_gaussian)(k), points=points, key=_draws.fold_in(k, 1)
         )
         for k in keys
     ]
@@ -335,7 +339,7 @@ def verify_lambda_equivalence(points, key):
     "form is right",
 )
 def verify_as_written_sign(points, key):
-    k_example, k_start = _draws.split(key, 2)
+    k_example, k_start = _draws.split_list(key, 2)
     args = _compiled(example_lambda)(k_example)
     # the as-written objective is unbounded below: a short solver run is enough to show it
     return check_closed_form(
@@ -357,7 +361,8 @@ def check_laplace_lasso(x, y, sigma, b, *, gamma=None, rtol=None):
       :class:`jaxml.models.lasso.LassoFit`.
     """
     fit = lasso.fit_map(x, y, sigma=sigma, b=b)
-    gamma = gamma_of_b(sigma, b) if gamma is None else gamma
+    # γ = 2σ²/b by NumPy: no program for one number
+    gamma = gamma_of_b(np.asarray(sigma), np.asarray(b)) if gamma is None else gamma
     report = check_lasso_kkt(
         fit.theta, x, y, gamma, rtol=rtol, name="§4(e): Laplace MAP is the lasso at γ = 2σ²/b"
     )
@@ -372,7 +377,7 @@ def check_laplace_lasso(x, y, sigma, b, *, gamma=None, rtol=None):
 def verify_laplace_lasso(points, key):
     reports = [
         check_laplace_lasso(*_compiled(example_laplace)(k))[0]
-        for k in _draws.split(key, SOLVER_EXAMPLES)
+        for k in _draws.split_list(key, SOLVER_EXAMPLES)
     ]
     worst = max(reports, key=lambda r: (not r.ok, r.max_rel_error))
     return dataclasses.replace(worst, points=len(reports))
@@ -380,7 +385,9 @@ def verify_laplace_lasso(points, key):
 
 @one_program
 def _laplace_difference(x, y, sigma, b, gamma, thetas):
-    """:func:`objective_difference` of the Laplace −log posterior and the lasso objective / (2σ²), in one program."""
+    """:func:`objective_difference` of the Laplace −log posterior and the lasso objective / (2σ²) with γ = ``gamma``
+    (None: 2σ²/b), in one program."""
+    gamma = gamma_of_b(sigma, b) if gamma is None else gamma
     return objective_difference(
         lambda t: lasso.neg_log_posterior(t, x, y, sigma, b),
         lambda t: lasso.objective(t, x, y, gamma) / (2.0 * sigma**2),
@@ -391,7 +398,6 @@ def _laplace_difference(x, y, sigma, b, gamma, thetas):
 def check_laplace_objective(x, y, sigma, b, *, key, points=64, gamma=None) -> Check:
     """§4(e): −log p(θ|X,y) − (‖y − Xθ‖² + γ‖θ‖₁)/(2σ²) is constant in θ for γ = 2σ²/b (or the ``gamma`` given),
     at ``points`` random θ ~ N(0, I) drawn from ``key``."""
-    gamma = gamma_of_b(sigma, b) if gamma is None else gamma
     thetas = _draws.normal(key, (points, x.shape[1]), jnp.float64)
     diff, size = _laplace_difference(x, y, sigma, b, gamma, thetas)
     diff, size = np.asarray(diff), float(size)
@@ -404,7 +410,8 @@ def check_laplace_objective(x, y, sigma, b, *, key, points=64, gamma=None) -> Ch
         max_rel_error=spread_rel,
         diagnosis=None
         if ok
-        else f"not a constant (spread {spread:.3g}): γ = {float(gamma):.6g} is not "
+        else f"not a constant (spread {spread:.3g}): "
+        f"γ = {float(gamma_of_b(sigma, b) if gamma is None else gamma):.6g} is not "
         f"2σ²/b = {float(gamma_of_b(sigma, b)):.6g}",
         name="§4(e): −log posterior = lasso/(2σ²) + const",
         points=points,
@@ -420,19 +427,25 @@ def check_laplace_objective(x, y, sigma, b, *, key, points=64, gamma=None) -> Ch
     equation="§4(e)",
 )
 def verify_laplace_objective(points, key):
-    k_example, k_points = _draws.split(key, 2)
+    k_example, k_points = _draws.split_list(key, 2)
     return check_laplace_objective(
         *_compiled(example_laplace)(k_example), points=points, key=k_points
     )
 
 
-_min_norm_solution = one_program(min_norm_solution)
+def _min_norm_closed_form(x, y, sigma):
+    """:func:`min_norm_solution` as a closed form of ``neg_log_likelihood``'s data (x, y, σ)."""
+    return min_norm_solution(x, y)
 
 
-@one_program
 def _row_space_projection(x, t):
     """P t = Xᵀ(XXᵀ)⁻¹X t: the projection on the row space of X."""
     return x.T @ jnp.linalg.solve(x @ x.T, x @ t)
+
+
+# one program each inside ``jaxml verify``, shared with check_closed_form's calls of the same functions
+_min_norm_program = one_program(_min_norm_closed_form)
+_projection_program = one_program(_row_space_projection)
 
 
 def check_min_norm(x, y, sigma, *, key, theta=None) -> Check:
@@ -440,11 +453,15 @@ def check_min_norm(x, y, sigma, *, key, theta=None) -> Check:
     ``check_closed_form`` compared in the row space, its solver started at a random point drawn from ``key``), lies
     in the row space of X (so it is the shortest least-squares solution), and equals the L-BFGS limit from θ = 0
     (iterates stay in the row space)."""
-    theta = _min_norm_solution(x, y) if theta is None else jnp.asarray(theta)
+    if theta is None:
+        theta, solution = _min_norm_program(x, y, sigma), _min_norm_closed_form
+    else:
+        theta = jnp.asarray(theta)
+        solution = lambda *_: theta
     projector = functools.partial(_row_space_projection, x)
     stationary = check_closed_form(
         neg_log_likelihood,
-        lambda *_: theta,
+        solution,
         x,
         y,
         sigma,
@@ -453,13 +470,13 @@ def check_min_norm(x, y, sigma, *, key, theta=None) -> Check:
         name="least squares, compared in the row space",
     )
     # ‖θ − Pθ‖∞ / ‖θ‖∞: the null-space component (0 for the minimum-norm solution)
-    off_row_space = float(np.max(np.abs(np.asarray(theta - projector(theta))))) / max(
-        float(np.max(np.abs(np.asarray(theta)))), 1e-300
-    )
+    off_row_space = float(
+        np.max(np.abs(np.asarray(theta) - np.asarray(_projection_program(x, theta))))
+    ) / max(float(np.max(np.abs(np.asarray(theta)))), 1e-300)
     # ridge.fit_least_squares's solve, with max_iter and the compilation of check_closed_form's: the two L-BFGS runs
     # (same objective, same shapes) share one compiled program
     fit = minimize_lbfgs(
-        neg_log_likelihood, jnp.zeros(x.shape[1]), x, y, sigma, max_iter=5000, quick_compile=True
+        neg_log_likelihood, np.zeros(x.shape[1]), x, y, sigma, max_iter=5000, quick_compile=True
     )
     solver_rel = _rel(fit.theta, theta)
     ok = stationary.ok and off_row_space <= 1e-10 and solver_rel <= RTOL
@@ -500,8 +517,8 @@ def check_min_norm(x, y, sigma, *, key, theta=None) -> Check:
 )
 def verify_min_norm(points, key):
     reports = [
-        check_min_norm(*_compiled(example_underdetermined)(k), key=jax.random.fold_in(k, 1))
-        for k in _draws.split(key, SOLVER_EXAMPLES)
+        check_min_norm(*_compiled(example_underdetermined)(k), key=_draws.fold_in(k, 1))
+        for k in _draws.split_list(key, SOLVER_EXAMPLES)
     ]
     worst = max(reports, key=lambda r: (not r.ok, r.max_rel_error))
     return dataclasses.replace(worst, points=len(reports))

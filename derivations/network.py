@@ -320,7 +320,7 @@ def writeup_w12_sigma_argument(points: int, key) -> W12Report:
     3. n examples, each with z₂ = W¹₁,₂ x₁: per-example values whose mean is the gradient.
     The check "fails" (as expected) when 1. passes and 2. fails; its diagnosis names the mistake.
     """
-    points_at = _sigma_argument_points(jax.random.split(key, points))
+    points_at = _sigma_argument_points(_draws.split(key, points))
     reports = {}
     for label, at in points_at.items():
         first = tuple(np.asarray(a)[0] for a in at)  # shapes only: NumPy, no compiled indexing

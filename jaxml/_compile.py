@@ -35,6 +35,8 @@ import weakref
 from collections.abc import Callable, Iterator
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 
 QUICK_OPTIONS = {
     "xla_cpu_use_fusion_emitters": False,
@@ -172,3 +174,9 @@ def one_program(fn: Callable, **jit_kwargs) -> Callable:
 
 
 _ONE_PROGRAMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def as_device_array(a) -> jax.Array:
+    """``jnp.asarray(a)`` without a compiled program: a NumPy array is put on the device as it is (``jnp.asarray``
+    compiles a copy program for each new shape of one); anything else goes through ``jnp.asarray``."""
+    return jax.device_put(a) if isinstance(a, np.ndarray) else jnp.asarray(a)

@@ -157,8 +157,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _verify(args) -> int:
-    import jax
-
+    from . import _bucketed_random as draws
     from . import verify
     from ._compile import quick_compilation
 
@@ -176,7 +175,7 @@ def _verify(args) -> int:
         outcomes = verify.run_entries(
             entries,
             points=args.points,
-            key=jax.random.PRNGKey(args.seed),
+            key=draws.prng_key(args.seed),
             jobs=args.jobs,
             guard=lambda e: stage(f"checking {e.name}", seconds, command="jaxml verify"),
             audit=args.audit,

@@ -13,7 +13,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from ._compile import checker_jit, quick_enabled
+from ._compile import as_device_array, checker_jit, quick_enabled
 from .errors import UsageError
 
 
@@ -105,7 +105,7 @@ def minimize_lbfgs(
     """
     if not callable(fun):
         raise UsageError("minimize_lbfgs(fun, theta0, *args): fun must be callable")
-    theta0 = jnp.asarray(theta0)
+    theta0 = as_device_array(theta0)
     if theta0.ndim != 1:
         raise UsageError(f"theta0 must be a 1-d array; got shape {theta0.shape}")
     dtype = jnp.result_type(theta0)

@@ -8,7 +8,8 @@ Example:
 
 ``draws`` holds ``normal``, ``uniform`` and ``split``: ``jax.random``'s numbers bit for bit, with one compiled
 program per size bucket instead of one per shape — for example makers (``@derivation(example=...)``) and other draws
-outside ``jit``, where every new shape would otherwise compile a program.
+outside ``jit``, where every new shape would otherwise compile a program; and ``fold_in``, ``prng_key`` and
+``split_list``, ``jax.random``'s keys bit for bit, computed without a compiled program for a concrete key.
 """
 
 from __future__ import annotations

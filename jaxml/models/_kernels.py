@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxml._compile import as_device_array
 from jaxml.errors import UsageError
 
 from ._deprecation import positional_settings
@@ -148,7 +149,7 @@ def check_kernel(kernel, d: int, *, dtype=None) -> None:
 
 def as_matrix(name: str, a, d: int | None = None) -> jax.Array:
     """``a`` as an (n, d) floating JAX array (integers become the default float); UsageError otherwise."""
-    a = jnp.asarray(a)
+    a = as_device_array(a)
     if a.ndim != 2:
         raise UsageError(f"{name} must have shape (n, d); got shape {a.shape}")
     if d is not None and a.shape[1] != d:

@@ -21,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy import stats
 
+from .._compile import as_device_array, one_program
 from ..errors import UsageError
 from ._deprecation import positional_settings
 from ._map import as_float, check_vector, check_xy, float_dtype, neg_log_likelihood
@@ -196,7 +197,7 @@ def fista(
     """
     if not callable(smooth) or not callable(prox):
         raise UsageError("fista(smooth, prox, theta0, ...): smooth and prox must be callables")
-    theta0 = jnp.asarray(theta0)
+    theta0 = as_device_array(theta0)
     if theta0.ndim != 1:
         raise UsageError(f"theta0 must be a 1-d array; got shape {theta0.shape}")
     theta0 = theta0.astype(float_dtype(theta0))
@@ -206,8 +207,8 @@ def fista(
         theta0,
         tuple(smooth_args),
         tuple(prox_args),
-        jnp.asarray(step, theta0.dtype),
-        jnp.asarray(tol, theta0.dtype),
+        np.asarray(step, theta0.dtype),  # NumPy scalars: no conversion program
+        np.asarray(tol, theta0.dtype),
         int(max_iter),
         bool(restart),
     )
@@ -245,9 +246,20 @@ def largest_eigenvalue(x) -> float:
     return float(np.asarray(jnp.linalg.eigvalsh(gram))[-1])
 
 
-def _max_abs_xty(x, y) -> float:
-    """‖Xᵀy‖∞, the gradient scale of ‖y − Xθ‖² at θ = 0 (up to the factor 2)."""
-    return float(np.max(np.abs(np.asarray(x.T @ y))))
+@one_program
+def _gram_spectrum_and_xty(x, y):
+    """The eigenvalues of the smaller Gram matrix (as :func:`largest_eigenvalue` computes them) and Xᵀy, as one
+    program inside ``jaxml verify``."""
+    n, d = x.shape
+    gram = x @ x.T if n < d else x.T @ x
+    return jnp.linalg.eigvalsh(gram), x.T @ y
+
+
+def _scales(x, y) -> tuple[float, float]:
+    """(λ_max(XᵀX), ‖Xᵀy‖∞): the step and stopping scales of a lasso fit (‖Xᵀy‖∞ is the gradient scale of
+    ‖y − Xθ‖² at θ = 0, up to the factor 2)."""
+    eigenvalues, xty = _gram_spectrum_and_xty(x, y)
+    return float(np.asarray(eigenvalues)[-1]), float(np.max(np.abs(np.asarray(xty))))
 
 
 @positional_settings("lasso", ("x", "y", "gamma"))
@@ -280,8 +292,9 @@ def fit(
     x, y = as_float(x, y)
     theta0 = np.zeros(x.shape[1], x.dtype) if theta0 is None else np.asarray(theta0, x.dtype)
     # 1/L, ∇‖y − Xθ‖² = 2Xᵀ(Xθ − y) is 2 s_max²-Lipschitz
-    step = 1.0 / (2.0 * largest_eigenvalue(x))
-    tol = rtol * max(2.0 * _max_abs_xty(x, y), float(gamma))
+    lipschitz, xty_scale = _scales(x, y)
+    step = 1.0 / (2.0 * lipschitz)
+    tol = rtol * max(2.0 * xty_scale, float(gamma))
     return fista(
         squared_loss,
         _l1_prox,
@@ -362,8 +375,9 @@ def fit_map(
     x, y = as_float(x, y)
     theta0 = np.zeros(x.shape[1], x.dtype) if theta0 is None else np.asarray(theta0, x.dtype)
     sigma, b = float(sigma), float(b)
-    step = sigma**2 / largest_eigenvalue(x)  # 1/L for ∇(−log p(y|X,θ)) = Xᵀ(Xθ − y)/σ²
-    tol = rtol * max(_max_abs_xty(x, y) / sigma**2, 1.0 / b)
+    lipschitz, xty_scale = _scales(x, y)
+    step = sigma**2 / lipschitz  # 1/L for ∇(−log p(y|X,θ)) = Xᵀ(Xθ − y)/σ²
+    tol = rtol * max(xty_scale / sigma**2, 1.0 / b)
     return fista(
         neg_log_likelihood,
         _laplace_prox,

@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._bucketed_random import normal as bucketed_normal
+from .._bucketed_random import prng_key
 from .._compile import checker_jit, quick_enabled
 from ..errors import UsageError
 from ..lbfgs import minimize_lbfgs
@@ -195,8 +196,10 @@ def _diagnosis(
     return dataclasses.replace(first, text=text)
 
 
-def _gradient(objective: Callable) -> Callable:
-    return shared(("objective gradient", objective), lambda: checker_jit(jax.grad(objective)))
+def _value_and_gradient(objective: Callable) -> Callable:
+    """``jit(value_and_grad(objective))``: inside ``jaxml verify`` one program gives the check both numbers."""
+    build = lambda: checker_jit(jax.value_and_grad(objective))
+    return shared(("objective value and gradient", objective), build)
 
 
 def _jitted(objective: Callable) -> Callable:
@@ -245,7 +248,7 @@ def check_closed_form(
     stationarity_tol = (
         DEFAULT_STATIONARITY_TOL if stationarity_tol is None else float(stationarity_tol)
     )
-    key = jax.random.PRNGKey(0) if key is None else key
+    key = prng_key(0) if key is None else key
 
     theta_star = jax.tree_util.tree_map(
         lambda t: jnp.asarray(t, jnp.float64), call_jitted(solution, *args)
@@ -257,10 +260,12 @@ def check_closed_form(
     start = _start(theta_star, key) if start is None else start
 
     if quick_enabled():  # jaxml verify: one program per objective and shapes, the data as arguments
-        shared_grad = _gradient(objective)
-        grad = lambda theta: shared_grad(theta, *args)
+        value_and_grad = _value_and_gradient(objective)
+        grad = lambda theta: value_and_grad(theta, *args)[1]
+        value = lambda theta, *data: value_and_grad(theta, *data)[0]
     else:  # the data closed over, as always: the stationarity numbers depend on it
         grad = checker_jit(jax.grad(f))
+        value = _jitted(objective)  # one program per objective and shapes, the data as arguments
     g_star = float(np.max(np.abs(_flatten(grad(theta_star))[0]), initial=0.0))
     g_start = float(np.max(np.abs(_flatten(grad(start))[0]), initial=0.0))
     stationarity = g_star / max(g_start, TINY)
@@ -273,7 +278,6 @@ def check_closed_form(
     b = _flatten(compare(theta_solver))[0]
     abs_diff = float(np.max(np.abs(a - b))) if a.size else 0.0
     rel_diff = abs_diff / max(float(np.max(np.abs(a))) if a.size else 0.0, TINY)
-    value = _jitted(objective)  # one program per objective and shapes, the data as arguments
     f_star, f_solver = float(value(theta_star, *args)), float(value(theta_solver, *args))
 
     ok = bool(np.isfinite(stationarity) and stationarity <= stationarity_tol and rel_diff <= rtol)

@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._bucketed_random import prng_key
 from ..errors import UsageError
 from . import _audit, _classify, _precision, _shrink
 from ._compare import Tally
@@ -327,7 +328,7 @@ def points_for(spec: Spec, args: tuple, options: dict) -> tuple[Points, str | No
     """The check's points (given, drawn from ``example``, or perturbations) and a note when their number was
     chosen for cost."""
     points, key, at, domain = options["points"], options["key"], options["at"], options["domain"]
-    key = jax.random.PRNGKey(0) if key is None else key
+    key = prng_key(0) if key is None else key
     if options["example"] is not None:
         n = DEFAULT_POINTS if points is None else int(points)
         if n < 1:
@@ -497,9 +498,7 @@ def _precision_mistake(
         point = index(sample, pts.in_axes, 0)
         mine = [tally.sample(leaf)[0][0] for leaf in range(len(tally.labels))]
         try:
-            slope = _precision.taylor_slope(
-                spec.f, point, spec.argnums_t, mine, jax.random.PRNGKey(1)
-            )
+            slope = _precision.taylor_slope(spec.f, point, spec.argnums_t, mine, prng_key(1))
         except Exception:  # noqa: BLE001 - user code may raise anything
             slope = None
     text = _precision.precision_finding(tally.max_rel, level, slope, yours.dtype, spec.kind)

@@ -31,6 +31,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from .._bucketed_random import prng_key, split_list
 from .._compile import checker_jit
 from . import _boundary
 from ._compare import leaf_labels
@@ -189,8 +190,8 @@ def check_jvp(
     reference, f = rule_order("check_jvp", f, rule)
     argnums_t = _validate("check_jvp", f, reference, args, argnums, points)
     args = tuple(jax.tree_util.tree_map(as_float64, a) for a in args)
-    key = jax.random.PRNGKey(0) if key is None else key
-    k_points, k_tan, k_structure = jax.random.split(key, 3)
+    key = prng_key(0) if key is None else key
+    k_points, k_tan, k_structure = split_list(key, 3)
     pts = rule_points(args, argnums_t, points, k_points, at, domain)
     chunk = pts.chunk(0, pts.n)
     domains = domains_of(pts, len(args))

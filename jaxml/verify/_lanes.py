@@ -22,6 +22,8 @@ from collections.abc import Callable
 import jax
 import jax.lax.linalg as _linalg
 
+from .._bucketed_random import prng_key
+
 # the primitives XLA:CPU runs through LAPACK / BLAS custom calls (lu, cholesky, eigh, triangular_solve, ...)
 LINALG = frozenset(getattr(_linalg, name).name for name in dir(_linalg) if name.endswith("_p"))
 
@@ -69,7 +71,7 @@ def concurrency_safe(entry, points: int | None) -> bool:
     if entry.kind == "custom":
         return not opaque(entry)
     try:
-        key = jax.random.PRNGKey(0)
+        key = prng_key(0)
         # the example maker traced once: its primitives (the same batched or not) and its outputs' shapes
         jaxpr, shapes = jax.make_jaxpr(entry.example, return_shape=True)(key)
         if _primitives(jaxpr, set()) & LINALG:

@@ -25,6 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._bucketed_random import split
 from ..errors import UsageError
 from ._domain import check_inside, resolve
 from ._programs import stacked
@@ -44,6 +45,9 @@ MIN_POINTS = 8
 
 def as_float64(x):
     """Float arrays and Python floats become float64 JAX arrays; ints, bools and other leaves are kept."""
+    if isinstance(x, (np.ndarray, np.floating)) and jnp.issubdtype(x.dtype, jnp.floating):
+        # converted on the host: no conversion program
+        return jax.device_put(np.asarray(x, np.float64))
     if isinstance(x, (float, np.floating)) or (
         hasattr(x, "dtype") and jnp.issubdtype(x.dtype, jnp.floating)
     ):
@@ -296,6 +300,6 @@ def stacked_examples(example, keys) -> tuple:
 def example_points(example, n: int, key, domain=None, argnums: tuple = ()) -> Points:
     """The points of a ``@derivation`` entry (and of ``check_gradient(example=...)``): ``example`` at ``n`` keys
     split from ``key``, in float64."""
-    batch = stacked_examples(example, jax.random.split(key, n))
+    batch = stacked_examples(example, split(key, n))
     first = tuple(jax.tree_util.tree_map(lambda x: as_float64(np.asarray(x)[0]), a) for a in batch)
     return given_points(first, batch, domain, argnums)

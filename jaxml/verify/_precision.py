@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._bucketed_random import split_list
 from .._compile import checker_jit
 from ._programs import batched_derivative
 
@@ -104,7 +105,7 @@ def taylor_slope(f, args: tuple, argnums: tuple, yours, key) -> float | None:
     above the rounding floor), or None when f is too flat there to tell."""
     leaves, treedef = jax.tree_util.tree_flatten(tuple(args[i] for i in argnums))
     your_leaves = jax.tree_util.tree_leaves(yours)
-    keys = jax.random.split(key, len(leaves))
+    keys = split_list(key, len(leaves))
     v = [
         np.asarray(jax.random.normal(k, np.shape(x), jnp.float64)) * (np.abs(np.asarray(x)) + 0.1)
         for k, x in zip(keys, leaves)

@@ -14,10 +14,12 @@ functions call (a program traced once would keep the old helper).
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections.abc import Callable, Iterator
 
 import jax
+import numpy as np
 
 from .._compile import checker_jit, one_program
 
@@ -91,9 +93,21 @@ def jitted(fn: Callable) -> Callable:
 
 def call_jitted(fn: Callable, *args):
     """``fn(*args)`` through :func:`jitted` when ``fn`` traces, else called as it is (NumPy code, Python control
-    flow on values)."""
+    flow on values). A ``functools.partial`` of arrays (``partial(project, x)``) is called as its function with the
+    bound arrays as arguments, so the partials of one function share its program."""
     try:
+        if _array_partial(fn):
+            return jitted(fn.func)(*fn.args, *args)
         program = jitted(fn)
         return program(*args)
     except Exception:  # noqa: BLE001 - user code may fail to trace in any way: run it as written
         return fn(*args)
+
+
+def _array_partial(fn: Callable) -> bool:
+    """``fn`` is a ``functools.partial`` binding only positional arrays."""
+    return (
+        isinstance(fn, functools.partial)
+        and not fn.keywords
+        and all(isinstance(a, (jax.Array, np.ndarray)) for a in fn.args)
+    )

@@ -20,6 +20,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from .._bucketed_random import fold_in, prng_key, split, split_list
 from ..errors import VerifyError
 from . import _lanes
 from ._closed_form import check_closed_form
@@ -127,11 +128,8 @@ examples = stacked_examples  # ``example(key)`` stacked over keys
 
 
 def _key_list(key, n: int) -> list:
-    """``jax.random.split(key, n)`` as a list, rows read on the host (no slicing programs)."""
-    keys = jax.random.split(key, n)
-    if np.dtype(keys.dtype) == np.uint32:
-        return list(np.asarray(keys))
-    return [keys[i] for i in range(n)]
+    """``jax.random.split(key, n)`` as a list, without a program for the split or its rows (concrete raw keys)."""
+    return split_list(key, n)
 
 
 def _entry_points(entry: Entry, points: int | None, key) -> tuple[int, str | None]:
@@ -180,9 +178,9 @@ def _rule_entry(entry: Entry, points: int | None, key) -> Report:
     from ._jvp import check_jvp
     from ._vjp import check_vjp
 
-    k_examples, k_check = jax.random.split(key)
+    k_examples, k_check = split_list(key)
     n, note = _entry_points(entry, points, k_examples)
-    batch = examples(entry.example, jax.random.split(k_examples, n))
+    batch = examples(entry.example, split(k_examples, n))
     first = tuple(jax.tree_util.tree_map(lambda x: np.asarray(x)[0], a) for a in batch)
     argnums = tuple(entry.argnums) if isinstance(entry.argnums, (tuple, list)) else entry.argnums
     check = check_vjp if entry.kind == "vjp" else check_jvp
@@ -206,7 +204,7 @@ def _closed_form_entry(entry: Entry, points: int | None, key) -> Report:
     n = max(1, min(DEFAULT_POINTS if points is None else points, CLOSED_FORM_EXAMPLES))
     reports = []
     for k in _key_list(key, n):
-        k_example, k_start = jax.random.split(k)
+        k_example, k_start = split_list(k)
         args = tuple(call_jitted(entry.example, k_example))
         reports.append(
             check_closed_form(
@@ -237,7 +235,7 @@ def run_entry(
     fewer when one example is very large (the outcome's ``note`` says how many). ``key``: default
     ``PRNGKey(0)``, the same points on every run. Runs in float64 whatever the caller's setting.
     """
-    key = jax.random.PRNGKey(0) if key is None else key
+    key = prng_key(0) if key is None else key
     start = time.perf_counter()
     try:
         if entry.kind in ("gradient", "hessian"):
@@ -286,7 +284,7 @@ def run_entries(
       on_done: called with each outcome as it completes (progress bars).
       audit: list each passing derivative's blind spots (``run_entry(audit=True)``).
     """
-    key = jax.random.PRNGKey(0) if key is None else key
+    key = prng_key(0) if key is None else key
 
     def one(i: int) -> Outcome:
         # looked up at call time: a wrapper installed on jaxml.verify sees each entry
@@ -297,7 +295,7 @@ def run_entries(
         entry = entries[i]
         options = {"audit": True} if audit else {}
         with guard(entry) if guard is not None else contextlib.nullcontext():
-            outcome = run(entry, points=points, key=jax.random.fold_in(key, i), **options)
+            outcome = run(entry, points=points, key=fold_in(key, i), **options)
         if on_done is not None:
             on_done(outcome)
         return outcome

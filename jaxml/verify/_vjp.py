@@ -31,6 +31,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._bucketed_random import fold_in, prng_key, split_list
 from .._compile import checker_jit
 from ..errors import UsageError
 from . import _boundary
@@ -555,8 +556,8 @@ def check_vjp(
     reference, f = rule_order("check_vjp", f, rule)
     argnums_t = _validate("check_vjp", f, reference, args, argnums, points)
     args = tuple(jax.tree_util.tree_map(as_float64, a) for a in args)
-    key = jax.random.PRNGKey(0) if key is None else key
-    k_points, k_cot, k_structure = jax.random.split(key, 3)
+    key = prng_key(0) if key is None else key
+    k_points, k_cot, k_structure = split_list(key, 3)
     pts = rule_points(args, argnums_t, points, k_points, at, domain)
     rtol = DEFAULT_RTOL if rtol is None else float(rtol)
     chunk = pts.chunk(0, pts.n)
@@ -590,7 +591,7 @@ def check_vjp(
                 reference,
                 pts.at_point(int(p)),
                 argnums_t,
-                jax.random.fold_in(k_structure, int(p)),
+                fold_in(k_structure, int(p)),
                 jitted,
             )
             for p in structure_points(kept, got, ref, pts.n)
