@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -58,6 +59,11 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--data", help="also time `jaxml reproduce --data DIR` (minutes per run)")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="copy each reproduce run's results.json and REPORT.md to KEEP/<side>-<round>/ (for compare_results.py)",
+    )
     args = parser.parse_args(argv)
     sides = {"before": args.before.resolve(), "today": ROOT}
     with tempfile.TemporaryDirectory(prefix="jaxml-cold-start-") as tmp:
@@ -82,6 +88,12 @@ def main(argv=None) -> int:
                 for side, path in sides.items() if r % 2 == 0 else reversed(sides.items()):
                     run = _cold(cmd, path, packages[side], timeout)
                     runs[(label, side)].append(run)
+                    if args.keep and "reproduce" in label:
+                        kept = args.keep / f"{side}-{r + 1}"
+                        kept.mkdir(parents=True, exist_ok=True)
+                        for name in ("results.json", "REPORT.md"):
+                            if (Path(out) / name).exists():
+                                shutil.copy(Path(out) / name, kept / name)
                     print(
                         f"round {r + 1}: {label}, {side}: {run.seconds:.2f} s, exit {run.returncode}",
                         file=sys.stderr,
