@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxml import _bucketed_random
+from jaxml._compile import one_program, quick_compilation
 from jaxml.lbfgs import minimize_lbfgs
 from jaxml.models import lasso, ridge
 from jaxml.placement import device_name, placed
@@ -214,27 +215,31 @@ def _gaussian(data, n_list, d, eta, key, config: Config) -> GaussianChecks:
 
     n_cf = check_n[len(check_n) // 2]
     x_cf, y_cf = jnp.asarray(data.train[n_cf].x), jnp.asarray(data.train[n_cf].y)
-    cf_report = check_closed_form(
-        ridge.neg_log_posterior,
-        hand.theta_map,
-        x_cf,
-        y_cf,
-        sigma,
-        eta,
-        key=jax.random.fold_in(key, 1),
-        name=f"θ_MAP on train{n_cf}",
-    )
+    with quick_compilation():  # a check that runs once: compiled as `jaxml verify` compiles it
+        cf_report = check_closed_form(
+            ridge.neg_log_posterior,
+            hand.theta_map,
+            x_cf,
+            y_cf,
+            sigma,
+            eta,
+            key=jax.random.fold_in(key, 1),
+            name=f"θ_MAP on train{n_cf}",
+        )
     # eq. (7): the two objectives differ by a constant in θ, (d/2) log(2πη²)
     # jax.random.normal's numbers through the size-bucketed program the Laplace check's draws use too
     draws = _bucketed_random.normal(
         jax.random.fold_in(key, 2), (config.objective_points, d), jnp.float64
     )
     thetas = 3.0 * np.asarray(draws)
-    diff, size = hand.objective_difference(
-        lambda t: ridge.neg_log_posterior(t, x_cf, y_cf, sigma, eta),
-        lambda t: hand.map_objective(t, x_cf, y_cf, sigma, lam7),
-        thetas,
-    )
+    with quick_compilation():  # one program, compiled as `jaxml verify` compiles it
+        diff, size = one_program(
+            lambda t: hand.objective_difference(
+                lambda th: ridge.neg_log_posterior(th, x_cf, y_cf, sigma, eta),
+                lambda th: hand.map_objective(th, x_cf, y_cf, sigma, lam7),
+                t,
+            )
+        )(thetas)
     diff, size = np.asarray(diff), float(size)  # the summaries below in NumPy, not op by op
     spread_rel = float(np.max(diff) - np.min(diff)) / size
     expected_constant = 0.5 * d * math.log(2 * math.pi * eta**2)
@@ -275,7 +280,8 @@ def _min_norm(x_s, y_s, d, key, config: Config) -> dict:
     out = {"n": int(x_s.shape[0])}
     if x_s.shape[0] >= d:
         return out
-    report = hand.check_min_norm(x_s, y_s, config.sigma, key=jax.random.fold_in(key, 3))
+    with quick_compilation():  # a check that runs once: compiled as `jaxml verify` compiles it
+        report = hand.check_min_norm(x_s, y_s, config.sigma, key=jax.random.fold_in(key, 3))
     pinv = ridge.min_norm(x_s, y_s)
     sweep_theta0 = np.asarray(ridge.path(x_s, y_s, lams=np.zeros(1)))[0]
     out.update(
@@ -321,19 +327,20 @@ def _laplace(x_s, y_s, eta, key, config: Config) -> LaplaceChecks:
     laplace = lasso.fit_map(x_s, y_s, sigma=sigma, b=b)
     plain = lasso.fit(x_s, y_s, gamma=gamma)
     theta_map, theta_lasso = np.asarray(laplace.theta), np.asarray(plain.theta)
-    return LaplaceChecks(
-        b=b,
-        gamma=float(gamma),
-        theta_map=theta_map,
-        theta_lasso=theta_lasso,
-        iterations=int(laplace.iterations),
-        kkt=check_lasso_kkt(theta_map, x_s, y_s, gamma),
-        kkt_lasso=check_lasso_kkt(theta_lasso, x_s, y_s, gamma),
-        kkt_wrong=check_lasso_kkt(theta_map, x_s, y_s, sigma**2 / b),  # γ = σ²/b: must fail
-        objective_report=hand.check_laplace_objective(
-            x_s, y_s, sigma, b, key=jax.random.fold_in(key, 4)
-        ),
-    )
+    with quick_compilation():  # checks that run once: compiled as `jaxml verify` compiles them
+        return LaplaceChecks(
+            b=b,
+            gamma=float(gamma),
+            theta_map=theta_map,
+            theta_lasso=theta_lasso,
+            iterations=int(laplace.iterations),
+            kkt=check_lasso_kkt(theta_map, x_s, y_s, gamma),
+            kkt_lasso=check_lasso_kkt(theta_lasso, x_s, y_s, gamma),
+            kkt_wrong=check_lasso_kkt(theta_map, x_s, y_s, sigma**2 / b),  # γ = σ²/b: must fail
+            objective_report=hand.check_laplace_objective(
+                x_s, y_s, sigma, b, key=jax.random.fold_in(key, 4)
+            ),
+        )
 
 
 @dataclasses.dataclass(frozen=True)
