@@ -1,10 +1,11 @@
 """§4 compute: the double-descent grid, and the MAP closed forms against jitted solvers (L-BFGS, FISTA).
 
 Float64. Programs compiled (issue #11): the whole 9 × 13 grid is one jitted call; the Gaussian-prior L-BFGS fits
-for three sizes are one vmapped program per objective; the L-BFGS run of the minimum-norm check shares its program
-with the verifier's; index bookkeeping and one-shot arithmetic run in NumPy. The closed forms, the objective
-differences and the minimum-norm solution keep their op-by-op evaluation: their results are compared at the
-rounding level and jit would round them differently (a transpose folded into a product, a fused exponent).
+for three sizes are one vmapped program per objective; index bookkeeping and one-shot arithmetic run in NumPy. The
+verifier checks (the closed form, the minimum-norm solution, the objective differences, the lasso KKT conditions)
+run under quick compilation (``jaxml/_compile.py``), as in ``jaxml verify``: only their rounding measures may differ
+in their last bits. The closed forms and the minimum-norm solution set beside the fits keep their op-by-op
+evaluation: those differences are at the rounding level and jit would round them differently.
 """
 
 from __future__ import annotations
