@@ -23,6 +23,7 @@ import numpy as np
 from jaxml_derivations import logistic as hand
 
 from ... import _bucketed_random as _random
+from ..._compile import quick_compilation
 from ...models import linear_svm, logistic
 from ...separability import MaxMargin, Separability, max_margin, separability
 from ...verify import check_closed_form
@@ -332,7 +333,8 @@ def _l2(pb, key, config: Config) -> L2:
     theta = jax.device_put(fit.theta)
     # optax's L-BFGS inside check_closed_form mixes int32 and int64 counters, which strict dtype promotion (the
     # tests' setting) rejects; the CLI runs with standard promotion, as here
-    with jax.numpy_dtype_promotion("standard"):
+    # a check that runs once: compiled as `jaxml verify` compiles it (only its rounding measures may differ)
+    with jax.numpy_dtype_promotion("standard"), quick_compilation():
         report = check_closed_form(
             _neg_penalised_jit,
             lambda x, y, lam: theta,
