@@ -436,15 +436,15 @@ def check_shapes(shapes=SHAPES, *, points: int, key) -> dict:
     for s, (m, d) in enumerate(shapes):
         # each kind's points drawn by one program inside ``jaxml verify``-style quick compilation
         stacked = {kind: one_program(jax.vmap(make)) for kind, make in examples_for(m, d).items()}
-        k_shape = jax.random.fold_in(key, s)
+        k_shape = _draws.fold_in(key, s)
         for i, (fn, of, argnums, kind) in enumerate(FORMULAS):
-            at = tuple(stacked[kind](jax.random.split(jax.random.fold_in(k_shape, i), points)))
+            at = tuple(stacked[kind](_draws.split(_draws.fold_in(k_shape, i), points)))
             first = tuple(np.asarray(a)[0] for a in at)  # shapes only: NumPy, no compiled indexing
             out.setdefault(fn.__name__, {})[(m, d)] = check_gradient(
                 of, fn, *first, argnums=argnums, at=at, name=f"{fn.__name__}, (m, d) = ({m}, {d})"
             )
         vjp_reports = [
-            check_layer_vjp(m, d, points=points, key=jax.random.fold_in(k_shape, 1000 + j), eps=eps)
+            check_layer_vjp(m, d, points=points, key=_draws.fold_in(k_shape, 1000 + j), eps=eps)
             for j, eps in enumerate(VJP_EPS)
         ]
         out.setdefault("custom_vjp", {})[(m, d)] = max(
@@ -460,7 +460,7 @@ def v_path_ratios(key, *, points: int, m: int = M, d: int = D) -> tuple[float, f
     Returns:
       (max |v-path| / max |∂L/∂μ| at the batch mean, the same at a general μ).
     """
-    keys = jax.random.split(key, points)
+    keys = _draws.split(key, points)
     examples = examples_for(m, d)
 
     def ratio(kind):

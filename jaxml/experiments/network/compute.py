@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ... import _bucketed_random as _draws
 from ..._compile import quick_compilation, quick_jit
 from ...models import batchnorm, network
 from ...placement import device_name, placed
@@ -294,7 +295,7 @@ def verify_network_derivations(key, *, config: Config) -> dict[str, Outcome]:
     import jaxml_derivations.network  # noqa: F401  (declares the entries)
 
     return {
-        e.fn.__name__: run_entry(e, points=config.points, key=jax.random.fold_in(key, i))
+        e.fn.__name__: run_entry(e, points=config.points, key=_draws.fold_in(key, i))
         for i, e in enumerate(entries("jaxml_derivations.network"))
     }
 
@@ -308,7 +309,7 @@ def check_batchnorm(
     with quick_compilation():  # checks that run once: compiled as `jaxml verify` compiles them
         reports = bn_derivations.check_shapes(config.bn_shapes, points=config.points, key=k_bn)
         v_path_at_mean, v_path_general = bn_derivations.v_path_ratios(
-            jax.random.fold_in(k_bn, 7), points=config.points
+            _draws.fold_in(k_bn, 7), points=config.points
         )
     with placed("sequential", device_override):
         net = batchnorm.init(2, config.hidden, key=k_init)
@@ -370,13 +371,13 @@ def compute(
     Returns:
       :class:`NNResult`.
     """
-    k_init, k_verify, k_bn, k_bn_init, k_collapse = jax.random.split(key, 5)
+    k_init, k_verify, k_bn, k_bn_init, k_collapse = _draws.split_list(key, 5)
     split = data.simple_nn()
     x_np, y_np = np.asarray(split.x, np.float64), np.asarray(split.y, np.float64)
     with placed("sequential", device_override) as seq_device:
         x, y = jnp.asarray(x_np), jnp.asarray(y_np)
         restarts = init_networks(
-            jax.random.split(k_init, config.restarts), hidden=config.hidden, scale=config.init_scale
+            _draws.split(k_init, config.restarts), hidden=config.hidden, scale=config.init_scale
         )
         linear_net = network.init(2, config.hidden, key=k_collapse)
         if progress:
