@@ -23,15 +23,17 @@ of the starter has the factor M; dropping it would weaken the regulariser M-fold
 ᾱ by T·M instead of T, a positive factor that cannot change a sign. Note g_t is a multiple of K[:, i], so each
 step needs one kernel *row* (K is symmetric), never the whole Gram matrix.
 
-Memory and speed: the kernel row is computed per step, not precomputed
------------------------------------------------------------------------
-The starter materialises the M × M Gram matrix (4457² float64 = 159 MB on the course data; quadratic in M).
-Here each step computes the row it needs from a sparse inverted index: for binary vectors
-‖x_i − x_j‖² = n_i + n_j − 2 |S_i ∩ S_j| (n = number of distinct words, S = the set of words), and
-|S_i ∩ S_j| for all j is the sum of the ``n_i`` rows of Xᵀ (V × M, uint8) indexed by the words of message i —
-O(n_i · M) work per step (about 11 · M on the SMS data) instead of O(M · V), and O(M · V) bytes of memory
-(7.7 MB here) instead of O(M²). Since ‖x_i − x_j‖² is an integer in [0, 2 max_i n_i], the kernel values come
-from a small per-radius table exp(−d / (2r²)), bit-identical to evaluating exp but cheaper in float64.
+Memory and speed: integer distances, never the Gram matrix
+----------------------------------------------------------
+The starter materialises the M × M Gram matrix (4457² float64 = 159 MB on the course data). Here the kernel
+values come from integer distances: for binary vectors ‖x_i − x_j‖² = n_i + n_j − 2 |S_i ∩ S_j| (n = number of
+distinct words, S = the set of words), and |S_i ∩ S_j| for all j is the sum of the ``n_i`` rows of Xᵀ (V × M,
+uint8) indexed by the words of message i — O(n_i · M) work (about 11 · M on the SMS data) instead of O(M · V).
+Since ‖x_i − x_j‖² is an integer in [0, 2 max_i n_i], the kernel values come from a small per-radius table
+exp(−d / (2r²)), bit-identical to evaluating exp but cheaper in float64. When the M × M matrix of these integers
+fits in :data:`DISTANCE_MATRIX_BYTES` (64 MiB; 4457² uint8 = 20 MB here) it is computed once per fit and each step
+reads its row; above that each step computes its row from the index (O(M · V) bytes of memory, 7.7 MB here). The
+integers are the same either way, and so is every number of the fit.
 Several radii are fitted in one scan sharing the sampled indices (and hence the distance row of each step):
 a radius sweep is one jitted ``lax.scan``, run in chunks so a caller can show progress.
 
@@ -136,19 +138,41 @@ def _sq_dist_row(index: _Index, i) -> jax.Array:
     return index.nnz[i] + index.nnz - 2 * common
 
 
+# the steps read each distance row from a precomputed M × M matrix when it takes at most this many bytes
+DISTANCE_MATRIX_BYTES = 64 * 2**20
+
+
+def _distance_dtype(dmax: int):
+    """The narrowest integer type holding every ‖x_i − x_j‖² ≤ dmax."""
+    return jnp.uint8 if dmax <= 255 else jnp.int16 if dmax <= 32767 else jnp.int32
+
+
+@jax.jit(static_argnames=("dtype",))
+def _distance_matrix(index: _Index, dtype) -> jax.Array:
+    """D[i, j] = ‖x_i − x_j‖² for all pairs, exact (every row as :func:`_sq_dist_row` computes it), (M, M)."""
+    rows = jnp.arange(index.nnz.shape[0])
+    return lax.map(lambda i: _sq_dist_row(index, i).astype(dtype), rows, batch_size=64)
+
+
 class _State(NamedTuple):
     alpha: jax.Array  # (R, M) α_t
     alpha_sum: jax.Array  # (R, M) Σ_{s ≤ t} α_s
 
 
 @jax.jit
-def _run_chunk(state: _State, steps, idx, index: _Index, y, table, lam):
-    """``len(idx)`` sub-gradient steps; ``steps`` are their step numbers t (1-based, float)."""
+def _run_chunk(state: _State, steps, idx, distances, y, table, lam):
+    """``len(idx)`` sub-gradient steps; ``steps`` are their step numbers t (1-based, float). ``distances`` is the
+    (M, M) matrix of :func:`_distance_matrix`, or the :class:`_Index` to compute each step's row from."""
     m = y.shape[0]
+
+    def row(i):  # (M,) integer ‖x_i − x_j‖²
+        if isinstance(distances, _Index):
+            return _sq_dist_row(distances, i)
+        return distances[i].astype(jnp.int32)
 
     def step(state, ti):
         t, i = ti
-        d = _sq_dist_row(index, i)  # (M,) integer ‖x_i − x_j‖²
+        d = row(i)
         # k[r, j] = K(x_i, x_j) = exp(−‖x_i − x_j‖² / (2 r²)), looked up in the exact table
         k = jnp.take_along_axis(table, jnp.broadcast_to(d[None, :], state.alpha.shape), axis=1)
         margin = y[i] * jnp.sum(k * state.alpha, axis=1)  # y_i (Kα)_i, one per radius
@@ -317,6 +341,13 @@ def _sweep(xb, yn, radii, idx, lam, chunks, dtype, callback):
     y_pm = _put(2.0 * yn - 1.0, dtype)  # {0,1} → {−1,+1}
     dmax = 2 * int(index.ids.shape[1])  # ‖x_i − x_j‖² ≤ n_i + n_j ≤ 2 max n
     table = _rbf_table(np.arange(dmax + 1, dtype=dtype), radii.astype(dtype))
+    dist_dtype = _distance_dtype(dmax)
+    if m * m * jnp.dtype(dist_dtype).itemsize <= DISTANCE_MATRIX_BYTES:
+        distances = _distance_matrix(
+            index, dist_dtype
+        )  # the same integers, read instead of recomputed
+    else:
+        distances = index
     zeros = _put(np.zeros((radii.size, m)), dtype)
     # the radius axis is spread over every visible device (jaxml.sharding; padded to a multiple of the device
     # count by repeating the last radius, whose copies are dropped below); a no-op with one device
@@ -327,7 +358,7 @@ def _sweep(xb, yn, radii, idx, lam, chunks, dtype, callback):
     for start in range(0, total, size):
         stop = min(start + size, total)
         steps = np.arange(start + 1, stop + 1, dtype=dtype)  # t, 1-based: step size 1/√t
-        state = _run_chunk(state, steps, idx[start:stop], index, y_pm, table, lam_j)
+        state = _run_chunk(state, steps, idx[start:stop], distances, y_pm, table, lam_j)
         if callback is not None:
             block_until_ready(state, what="kernel SVM chunk")
             callback(stop, total)

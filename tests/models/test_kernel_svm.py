@@ -300,3 +300,26 @@ def test_real_data_replays_the_starter_stream(real):
     model = _fit(x["train"], y["train"], 0.1, indices=streams[4], chunks=1)
     correct = int(np.sum(np.asarray(kernel_svm.predict(model, x["test"])) == y["test"]))
     assert correct == 541  # write-up §2(d): 96.95% of 558 = 541
+
+
+def test_distance_matrix_and_per_step_rows_give_the_same_fit(monkeypatch):
+    """The steps read their distance rows from a precomputed matrix (small M) or compute them from the index
+    (large M): the same integers, so bit-identical fits."""
+    from jaxml.models import _kernel_svm
+
+    rng = np.random.default_rng(5)
+    x = (rng.random((120, 40)) < 0.15).astype(np.float64) * rng.integers(1, 4, (120, 40))
+    y = (x[:, :5].sum(axis=1) > 1).astype(np.float64)
+    idx = kernel_svm.sample_indices(120, key=jax.random.PRNGKey(2), num_steps=600)
+    with_matrix = kernel_svm.fit(x, y, radius=[0.5, 2.0], indices=idx, chunks=3)
+    monkeypatch.setattr(_kernel_svm, "DISTANCE_MATRIX_BYTES", 0)
+    per_step = kernel_svm.fit(x, y, radius=[0.5, 2.0], indices=idx, chunks=3)
+    np.testing.assert_array_equal(np.asarray(with_matrix.alpha), np.asarray(per_step.alpha))
+    np.testing.assert_array_equal(
+        np.asarray(with_matrix.alpha_last), np.asarray(per_step.alpha_last)
+    )
+    index = _index((x > 0).astype(np.uint8))
+    d = np.asarray(_kernel_svm._distance_matrix(index, jnp.uint8))
+    rows = np.stack([np.asarray(_sq_dist_row(index, i)) for i in range(0, 120, 17)])
+    np.testing.assert_array_equal(d[::17].astype(np.int32), rows)
+    np.testing.assert_array_equal(d, d.T)
