@@ -268,11 +268,14 @@ def _run_in_workers(names, data, seed, out_dir, device, timeout, jobs, progress)
         initializer=_worker_init_x64,
         initargs=(bool(jax.config.jax_enable_x64), cache_dir),
     ) as pool:
+        # the costliest first (longest-processing-time order): the last experiment to start is a short one
+        registry = experiments.registered()
+        by_cost = sorted(names, key=lambda name: -registry[name].cost)
         futures = {
             pool.submit(
                 _worker_run, name, data.root, data.seed, seed, str(out_dir), device, timeout
             ): name
-            for name in names
+            for name in by_cost
         }
         # the workers' own watchdogs bound each experiment; this bound only guards against a worker that died
         # without saying so

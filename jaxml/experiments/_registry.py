@@ -99,28 +99,34 @@ class Context:
 
 @dataclasses.dataclass(frozen=True)
 class Experiment:
+    """A registered experiment. ``cost``: its rough cold run time in seconds on a 2-core CPU; worker processes start
+    the costliest first (the numbers do not depend on the order)."""
+
     name: str
     title: str
     section: str
     run: Callable[[Context], ExperimentOutput]
+    cost: float = 10.0
 
 
 _REGISTRY: dict[str, Experiment] = {}
 
 
-def register(name: str, *, title: str, section: str) -> Callable:
+def register(name: str, *, title: str, section: str, cost: float = 10.0) -> Callable:
     """Decorator registering ``run(ctx) -> ExperimentOutput`` under ``name`` (used by ``--only``).
 
     Args:
       name: short name, e.g. "logreg_stability".
       title: heading in the report.
       section: the write-up section it reproduces, e.g. "§1".
+      cost: rough cold run time in seconds (2-core CPU): worker processes start the costliest experiments first,
+        so the longest one does not start last.
     """
 
     def wrap(run):
         if name in _REGISTRY:
             raise ValueError(f"experiment {name!r} registered twice")
-        _REGISTRY[name] = Experiment(name=name, title=title, section=section, run=run)
+        _REGISTRY[name] = Experiment(name=name, title=title, section=section, run=run, cost=cost)
         return run
 
     return wrap

@@ -23,7 +23,9 @@ def report_entries() -> list:
     return entries + [e for e in builtin_entries() if (e.module, e.name) not in known]
 
 
-@register("derivations", title="Hand derivations checked against autodiff", section="§1–§6")
+@register(
+    "derivations", title="Hand derivations checked against autodiff", section="§1–§6", cost=10
+)
 def run(ctx) -> ExperimentOutput:
     entries = report_entries()
     bar = ctx.progress.bar(len(entries), "verifying derivations")

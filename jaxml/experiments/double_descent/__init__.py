@@ -23,6 +23,7 @@ from .config import Config as Config
     "double_descent",
     title="MAP estimation, Gaussian and Laplace priors, double descent",
     section="§4",
+    cost=20,
 )
 def run(ctx) -> ExperimentOutput:
     """Load the files, compute §4, draw its figures and write its report rows."""

@@ -17,7 +17,9 @@ from .config import Config as Config
 from .figures import figures as figures
 
 
-@register("logreg_stability", title="Logistic regression: training stability", section="§1")
+@register(
+    "logreg_stability", title="Logistic regression: training stability", section="§1", cost=10
+)
 def run(ctx) -> ExperimentOutput:
     """The §1 experiment on ``ctx.data`` (course files or synthetic stand-ins)."""
     data = ctx.data.logreg_stability()

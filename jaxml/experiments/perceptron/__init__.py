@@ -14,7 +14,7 @@ from .config import CONFIG as CONFIG
 from .config import Config as Config
 
 
-@register("perceptron", title="Kernelising the perceptron", section="§3")
+@register("perceptron", title="Kernelising the perceptron", section="§3", cost=10)
 def run(ctx) -> ExperimentOutput:
     """Compute §3 on the context's data, draw its figure and write its report rows."""
     data = ctx.data.perceptron()

@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 
-@register("spam", title="Spam classification", section="§2")
+@register("spam", title="Spam classification", section="§2", cost=35)
 def run(ctx) -> ExperimentOutput:
     result = compute(
         ctx.data.spam(),
