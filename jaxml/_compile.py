@@ -15,8 +15,11 @@ per program (``jax.jit(..., compiler_options=...)``); the ``jaxml verify`` proce
 A program compiles about 3× faster and runs somewhat slower: the right trade for code that runs once. The verdicts
 are the same; the rounding measures (max errors) may differ in their last bits.
 
-``jaxml reproduce`` opens one around its verifier checks too (the ``derivations`` experiment, the ``nn``
-experiment's network and batch-norm checks): their max errors may differ in their last bits, nothing else. Outside
+``JAXML_QUICK_COMPILE=0`` turns all of this off: every program is then compiled as ``jax.jit`` compiles it, and
+``jaxml verify`` and ``jaxml reproduce`` print the numbers they printed before quick compilation existed.
+
+``jaxml reproduce`` opens one around its verifier checks too (the ``derivations`` experiment, and the checks inside
+§1, §4 and §5–§6): their rounding measures may differ in their last bits, nothing else. Outside
 such a block — a check called from your code, the experiments' models and training loops — everything runs as it
 always has: :func:`checker_jit` is ``jax.jit`` and :func:`one_program` is the function as written.
 :func:`quick_jit` (always quick) is for an experiment's one-shot set-up whose results do not depend on the options
@@ -63,8 +66,8 @@ def quick_compilation() -> Iterator[None]:
 
 
 def quick_enabled() -> bool:
-    """A :func:`quick_compilation` block is open."""
-    return _depth > 0
+    """A :func:`quick_compilation` block is open (and ``JAXML_QUICK_COMPILE=0`` does not turn it off)."""
+    return _depth > 0 and os.environ.get("JAXML_QUICK_COMPILE", "1") != "0"
 
 
 def quick_process() -> bool:

@@ -37,6 +37,18 @@ def test_quick_compilation_is_scoped_and_nests():
     assert not quick_enabled()
 
 
+def test_jaxml_quick_compile_0_turns_the_blocks_off(monkeypatch):
+    """``JAXML_QUICK_COMPILE=0``: inside a block everything runs as outside one (plain jit, fn as written)."""
+    monkeypatch.setenv("JAXML_QUICK_COMPILE", "0")
+    x = jnp.linspace(-2.0, 2.0, 7)
+    with quick_compilation():
+        assert not quick_enabled()
+        np.testing.assert_array_equal(np.asarray(one_program(_wiggly)(x)), np.asarray(_wiggly(x)))
+        np.testing.assert_array_equal(
+            np.asarray(checker_jit(_wiggly)(x)), np.asarray(jax.jit(_wiggly)(x))
+        )
+
+
 def test_one_program_outside_a_block_is_the_function_as_written():
     """Outside jaxml verify (the experiments, your code) nothing is compiled that was not before: fn is called."""
     calls = []
