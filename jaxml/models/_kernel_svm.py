@@ -31,9 +31,9 @@ distinct words, S = the set of words), and |S_i ∩ S_j| for all j is the sum of
 uint8) indexed by the words of message i — O(n_i · M) work (about 11 · M on the SMS data) instead of O(M · V).
 Since ‖x_i − x_j‖² is an integer in [0, 2 max_i n_i], the kernel values come from a small per-radius table
 exp(−d / (2r²)), bit-identical to evaluating exp but cheaper in float64. When the M × M matrix of these integers
-fits in :data:`DISTANCE_MATRIX_BYTES` (64 MiB; 4457² uint8 = 20 MB here) it is computed once per fit and each step
-reads its row; above that each step computes its row from the index (O(M · V) bytes of memory, 7.7 MB here). The
-integers are the same either way, and so is every number of the fit.
+fits in :data:`DISTANCE_MATRIX_BYTES` (64 MiB; 4457² uint8 = 20 MB here) and the fit takes at least M steps, it is
+computed once per fit and each step reads its row; otherwise each step computes its row from the index (O(M · V)
+bytes of memory, 7.7 MB here). The integers are the same either way, and so is every number of the fit.
 Several radii are fitted in one scan sharing the sampled indices (and hence the distance row of each step):
 a radius sweep is one jitted ``lax.scan``, run in chunks so a caller can show progress.
 
@@ -342,10 +342,9 @@ def _sweep(xb, yn, radii, idx, lam, chunks, dtype, callback):
     dmax = 2 * int(index.ids.shape[1])  # ‖x_i − x_j‖² ≤ n_i + n_j ≤ 2 max n
     table = _rbf_table(np.arange(dmax + 1, dtype=dtype), radii.astype(dtype))
     dist_dtype = _distance_dtype(dmax)
-    if m * m * jnp.dtype(dist_dtype).itemsize <= DISTANCE_MATRIX_BYTES:
-        distances = _distance_matrix(
-            index, dist_dtype
-        )  # the same integers, read instead of recomputed
+    # the matrix costs M rows once, the steps need T rows (T = 10 M by default): the same integers either way
+    if total >= m and m * m * jnp.dtype(dist_dtype).itemsize <= DISTANCE_MATRIX_BYTES:
+        distances = _distance_matrix(index, dist_dtype)
     else:
         distances = index
     zeros = _put(np.zeros((radii.size, m)), dtype)
