@@ -30,6 +30,21 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import jax  # after the BLAS setting above
 import pytest
 
+
+def _load_children():
+    """tests/children.py by path, as ``jaxml_tests_children`` (tests/ is not on sys.path under importlib mode)."""
+    import importlib.util
+
+    name = "jaxml_tests_children"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("children.py"))
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+
+
+_load_children()  # before the test modules, which import it by name
+
 from jaxml.allocator import keep_freed_memory
 
 # Freed big buffers stay in the process, as in the `jaxml` command (jaxml/allocator.py): otherwise the 200-point

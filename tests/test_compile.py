@@ -49,14 +49,20 @@ def test_jaxml_quick_compile_0_turns_the_blocks_off(monkeypatch):
         )
 
 
-def test_one_program_outside_a_block_is_the_function_as_written():
-    """Outside jaxml verify (the experiments, your code) nothing is compiled that was not before: fn is called."""
+def _counting():
+    """(fn, calls): ``_wiggly`` that appends to ``calls`` each time it runs (or is traced)."""
     calls = []
 
     def fn(x):
         calls.append(1)
         return _wiggly(x)
 
+    return fn, calls
+
+
+def test_one_program_outside_a_block_is_the_function_as_written():
+    """Outside jaxml verify (the experiments, your code) nothing is compiled that was not before: fn is called."""
+    fn, calls = _counting()
     wrapped = one_program(fn)
     x = np.linspace(-2.0, 2.0, 7)
     assert float(wrapped(x)) == float(fn(x))
@@ -65,12 +71,7 @@ def test_one_program_outside_a_block_is_the_function_as_written():
 
 
 def test_one_program_inside_a_block_traces_once():
-    calls = []
-
-    def fn(x):
-        calls.append(1)
-        return _wiggly(x)
-
+    fn, calls = _counting()
     wrapped = one_program(fn)
     x = np.linspace(-2.0, 2.0, 7)
     with quick_compilation():

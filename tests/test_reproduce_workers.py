@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from jaxml_tests_children import run_bounded
 
 from jaxml.data import synthetic
 
@@ -31,18 +32,7 @@ def _reproduce(*args: str, env: dict | None = None) -> subprocess.CompletedProce
     full_env.pop("JAXML_REQUIRE_REAL_DATA", None)
     full_env.update(env or {})
     command = [sys.executable, "-m", "jaxml.cli", "reproduce", "--jobs", "2", *args]
-    try:
-        return subprocess.run(
-            command,
-            env=full_env,
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=CHILD_TIMEOUT,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"{command} still running after {CHILD_TIMEOUT} s\n{exc.stderr or ''}"[-4000:])
+    return run_bounded(command, timeout=CHILD_TIMEOUT, env=full_env, cwd=REPO)
 
 
 def _write_labelled_csv(path: Path, x, y) -> None:

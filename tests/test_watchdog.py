@@ -18,6 +18,7 @@ from pathlib import Path
 
 import jax.numpy as jnp
 import pytest
+from jaxml_tests_children import run_bounded
 
 from jaxml._watchdog import EXIT_TIMEOUT
 from jaxml.errors import ComputationTimeout, UsageError
@@ -36,21 +37,13 @@ def _child(args: list[str], *, env: dict | None = None, cwd=REPO) -> subprocess.
     full_env.pop("JAXML_DATA", None)
     full_env.pop("JAXML_REQUIRE_REAL_DATA", None)
     full_env.update(env or {})
-    try:
-        return subprocess.run(
-            [sys.executable, *args],
-            env=full_env,
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=CHILD_TIMEOUT,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(
-            f"{args} still running after {CHILD_TIMEOUT} s: the bound did not end it\n"
-            f"{exc.stderr or ''}"[-4000:]
-        )
+    return run_bounded(
+        [sys.executable, *args],
+        timeout=CHILD_TIMEOUT,
+        env=full_env,
+        cwd=cwd,
+        note=": the bound did not end it",
+    )
 
 
 def _jaxml(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:

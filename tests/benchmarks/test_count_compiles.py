@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from jaxml_tests_children import run_bounded
 
 REPO = Path(__file__).resolve().parents[2]
 COUNTER = REPO / "benchmarks" / "_count_compiles.py"
@@ -35,18 +36,7 @@ def _counted(
         PYTHONPATH=str(REPO) + os.pathsep + env.get("PYTHONPATH", ""),
     )
     command = [sys.executable, str(COUNTER), *args]
-    try:
-        proc = subprocess.run(
-            command,
-            env=env,
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=CHILD_TIMEOUT,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"{command} still running after {CHILD_TIMEOUT} s\n{exc.stderr or ''}"[-4000:])
+    proc = run_bounded(command, timeout=CHILD_TIMEOUT, env=env, cwd=REPO)
     assert counts.is_file(), f"no counts written\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
     assert not Path(str(counts) + ".d").exists()  # the workers' parts are summed and removed
     return proc, json.loads(counts.read_text())
