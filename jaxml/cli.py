@@ -113,6 +113,13 @@ def _parser() -> argparse.ArgumentParser:
         help="experiments run at the same time, each in its own process (default: one per core, at most "
         "4, on a CPU; 1 with a GPU). The numbers do not depend on it",
     )
+    r.add_argument(
+        "--quick-checks",
+        action="store_true",
+        help="compile the verifier checks inside the experiments for compile speed, as `jaxml verify` does "
+        "(also $JAXML_QUICK_CHECKS=1): faster cold, and the checks' max errors (rounding measures) then "
+        "differ in their last digits from a default run; verdicts and every other number are unchanged",
+    )
     _timeout_option(r, "experiment")
 
     v = sub.add_parser(
@@ -202,6 +209,7 @@ def _verify(args) -> int:
 def _reproduce(args) -> int:
     from . import data as data_mod
     from . import reproduce
+    from ._compile import QUICK_CHECKS_ENV
     from .experiments import Progress
 
     source = data_mod.locate(args.data, seed=args.seed)
@@ -210,6 +218,10 @@ def _reproduce(args) -> int:
     jobs = reproduce.default_jobs() if args.jobs is None else args.jobs
     if jobs < 1:
         raise JaxmlError(f"--jobs must be >= 1, got {jobs}")
+    if (
+        args.quick_checks
+    ):  # read by jaxml._compile.quick_checks, in this process and the workers it starts
+        os.environ[QUICK_CHECKS_ENV] = "1"
     results = reproduce.run(
         source,
         Path(args.out),

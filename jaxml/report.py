@@ -17,6 +17,12 @@ def _cell(text) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+QUICK_CHECKS_LINE = (
+    "- `--quick-checks`: the verifier checks were compiled for compile speed; their max errors "
+    "(rounding measures) differ in their last digits from a default run's"
+)
+
+
 def write_report(path: Path, results: dict, sections, data) -> None:
     """Write REPORT.md from the experiments' outputs.
 
@@ -33,6 +39,7 @@ def write_report(path: Path, results: dict, sections, data) -> None:
         f"- data: **{data.kind}** — {data.describe()}",
         f"- JAX {results.get('jax_version')}; devices: {results.get('device')}",
         f"- generated {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}, seed {results.get('seed')}",
+        *([QUICK_CHECKS_LINE] if results.get("quick_checks") else []),
         "",
         (
             "Verdicts: **reproduced** (within the stated tolerance), **differs** (explained in the row), "

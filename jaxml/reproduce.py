@@ -25,6 +25,7 @@ from pathlib import Path
 import jax
 
 from . import experiments
+from ._compile import quick_checks_requested
 from ._watchdog import stage
 from .errors import ComputationTimeout, JaxmlError, UsageError
 from .experiments._registry import Context, ExperimentOutput, Progress
@@ -124,6 +125,10 @@ def run(
         "device": describe_devices(),
         "seed": seed,
     }
+    if (
+        quick_checks_requested()
+    ):  # the checks' rounding measures are not a default run's (jaxml._compile)
+        results["quick_checks"] = True
     if data.kind == "synthetic":
         progress.log(
             "*"

@@ -99,13 +99,19 @@ def test_reproduce_unknown_experiment_and_missing_data_dir(tmp_path, capsys):
 def test_reproduce_synthetic_says_so(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("JAXML_DATA", raising=False)
     monkeypatch.delenv("JAXML_REQUIRE_REAL_DATA", raising=False)
-    assert main(["reproduce", "--only", "derivations", "--out", str(tmp_path), "--quiet"]) == 0
+    monkeypatch.setenv("JAXML_QUICK_CHECKS", "0")  # --quick-checks sets it; undone after the test
+    # --quick-checks: the programs of test_verify_builtin_exits_0_and_lists_logistic are shared
+    argv = ["reproduce", "--only", "derivations", "--out", str(tmp_path), "--quiet"]
+    assert main([*argv, "--quick-checks"]) == 0
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["data"] == "synthetic"
     assert {"jax_version", "device", "derivations"} <= set(results)
     assert results["derivations"]["all_as_expected"] is True
+    # the max errors are not a default run's: the outputs say so
+    assert results["quick_checks"] is True
     report = (tmp_path / "REPORT.md").read_text()
     assert "SYNTHETIC DATA" in report
+    assert "`--quick-checks`" in report
     assert "SYNTHETIC" in capsys.readouterr().out
 
 

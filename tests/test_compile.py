@@ -16,6 +16,7 @@ from jaxml._compile import (
     QUICK_OPTIONS,
     checker_jit,
     one_program,
+    quick_checks,
     quick_compilation,
     quick_enabled,
     quick_jit,
@@ -47,6 +48,21 @@ def test_jaxml_quick_compile_0_turns_the_blocks_off(monkeypatch):
         np.testing.assert_array_equal(
             np.asarray(checker_jit(_wiggly)(x)), np.asarray(jax.jit(_wiggly)(x))
         )
+
+
+def test_reproduce_checks_compile_as_written_unless_asked(monkeypatch):
+    """``quick_checks`` (around reproduce's verifier checks) opens a quick block only with ``JAXML_QUICK_CHECKS=1``
+    (``--quick-checks``): by default REPORT.md's max errors are those of the code as written (issue #25)."""
+    monkeypatch.delenv("JAXML_QUICK_CHECKS", raising=False)
+    with quick_checks():
+        assert not quick_enabled()
+    monkeypatch.setenv("JAXML_QUICK_CHECKS", "1")
+    with quick_checks():
+        assert quick_enabled()
+    assert not quick_enabled()
+    monkeypatch.setenv("JAXML_QUICK_COMPILE", "0")  # turns every quick block off, this one too
+    with quick_checks():
+        assert not quick_enabled()
 
 
 def _counting():

@@ -6,7 +6,7 @@ with the verifier's diagnosis (verdict ``erratum``), the correct ones with their
 
 from __future__ import annotations
 
-from .._compile import quick_compilation
+from .._compile import quick_checks
 from ..verify import builtin_entries, load_module, run_entries
 from ._registry import ExperimentOutput, Row, register
 
@@ -29,7 +29,7 @@ def report_entries() -> list:
 def run(ctx) -> ExperimentOutput:
     entries = report_entries()
     bar = ctx.progress.bar(len(entries), "verifying derivations")
-    with quick_compilation():
+    with quick_checks():
         outcomes = run_entries(entries, points=POINTS, key=ctx.key, on_done=lambda _: bar.update(1))
     bar.close()
     rows = []

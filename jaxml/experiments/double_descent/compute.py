@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxml import _bucketed_random
-from jaxml._compile import one_program, quick_compilation
+from jaxml._compile import one_program, quick_checks
 from jaxml.lbfgs import minimize_lbfgs
 from jaxml.models import lasso, ridge
 from jaxml.placement import device_name, placed
@@ -216,7 +216,7 @@ def _gaussian(data, n_list, d, eta, key, config: Config) -> GaussianChecks:
 
     n_cf = check_n[len(check_n) // 2]
     x_cf, y_cf = jnp.asarray(data.train[n_cf].x), jnp.asarray(data.train[n_cf].y)
-    with quick_compilation():  # a check that runs once: compiled as `jaxml verify` compiles it
+    with quick_checks():  # a check that runs once (see jaxml._compile)
         cf_report = check_closed_form(
             ridge.neg_log_posterior,
             hand.theta_map,
@@ -233,7 +233,7 @@ def _gaussian(data, n_list, d, eta, key, config: Config) -> GaussianChecks:
         jax.random.fold_in(key, 2), (config.objective_points, d), jnp.float64
     )
     thetas = 3.0 * np.asarray(draws)
-    with quick_compilation():  # one program, compiled as `jaxml verify` compiles it
+    with quick_checks():  # a check that runs once (see jaxml._compile)
         diff, size = one_program(
             lambda t: hand.objective_difference(
                 lambda th: ridge.neg_log_posterior(th, x_cf, y_cf, sigma, eta),
@@ -281,7 +281,7 @@ def _min_norm(x_s, y_s, d, key, config: Config) -> dict:
     out = {"n": int(x_s.shape[0])}
     if x_s.shape[0] >= d:
         return out
-    with quick_compilation():  # a check that runs once: compiled as `jaxml verify` compiles it
+    with quick_checks():  # a check that runs once (see jaxml._compile)
         report = hand.check_min_norm(x_s, y_s, config.sigma, key=jax.random.fold_in(key, 3))
     pinv = ridge.min_norm(x_s, y_s)
     sweep_theta0 = np.asarray(ridge.path(x_s, y_s, lams=np.zeros(1)))[0]
@@ -328,7 +328,7 @@ def _laplace(x_s, y_s, eta, key, config: Config) -> LaplaceChecks:
     laplace = lasso.fit_map(x_s, y_s, sigma=sigma, b=b)
     plain = lasso.fit(x_s, y_s, gamma=gamma)
     theta_map, theta_lasso = np.asarray(laplace.theta), np.asarray(plain.theta)
-    with quick_compilation():  # checks that run once: compiled as `jaxml verify` compiles them
+    with quick_checks():  # a check that runs once (see jaxml._compile)
         return LaplaceChecks(
             b=b,
             gamma=float(gamma),

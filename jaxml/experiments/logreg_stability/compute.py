@@ -23,7 +23,7 @@ import numpy as np
 from jaxml_derivations import logistic as hand
 
 from ... import _bucketed_random as _random
-from ..._compile import quick_compilation
+from ..._compile import quick_checks
 from ...models import linear_svm, logistic
 from ...separability import MaxMargin, Separability, max_margin, separability
 from ...verify import check_closed_form
@@ -334,7 +334,7 @@ def _l2(pb, key, config: Config) -> L2:
     # optax's L-BFGS inside check_closed_form mixes int32 and int64 counters, which strict dtype promotion (the
     # tests' setting) rejects; the CLI runs with standard promotion, as here
     # a check that runs once: compiled as `jaxml verify` compiles it (only its rounding measures may differ)
-    with jax.numpy_dtype_promotion("standard"), quick_compilation():
+    with jax.numpy_dtype_promotion("standard"), quick_checks():
         report = check_closed_form(
             _neg_penalised_jit,
             lambda x, y, lam: theta,

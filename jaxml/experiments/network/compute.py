@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ... import _bucketed_random as _draws
-from ..._compile import quick_compilation, quick_jit
+from ..._compile import quick_checks, quick_jit
 from ...models import batchnorm, network
 from ...placement import device_name, placed
 from ...separability import (
@@ -306,7 +306,7 @@ def check_batchnorm(
     """§6: every formula at each batch shape, the v-path of ∂L/∂μ, and the layer inside a jitted training loop."""
     from jaxml_derivations import batchnorm as bn_derivations
 
-    with quick_compilation():  # checks that run once: compiled as `jaxml verify` compiles them
+    with quick_checks():  # a check that runs once (see jaxml._compile)
         reports = bn_derivations.check_shapes(config.bn_shapes, points=config.points, key=k_bn)
         v_path_at_mean, v_path_general = bn_derivations.v_path_ratios(
             _draws.fold_in(k_bn, 7), points=config.points
@@ -391,7 +391,7 @@ def compute(
     with placed("batched", device_override) as batch_device, shared_programs():
         if progress:
             progress.log("nn: verifying the network derivations")
-        with quick_compilation():  # checks that run once: compiled as `jaxml verify` compiles them
+        with quick_checks():  # a check that runs once (see jaxml._compile)
             outcomes = verify_network_derivations(k_verify, config=config)
         if progress:
             progress.log(f"nn: verifying the batch-norm derivations at batches {config.bn_shapes}")
