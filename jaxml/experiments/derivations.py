@@ -24,7 +24,7 @@ def report_entries() -> list:
 
 
 @register(
-    "derivations", title="Hand derivations checked against autodiff", section="§1–§6", cost=10
+    "derivations", title="Hand derivations checked against autodiff", section="§1–§6", cost=20
 )
 def run(ctx) -> ExperimentOutput:
     entries = report_entries()

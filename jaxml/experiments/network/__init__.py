@@ -23,7 +23,7 @@ from .report import notes as notes
 from .report import rows as rows
 
 
-@register("nn", title="A simple neural network and batch normalisation", section="§5–§6", cost=25)
+@register("nn", title="A simple neural network and batch normalisation", section="§5–§6", cost=40)
 def run(ctx) -> ExperimentOutput:
     """compute -> figures -> report rows and notes, on ``ctx.data`` with ``ctx.key``."""
     result = compute(
