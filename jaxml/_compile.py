@@ -16,7 +16,7 @@ A program compiles about 3× faster and runs somewhat slower: the right trade fo
 are the same; the rounding measures (max errors) may differ in their last bits.
 
 ``JAXML_QUICK_COMPILE=0`` turns all of this off: every program is then compiled as ``jax.jit`` compiles it, and
-``jaxml verify`` and ``jaxml reproduce`` print the numbers they printed before quick compilation existed.
+``jaxml verify`` prints the numbers it printed before quick compilation existed.
 
 ``jaxml reproduce`` compiles its verifier checks (the ``derivations`` experiment, and the checks inside §1, §4 and
 §5–§6) as they have always been compiled, because REPORT.md prints their rounding measures and no digit of REPORT.md
@@ -174,7 +174,7 @@ def one_program(fn: Callable, **jit_kwargs) -> Callable:
     For the one-shot work of a check — drawing its examples, a closed form, a custom check's set-up — that would
     otherwise be dispatched operation by operation, one small compiled program each. Inside ``jaxml verify`` it is
     ``jax.jit(fn)`` with XLA:CPU options that compile about 3× faster (the results may differ in their last
-    bits), and so in ``jaxml reproduce``'s verifier checks; anywhere else (your code, the experiments' models)
+    bits), and so in ``jaxml reproduce --quick-checks``'s verifier checks; anywhere else (your code, the experiments' models)
     calling it calls ``fn``, so the numbers are exactly those of the code as written. Do not use it for
     long-running loops.
 

@@ -3,8 +3,8 @@
 Float64. Programs compiled (issue #11): the whole 9 × 13 grid is one jitted call; the Gaussian-prior L-BFGS fits
 for three sizes are one vmapped program per objective; index bookkeeping and one-shot arithmetic run in NumPy. The
 verifier checks (the closed form, the minimum-norm solution, the objective differences, the lasso KKT conditions)
-run under quick compilation (``jaxml/_compile.py``), as in ``jaxml verify``: only their rounding measures may differ
-in their last bits. The closed forms and the minimum-norm solution set beside the fits keep their op-by-op
+are compiled as written, or quickly as in ``jaxml verify`` under ``--quick-checks`` (``jaxml/_compile.py``; then
+only their rounding measures differ in their last bits). The closed forms and the minimum-norm solution set beside the fits keep their op-by-op
 evaluation: those differences are at the rounding level and jit would round them differently.
 """
 
