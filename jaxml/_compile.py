@@ -76,15 +76,10 @@ def quick_enabled() -> bool:
 QUICK_CHECKS_ENV = "JAXML_QUICK_CHECKS"
 
 
-@contextlib.contextmanager
-def quick_checks() -> Iterator[None]:
+def quick_checks() -> contextlib.AbstractContextManager:
     """Around a ``jaxml reproduce`` experiment's verifier checks: a :func:`quick_compilation` block when the run asked
     for it (``--quick-checks``, which sets ``JAXML_QUICK_CHECKS=1`` for the worker processes), else nothing."""
-    if quick_checks_requested():
-        with quick_compilation():
-            yield
-    else:
-        yield
+    return quick_compilation() if quick_checks_requested() else contextlib.nullcontext()
 
 
 def quick_checks_requested() -> bool:
