@@ -74,8 +74,9 @@ def test_exit_status_and_counts_of_a_usage_error(tmp_path):
 
 @pytest.mark.slow
 def test_counts_reach_the_spawned_workers_of_reproduce(tmp_path):
-    """``jaxml reproduce --jobs 2`` on the two cheapest experiments (synthetic data): each worker's programs are
-    counted and summed, and the main process compiles none of the experiments' programs itself."""
+    """``jaxml reproduce --jobs 2`` on the two cheapest experiments (synthetic data, ``--quick-checks``, the
+    faster path): each worker's programs are counted and summed, and the main process compiles none of the
+    experiments' programs itself."""
     proc, counts = _counted(
         [
             "reproduce",
@@ -87,6 +88,7 @@ def test_counts_reach_the_spawned_workers_of_reproduce(tmp_path):
             "--out",
             str(tmp_path / "out"),
             "--quiet",
+            "--quick-checks",
         ],
         tmp_path / "c.json",
         tmp_path / "cache",
