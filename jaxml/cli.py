@@ -218,9 +218,8 @@ def _reproduce(args) -> int:
     jobs = reproduce.default_jobs() if args.jobs is None else args.jobs
     if jobs < 1:
         raise JaxmlError(f"--jobs must be >= 1, got {jobs}")
-    if (
-        args.quick_checks
-    ):  # read by jaxml._compile.quick_checks, in this process and the workers it starts
+    if args.quick_checks:
+        # read by jaxml._compile.quick_checks, in this process and the workers it starts
         os.environ[QUICK_CHECKS_ENV] = "1"
     results = reproduce.run(
         source,

@@ -125,9 +125,8 @@ def run(
         "device": describe_devices(),
         "seed": seed,
     }
-    if (
-        quick_checks_requested()
-    ):  # the checks' rounding measures are not a default run's (jaxml._compile)
+    if quick_checks_requested():
+        # --quick-checks: the checks' rounding measures are not a default run's (jaxml._compile)
         results["quick_checks"] = True
     if data.kind == "synthetic":
         progress.log(

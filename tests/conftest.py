@@ -11,7 +11,6 @@ numbers. Tests assert many things on one run instead of running it again.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -143,6 +142,7 @@ def experiment_run(tmp_path_factory):
     A real run compiles the verifier checks as written (the default: the numbers pinned on the course data are a
     default run's); a synthetic run as ``jaxml reproduce --quick-checks`` does, so both paths are tested.
     """
+    from jaxml._compile import QUICK_CHECKS_ENV
     from jaxml.data import DataSource, locate
     from jaxml.experiments import Context, Progress, registered
     from jaxml.reproduce import experiment_key
@@ -162,27 +162,12 @@ def experiment_run(tmp_path_factory):
                 out_dir=out_dir,
                 progress=Progress(quiet=True),
             )
-            with _quick_checks(data == "synthetic"):
+            with pytest.MonkeyPatch.context() as env:
+                env.setenv(QUICK_CHECKS_ENV, "1" if data == "synthetic" else "0")
                 cache[name, data] = (registered()[name].run(ctx), out_dir)
         return cache[name, data]
 
     return run
-
-
-@contextlib.contextmanager
-def _quick_checks(on: bool):
-    """``JAXML_QUICK_CHECKS`` set to 1 (``--quick-checks``) or 0 within the block, restored after it."""
-    from jaxml._compile import QUICK_CHECKS_ENV
-
-    before = os.environ.get(QUICK_CHECKS_ENV)
-    os.environ[QUICK_CHECKS_ENV] = "1" if on else "0"
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ[QUICK_CHECKS_ENV]
-        else:
-            os.environ[QUICK_CHECKS_ENV] = before
 
 
 REPO = Path(__file__).resolve().parents[1]
