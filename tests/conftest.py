@@ -31,19 +31,20 @@ import jax  # after the BLAS setting above
 import pytest
 
 
-def _load_children():
-    """tests/children.py by path, as ``jaxml_tests_children`` (tests/ is not on sys.path under importlib mode)."""
+def _load_by_path(name: str, relative: str) -> None:
+    """The helper module tests/``relative`` as ``name`` (tests/ is not on sys.path under importlib mode)."""
     import importlib.util
 
-    name = "jaxml_tests_children"
     if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("children.py"))
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).parent / relative)
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
 
 
-_load_children()  # before the test modules, which import it by name
+# before the test modules, which import them by name
+_load_by_path("jaxml_tests_children", "children.py")
+_load_by_path("jaxml_tests_grade_students", "grade/students.py")
 
 from jaxml.allocator import keep_freed_memory
 
